@@ -1,0 +1,29 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "tessera/app/workspace.hpp"
+
+namespace tessera::cli {
+
+// Options every command shares: where the workspace is and which catalog to use.
+struct GlobalOptions {
+  std::string dir;      // --dir or TESSERA_DIR; empty = search upward from the current directory
+  std::string db;       // --db or TESSERA_DB; empty = the workspace's configured catalog
+  std::string project = "default";
+
+  app::Workspace open_workspace() const;
+};
+
+void add_workspace_commands(CLI::App& app, GlobalOptions& global);  // init, info, check
+void add_import_command(CLI::App& app, GlobalOptions& global);
+void add_ls_command(CLI::App& app, GlobalOptions& global);
+void add_set_commands(CLI::App& app, GlobalOptions& global);
+void add_tags_commands(CLI::App& app, GlobalOptions& global);
+void add_events_command(CLI::App& app, GlobalOptions& global);
+void add_synth_commands(CLI::App& app, GlobalOptions& global);
+
+}  // namespace tessera::cli

@@ -1,0 +1,48 @@
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::cli {
+
+app::Workspace GlobalOptions::open_workspace() const {
+  std::optional<std::filesystem::path> where;
+  if (!dir.empty()) where = dir;
+  return app::Workspace::open(where, db);
+}
+
+}  // namespace tessera::cli
+
+int main(int argc, char** argv) {
+  using namespace tessera;
+  CLI::App app{"tessera: manage, annotate and process large image sets"};
+  app.require_subcommand(1);
+  cli::GlobalOptions global;
+  app.add_option("--dir", global.dir, "Workspace folder (default: search upward from here)")->envname("TESSERA_DIR");
+  app.add_option("--db", global.db, "Catalog URL: sqlite:PATH or postgresql://... (overrides the workspace's)")
+      ->envname("TESSERA_DB");
+  app.add_option("--project", global.project, "Project name")->envname("TESSERA_PROJECT");
+
+  cli::add_workspace_commands(app, global);
+  cli::add_import_command(app, global);
+  cli::add_ls_command(app, global);
+  cli::add_set_commands(app, global);
+  cli::add_tags_commands(app, global);
+  cli::add_events_command(app, global);
+  cli::add_synth_commands(app, global);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const Error& e) {
+    fmt::print(stderr, "tessera: error: {}\n", e.what());
+    return exit_code_for(e.code());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tessera: internal error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,15 @@
+# Every third-party library comes from Debian 12 (scripts/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(OpenCV 4 REQUIRED COMPONENTS core imgproc imgcodecs)
+pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips)
+find_package(TIFF REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(PostgreSQL REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(Threads REQUIRED)
+find_package(GTest REQUIRED)
+include(GoogleTest)
+

@@ -1,0 +1,147 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tessera::catalog {
+
+using Id = std::int64_t;
+
+struct Project {
+  Id id = 0;
+  std::string name;
+  std::string description;
+  std::string created_at;
+};
+
+struct Series {
+  Id id = 0;
+  Id project_id = 0;
+  std::string name;
+  std::string kind;  // timelapse | zstack | video | other
+  nlohmann::json key = nlohmann::json::object();
+  std::int64_t frame_count = 0;
+};
+
+struct ImageRecord {
+  Id id = 0;
+  Id project_id = 0;
+  std::string blob_hash;
+  std::string source_path;
+  std::string format;
+  std::int64_t byte_size = 0;
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::string pixel_type;
+  int frames = 1;
+  std::optional<std::string> acquired_at;
+  std::string imported_at;
+  nlohmann::json metadata = nlohmann::json::object();
+  std::optional<double> focus;
+  std::optional<Id> series_id;
+  std::optional<std::string> series_name;
+  std::optional<std::int64_t> frame_index;
+};
+
+// A series an image should join, identified by name within the project (created on first use).
+struct SeriesRef {
+  std::string name;
+  std::string kind = "timelapse";
+  nlohmann::json key = nlohmann::json::object();
+};
+
+// An image to add. blob_hash names bytes already in the blob store.
+struct NewImage {
+  std::string blob_hash;
+  std::string source_path;
+  std::string format;
+  std::int64_t byte_size = 0;
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::string pixel_type;
+  int frames = 1;
+  std::optional<std::string> acquired_at;
+  nlohmann::json metadata = nlohmann::json::object();
+  std::optional<double> focus;
+  std::optional<SeriesRef> series;
+  std::optional<std::int64_t> frame_index;
+};
+
+struct AddImagesResult {
+  std::vector<Id> added;            // ids of new records, in input order of the new ones
+  std::vector<Id> already_present;  // same project, path and content were already catalogued
+};
+
+struct ImageQuery {
+  std::optional<Id> project_id;
+  std::string where;               // the --where filter language (see src/catalog/where.hpp)
+  std::optional<std::string> set;  // only members of this set (within project_id)
+  std::optional<Id> series_id;
+  Id after_id = 0;                 // cursor: ids greater than this, ascending
+  std::int64_t limit = -1;         // -1: no limit
+};
+
+struct ImageSet {
+  Id id = 0;
+  Id project_id = 0;
+  std::string name;
+  std::string description;
+  std::optional<std::string> query;  // the filter it was created from, if any
+  std::string created_at;
+  std::int64_t image_count = 0;
+};
+
+struct Tag {
+  Id id = 0;
+  Id project_id = 0;
+  std::string name;
+  std::string color;
+  std::string kind;
+  std::optional<std::string> parent;  // parent tag's name
+};
+
+struct TagSpec {
+  std::string name;
+  std::string color = "#ff0000";
+  std::string kind = "label";
+  std::optional<std::string> parent;
+};
+
+struct Event {
+  Id id = 0;
+  std::optional<Id> project_id;
+  std::string at;
+  std::string kind;
+  std::optional<std::string> actor;
+  std::optional<std::string> subject_type;
+  std::optional<Id> subject_id;
+  nlohmann::json payload = nlohmann::json::object();
+};
+
+struct NewEvent {
+  std::string kind;
+  std::optional<std::string> actor;
+  std::optional<std::string> subject_type;
+  std::optional<Id> subject_id;
+  nlohmann::json payload = nlohmann::json::object();
+};
+
+struct Summary {
+  std::int64_t projects = 0;
+  std::int64_t images = 0;
+  std::int64_t series = 0;
+  std::int64_t sets = 0;
+  std::int64_t tags = 0;
+  std::int64_t annotations = 0;
+  std::int64_t objects = 0;
+  std::int64_t events = 0;
+  std::int64_t bytes = 0;  // sum of image file sizes
+};
+
+}  // namespace tessera::catalog

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace tessera {
+
+// Whole file as bytes; throws Error{io} naming the path and the system's reason.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes bytes to path atomically: temp file beside it, fsync, rename, fsync of the directory. A reader
+// sees the old file or the new one, never a part.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace tessera

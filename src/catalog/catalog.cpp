@@ -1,0 +1,596 @@
+#include "tessera/catalog/catalog.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "catalog/db.hpp"
+#include "catalog/migrations.hpp"
+#include "catalog/where.hpp"
+#include "tessera/core/clock.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::catalog {
+namespace {
+
+bool is_postgres_url(const std::string& url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
+// JSON parameter placeholder: PostgreSQL needs the text cast to jsonb.
+const char* json_param(Dialect d) { return d == Dialect::postgresql ? "CAST(? AS jsonb)" : "?"; }
+
+SqlValue opt(const std::optional<std::string>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+SqlValue opt(const std::optional<std::int64_t>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+SqlValue opt(const std::optional<double>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+
+nlohmann::json parse_json(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::corrupt, fmt::format("catalog holds malformed JSON: {}", e.what()));
+  }
+}
+
+constexpr const char* kImageColumns =
+    "i.id, i.project_id, i.blob_hash, i.source_path, i.format, i.byte_size, i.width, i.height, i.channels, "
+    "i.pixel_type, i.frames, i.acquired_at, i.imported_at, i.metadata, i.focus, i.series_id, "
+    "(SELECT s.name FROM series s WHERE s.id = i.series_id), i.frame_index";
+
+ImageRecord image_from(const Rows& r, size_t row) {
+  ImageRecord image;
+  image.id = r.i64(row, 0);
+  image.project_id = r.i64(row, 1);
+  image.blob_hash = r.text(row, 2);
+  image.source_path = r.text(row, 3);
+  image.format = r.text(row, 4);
+  image.byte_size = r.i64(row, 5);
+  image.width = static_cast<int>(r.i64(row, 6));
+  image.height = static_cast<int>(r.i64(row, 7));
+  image.channels = static_cast<int>(r.i64(row, 8));
+  image.pixel_type = r.text(row, 9);
+  image.frames = static_cast<int>(r.i64(row, 10));
+  image.acquired_at = r.opt_text(row, 11);
+  image.imported_at = r.text(row, 12);
+  image.metadata = parse_json(r.opt_text(row, 13));
+  image.focus = r.opt_f64(row, 14);
+  image.series_id = r.opt_i64(row, 15);
+  image.series_name = r.opt_text(row, 16);
+  image.frame_index = r.opt_i64(row, 17);
+  return image;
+}
+
+void check_name(const std::string& what, const std::string& name) {
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("{} name must not be empty", what));
+  if (name.size() > 200) throw Error(ErrorCode::invalid_argument, fmt::format("{} name is longer than 200 characters", what));
+}
+
+bool is_hex_color(const std::string& c) {
+  if (c.size() != 7 || c[0] != '#') return false;
+  for (size_t i = 1; i < 7; ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(c[i]))) return false;
+  }
+  return true;
+}
+
+// WHERE clause (without the keyword) selecting images of a query; appends its parameters.
+std::string image_filter(Dialect dialect, const ImageQuery& query, SqlParams& params) {
+  std::string sql = "1=1";
+  if (query.project_id) {
+    sql += " AND i.project_id = ?";
+    params.emplace_back(*query.project_id);
+  }
+  if (query.series_id) {
+    sql += " AND i.series_id = ?";
+    params.emplace_back(*query.series_id);
+  }
+  if (query.set) {
+    sql += " AND i.id IN (SELECT m.image_id FROM image_set_members m JOIN image_sets st ON st.id = m.set_id "
+           "WHERE st.name = ? AND st.project_id = i.project_id)";
+    params.emplace_back(*query.set);
+  }
+  if (query.after_id > 0) {
+    sql += " AND i.id > ?";
+    params.emplace_back(query.after_id);
+  }
+  if (!query.where.empty()) {
+    SqlFilter filter = compile_where(query.where, dialect);
+    sql += " AND (" + filter.sql + ")";
+    for (auto& p : filter.params) params.push_back(std::move(p));
+  }
+  return sql;
+}
+
+}  // namespace
+
+std::unique_ptr<Catalog> Catalog::open(const std::string& url) {
+  std::unique_ptr<Connection> db;
+  if (is_postgres_url(url)) {
+    db = connect_postgresql(url);
+  } else {
+    std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
+    if (path.empty()) throw Error(ErrorCode::invalid_argument, "catalog URL names no SQLite file");
+    db = connect_sqlite(path);
+  }
+  return std::unique_ptr<Catalog>(new Catalog(std::move(db)));
+}
+
+Catalog::Catalog(std::unique_ptr<Connection> db) : db_(std::move(db)) { schema_version_ = migrate(*db_); }
+Catalog::~Catalog() = default;
+
+std::string Catalog::backend() const { return db_->dialect() == Dialect::sqlite ? "sqlite" : "postgresql"; }
+
+template <typename Fn>
+auto Catalog::write(Fn&& fn) {
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    db_->begin();
+    try {
+      if constexpr (std::is_void_v<decltype(fn())>) {
+        fn();
+        db_->commit();
+        return;
+      } else {
+        auto result = fn();
+        db_->commit();
+        return result;
+      }
+    } catch (const std::exception& e) {
+      db_->rollback();
+      if (attempt < kAttempts && db_->is_transient(e)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+        continue;
+      }
+      throw;
+    }
+  }
+}
+
+Project Catalog::ensure_project(const std::string& name) {
+  check_name("project", name);
+  std::lock_guard lock(mutex_);
+  return write([&] {
+    Rows found = db_->query("SELECT id, name, description, created_at FROM projects WHERE name = ?", {name});
+    if (found.empty()) {
+      const std::string now = utc_now_iso();
+      found = db_->query("INSERT INTO projects (name, created_at) VALUES (?, ?) RETURNING id, name, description, created_at",
+                         {name, now});
+      db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+                               "VALUES (?, ?, 'project.created', 'project', ?, {})",
+                               json_param(db_->dialect())),
+                   {found.i64(0, 0), now, found.i64(0, 0), nlohmann::json{{"name", name}}.dump()});
+    }
+    return Project{found.i64(0, 0), found.text(0, 1), found.text(0, 2), found.text(0, 3)};
+  });
+}
+
+std::optional<Project> Catalog::find_project(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT id, name, description, created_at FROM projects WHERE name = ?", {name});
+  if (r.empty()) return std::nullopt;
+  return Project{r.i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3)};
+}
+
+Project Catalog::get_project(const std::string& name) {
+  auto p = find_project(name);
+  if (!p) throw Error(ErrorCode::not_found, fmt::format("no project named '{}'", name));
+  return *p;
+}
+
+std::vector<Project> Catalog::list_projects() {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT id, name, description, created_at FROM projects ORDER BY name");
+  std::vector<Project> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back({r.i64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
+  return out;
+}
+
+AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& images,
+                                    const std::optional<std::string>& set_name) {
+  std::lock_guard lock(mutex_);
+  const Dialect d = db_->dialect();
+  const std::string insert_image = fmt::format(
+      "INSERT INTO images (project_id, blob_hash, source_path, format, byte_size, width, height, channels, "
+      "pixel_type, frames, acquired_at, imported_at, metadata, focus, series_id, frame_index) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}, ?, ?, ?) "
+      "ON CONFLICT (project_id, source_path, blob_hash) DO NOTHING RETURNING id",
+      json_param(d));
+  const std::string insert_event = fmt::format(
+      "INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+      "VALUES (?, ?, 'image.imported', 'image', ?, {})",
+      json_param(d));
+  return write([&] {
+    AddImagesResult result;
+    const std::string now = utc_now_iso();
+    std::unordered_map<std::string, Id> series_ids;
+    std::optional<Id> set_id;
+    if (set_name) {
+      check_name("set", *set_name);
+      db_->execute("INSERT INTO image_sets (project_id, name, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (project_id, name) DO NOTHING",
+                   {project_id, *set_name, now});
+      set_id = db_->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, *set_name})
+                   .i64(0, 0);
+    }
+    for (const NewImage& image : images) {
+      std::optional<Id> series_id;
+      if (image.series) {
+        auto it = series_ids.find(image.series->name);
+        if (it == series_ids.end()) {
+          db_->execute(fmt::format("INSERT INTO series (project_id, name, kind, key, created_at) VALUES (?, ?, ?, {}, ?) "
+                                   "ON CONFLICT (project_id, name) DO NOTHING",
+                                   json_param(d)),
+                       {project_id, image.series->name, image.series->kind, image.series->key.dump(), now});
+          const Id id = db_->query("SELECT id FROM series WHERE project_id = ? AND name = ?",
+                                   {project_id, image.series->name})
+                            .i64(0, 0);
+          it = series_ids.emplace(image.series->name, id).first;
+        }
+        series_id = it->second;
+      }
+      Rows inserted = db_->query(
+          insert_image,
+          {project_id, image.blob_hash, image.source_path, image.format, image.byte_size,
+           std::int64_t{image.width}, std::int64_t{image.height}, std::int64_t{image.channels}, image.pixel_type,
+           std::int64_t{image.frames}, opt(image.acquired_at), now, image.metadata.dump(), opt(image.focus),
+           opt(series_id), opt(image.frame_index)});
+      Id id = 0;
+      if (inserted.empty()) {
+        id = db_->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
+                        {project_id, image.source_path, image.blob_hash})
+                 .i64(0, 0);
+        result.already_present.push_back(id);
+      } else {
+        id = inserted.i64(0, 0);
+        result.added.push_back(id);
+        nlohmann::json payload = {{"path", image.source_path}, {"width", image.width}, {"height", image.height}};
+        if (image.focus) payload["focus"] = *image.focus;
+        if (image.series) payload["series"] = image.series->name;
+        if (image.frame_index) payload["frame"] = *image.frame_index;
+        db_->execute(insert_event, {project_id, now, id, payload.dump()});
+      }
+      if (set_id) {
+        db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) VALUES (?, ?, ?) "
+                     "ON CONFLICT (set_id, image_id) DO NOTHING",
+                     {*set_id, id, now});
+      }
+    }
+    return result;
+  });
+}
+
+std::optional<Id> Catalog::find_image(Id project_id, const std::string& source_path, const std::string& blob_hash) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
+                      {project_id, source_path, blob_hash});
+  if (r.empty()) return std::nullopt;
+  return r.i64(0, 0);
+}
+
+ImageRecord Catalog::get_image(Id id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query(fmt::format("SELECT {} FROM images i WHERE i.id = ?", kImageColumns), {id});
+  if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {}", id));
+  return image_from(r, 0);
+}
+
+std::vector<ImageRecord> Catalog::select_images(const ImageQuery& query) {
+  SqlParams params;
+  std::string sql = fmt::format("SELECT {} FROM images i WHERE {} ORDER BY i.id", kImageColumns,
+                                image_filter(db_->dialect(), query, params));
+  if (query.limit >= 0) {
+    sql += " LIMIT ?";
+    params.emplace_back(query.limit);
+  }
+  Rows r = db_->query(sql, params);
+  std::vector<ImageRecord> out;
+  out.reserve(r.size());
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(image_from(r, i));
+  return out;
+}
+
+std::vector<ImageRecord> Catalog::list_images(const ImageQuery& query) {
+  std::lock_guard lock(mutex_);
+  return select_images(query);
+}
+
+std::int64_t Catalog::count_images(const ImageQuery& query) {
+  std::lock_guard lock(mutex_);
+  SqlParams params;
+  const std::string sql = "SELECT COUNT(*) FROM images i WHERE " + image_filter(db_->dialect(), query, params);
+  return db_->query(sql, params).i64(0, 0);
+}
+
+std::vector<std::string> Catalog::sets_of_image(Id image_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT st.name FROM image_sets st JOIN image_set_members m ON m.set_id = st.id "
+                      "WHERE m.image_id = ? ORDER BY st.name",
+                      {image_id});
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(r.text(i, 0));
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> Catalog::image_paths(Id project_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT source_path, blob_hash FROM images WHERE project_id = ?", {project_id});
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(r.size());
+  for (size_t i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
+  return out;
+}
+
+std::vector<std::string> Catalog::referenced_blobs() {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query(
+      "SELECT blob_hash FROM images UNION SELECT mask_blob FROM annotations WHERE mask_blob IS NOT NULL "
+      "UNION SELECT mask_blob FROM objects WHERE mask_blob IS NOT NULL UNION SELECT blob_hash FROM models");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(r.text(i, 0));
+  return out;
+}
+
+std::vector<Series> Catalog::list_series(Id project_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT s.id, s.project_id, s.name, s.kind, s.key, "
+                      "(SELECT COUNT(*) FROM images i WHERE i.series_id = s.id) FROM series s "
+                      "WHERE s.project_id = ? ORDER BY s.name",
+                      {project_id});
+  std::vector<Series> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back({r.i64(i, 0), r.i64(i, 1), r.text(i, 2), r.text(i, 3), parse_json(r.opt_text(i, 4)), r.i64(i, 5)});
+  }
+  return out;
+}
+
+ImageSet Catalog::get_set_locked(Id project_id, const std::string& name) {
+  Rows r = db_->query("SELECT st.id, st.project_id, st.name, st.description, st.query, st.created_at, "
+                      "(SELECT COUNT(*) FROM image_set_members m WHERE m.set_id = st.id) "
+                      "FROM image_sets st WHERE st.project_id = ? AND st.name = ?",
+                      {project_id, name});
+  if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no set named '{}'", name));
+  return {r.i64(0, 0), r.i64(0, 1), r.text(0, 2), r.text(0, 3), r.opt_text(0, 4), r.text(0, 5), r.i64(0, 6)};
+}
+
+ImageSet Catalog::get_set(Id project_id, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  return get_set_locked(project_id, name);
+}
+
+ImageSet Catalog::create_set(Id project_id, const std::string& name, const std::string& where,
+                             const std::string& description) {
+  check_name("set", name);
+  std::lock_guard lock(mutex_);
+  // Compile first: a malformed filter is reported before anything is written.
+  SqlParams params;
+  ImageQuery query;
+  query.project_id = project_id;
+  query.where = where;
+  const std::string filter = image_filter(db_->dialect(), query, params);
+  return write([&] {
+    const std::string now = utc_now_iso();
+    Rows existing = db_->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, name});
+    if (!existing.empty()) throw Error(ErrorCode::conflict, fmt::format("a set named '{}' already exists", name));
+    const Id id = db_->query("INSERT INTO image_sets (project_id, name, description, query, created_at) "
+                             "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                             {project_id, name, description, where.empty() ? SqlValue(nullptr) : SqlValue(where), now})
+                      .i64(0, 0);
+    SqlParams all{id, now};
+    for (auto& p : params) all.push_back(p);
+    if (!where.empty()) {
+      db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) SELECT ?, i.id, ? FROM images i WHERE " +
+                       filter,
+                   all);
+    }
+    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+                             "VALUES (?, ?, 'set.created', 'set', ?, {})",
+                             json_param(db_->dialect())),
+                 {project_id, now, id, nlohmann::json{{"name", name}, {"query", where}}.dump()});
+    return get_set_locked(project_id, name);
+  });
+}
+
+std::int64_t Catalog::add_to_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids) {
+  std::lock_guard lock(mutex_);
+  return write([&] {
+    const ImageSet set = get_set_locked(project_id, name);
+    const std::string now = utc_now_iso();
+    std::int64_t added = 0;
+    for (Id image : image_ids) {
+      Rows found = db_->query("SELECT id FROM images WHERE id = ? AND project_id = ?", {image, project_id});
+      if (found.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {} in this project", image));
+      added += db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) VALUES (?, ?, ?) "
+                            "ON CONFLICT (set_id, image_id) DO NOTHING",
+                            {set.id, image, now});
+    }
+    return added;
+  });
+}
+
+std::int64_t Catalog::add_to_set_where(Id project_id, const std::string& name, const std::string& where) {
+  std::lock_guard lock(mutex_);
+  SqlParams params;
+  ImageQuery query;
+  query.project_id = project_id;
+  query.where = where;
+  const std::string filter = image_filter(db_->dialect(), query, params);
+  return write([&] {
+    const ImageSet set = get_set_locked(project_id, name);
+    SqlParams all{set.id, utc_now_iso()};
+    for (auto& p : params) all.push_back(p);
+    return db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) SELECT ?, i.id, ? FROM images i "
+                        "WHERE " + filter + " ON CONFLICT (set_id, image_id) DO NOTHING",
+                        all);
+  });
+}
+
+std::int64_t Catalog::remove_from_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids) {
+  std::lock_guard lock(mutex_);
+  return write([&] {
+    const ImageSet set = get_set_locked(project_id, name);
+    std::int64_t removed = 0;
+    for (Id image : image_ids) {
+      removed += db_->execute("DELETE FROM image_set_members WHERE set_id = ? AND image_id = ?", {set.id, image});
+    }
+    return removed;
+  });
+}
+
+std::int64_t Catalog::remove_from_set_where(Id project_id, const std::string& name, const std::string& where) {
+  std::lock_guard lock(mutex_);
+  SqlParams params;
+  ImageQuery query;
+  query.project_id = project_id;
+  query.where = where;
+  const std::string filter = image_filter(db_->dialect(), query, params);
+  return write([&] {
+    const ImageSet set = get_set_locked(project_id, name);
+    SqlParams all{set.id};
+    for (auto& p : params) all.push_back(p);
+    return db_->execute("DELETE FROM image_set_members WHERE set_id = ? AND image_id IN (SELECT i.id FROM images i WHERE " +
+                            filter + ")",
+                        all);
+  });
+}
+
+std::vector<ImageSet> Catalog::list_sets(Id project_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT st.id, st.project_id, st.name, st.description, st.query, st.created_at, "
+                      "(SELECT COUNT(*) FROM image_set_members m WHERE m.set_id = st.id) "
+                      "FROM image_sets st WHERE st.project_id = ? ORDER BY st.name",
+                      {project_id});
+  std::vector<ImageSet> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back({r.i64(i, 0), r.i64(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4), r.text(i, 5), r.i64(i, 6)});
+  }
+  return out;
+}
+
+void Catalog::delete_set(Id project_id, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  write([&] {
+    const ImageSet set = get_set_locked(project_id, name);
+    db_->execute("DELETE FROM image_set_members WHERE set_id = ?", {set.id});
+    db_->execute("DELETE FROM image_sets WHERE id = ?", {set.id});
+  });
+}
+
+std::vector<Tag> Catalog::upsert_tags(Id project_id, const std::vector<TagSpec>& tags) {
+  std::set<std::string> names;
+  for (const TagSpec& t : tags) {
+    check_name("tag", t.name);
+    if (!is_hex_color(t.color)) {
+      throw Error(ErrorCode::invalid_argument, fmt::format("tag '{}': colour must be #RRGGBB, got '{}'", t.name, t.color));
+    }
+    if (t.parent && *t.parent == t.name) {
+      throw Error(ErrorCode::invalid_argument, fmt::format("tag '{}' cannot be its own parent", t.name));
+    }
+    if (!names.insert(t.name).second) {
+      throw Error(ErrorCode::invalid_argument, fmt::format("tag '{}' is listed twice", t.name));
+    }
+  }
+  std::lock_guard lock(mutex_);
+  write([&] {
+    const std::string now = utc_now_iso();
+    // Two passes: rows first, then parents, so a child may precede its parent in the list.
+    for (const TagSpec& t : tags) {
+      db_->execute("INSERT INTO tags (project_id, name, color, kind, created_at) VALUES (?, ?, ?, ?, ?) "
+                   "ON CONFLICT (project_id, name) DO UPDATE SET color = excluded.color, kind = excluded.kind",
+                   {project_id, t.name, t.color, t.kind, now});
+    }
+    for (const TagSpec& t : tags) {
+      std::optional<Id> parent_id;
+      if (t.parent) {
+        Rows p = db_->query("SELECT id FROM tags WHERE project_id = ? AND name = ?", {project_id, *t.parent});
+        if (p.empty()) {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("tag '{}': parent '{}' is neither in the file nor in the project", t.name, *t.parent));
+        }
+        parent_id = p.i64(0, 0);
+      }
+      db_->execute("UPDATE tags SET parent_id = ? WHERE project_id = ? AND name = ?", {opt(parent_id), project_id, t.name});
+    }
+    // A parent chain must end: walk up from every tag and reject cycles (a -> b -> a).
+    Rows all = db_->query("SELECT id, parent_id FROM tags WHERE project_id = ?", {project_id});
+    std::unordered_map<Id, std::optional<Id>> parent_of;
+    for (size_t i = 0; i < all.size(); ++i) parent_of[all.i64(i, 0)] = all.opt_i64(i, 1);
+    for (const auto& [id, parent] : parent_of) {
+      std::set<Id> seen{id};
+      for (auto p = parent; p; p = parent_of[*p]) {
+        if (!seen.insert(*p).second) throw Error(ErrorCode::invalid_argument, "tag parents form a cycle");
+      }
+    }
+  });
+  return list_tags_locked(project_id);
+}
+
+std::vector<Tag> Catalog::list_tags(Id project_id) {
+  std::lock_guard lock(mutex_);
+  return list_tags_locked(project_id);
+}
+
+std::vector<Tag> Catalog::list_tags_locked(Id project_id) {
+  Rows r = db_->query("SELECT t.id, t.project_id, t.name, t.color, t.kind, p.name FROM tags t "
+                      "LEFT JOIN tags p ON p.id = t.parent_id WHERE t.project_id = ? ORDER BY t.name",
+                      {project_id});
+  std::vector<Tag> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back({r.i64(i, 0), r.i64(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4), r.opt_text(i, 5)});
+  }
+  return out;
+}
+
+Id Catalog::add_event(std::optional<Id> project_id, const NewEvent& event) {
+  std::lock_guard lock(mutex_);
+  return db_->query(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
+                                "VALUES (?, ?, ?, ?, ?, ?, {}) RETURNING id",
+                                json_param(db_->dialect())),
+                    {opt(project_id), utc_now_iso(), event.kind, opt(event.actor), opt(event.subject_type),
+                     opt(event.subject_id), event.payload.dump()})
+      .i64(0, 0);
+}
+
+std::vector<Event> Catalog::list_events(std::optional<Id> project_id, Id after_id, std::int64_t limit) {
+  std::lock_guard lock(mutex_);
+  SqlParams params{after_id};
+  std::string sql = "SELECT id, project_id, at, kind, actor, subject_type, subject_id, payload FROM events WHERE id > ?";
+  if (project_id) {
+    sql += " AND project_id = ?";
+    params.emplace_back(*project_id);
+  }
+  sql += " ORDER BY id LIMIT ?";
+  params.emplace_back(limit);
+  Rows r = db_->query(sql, params);
+  std::vector<Event> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back({r.i64(i, 0), r.opt_i64(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4), r.opt_text(i, 5),
+                   r.opt_i64(i, 6), parse_json(r.opt_text(i, 7))});
+  }
+  return out;
+}
+
+Summary Catalog::summary(std::optional<Id> project_id) {
+  std::lock_guard lock(mutex_);
+  const std::string p = project_id ? " WHERE project_id = ?" : "";
+  SqlParams params;
+  if (project_id) params.emplace_back(*project_id);
+  auto count = [&](const std::string& sql) { return db_->query(sql, params).i64(0, 0); };
+  Summary s;
+  s.projects = project_id ? 1 : count("SELECT COUNT(*) FROM projects");
+  s.images = count("SELECT COUNT(*) FROM images" + p);
+  s.bytes = count("SELECT COALESCE(SUM(byte_size), 0) FROM images" + p);
+  s.series = count("SELECT COUNT(*) FROM series" + p);
+  s.sets = count("SELECT COUNT(*) FROM image_sets" + p);
+  s.tags = count("SELECT COUNT(*) FROM tags" + p);
+  s.objects = count("SELECT COUNT(*) FROM objects" + p);
+  s.events = count("SELECT COUNT(*) FROM events" + p);
+  s.annotations = count(project_id ? "SELECT COUNT(*) FROM annotations a JOIN images i ON i.id = a.image_id "
+                                     "WHERE a.deleted = 0 AND i.project_id = ?"
+                                   : "SELECT COUNT(*) FROM annotations WHERE deleted = 0");
+  return s;
+}
+
+}  // namespace tessera::catalog
