@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   using namespace tessera;
   CLI::App app{"tessera: manage, annotate and process large image sets"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--dir, --db, --project) may follow the subcommand
   cli::GlobalOptions global;
   app.add_option("--dir", global.dir, "Workspace folder (default: search upward from here)")->envname("TESSERA_DIR");
   app.add_option("--db", global.db, "Catalog URL: sqlite:PATH or postgresql://... (overrides the workspace's)")

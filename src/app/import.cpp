@@ -164,7 +164,8 @@ class Importer {
     progress.finish();
     for (auto& [path, hash] : fresh) known_[path].insert(hash);
     if (fatal) std::rethrow_exception(fatal);
-    if (options_.set && !present.empty()) {
+    if (options_.set) {
+      workspace_.catalog().ensure_set(project_.id, *options_.set);
       std::vector<catalog::Id> ids;
       for (const auto& [path, hash] : present) {
         if (auto id = workspace_.catalog().find_image(project_.id, path, hash)) ids.push_back(*id);

@@ -393,6 +393,17 @@ ImageSet Catalog::create_set(Id project_id, const std::string& name, const std::
   });
 }
 
+ImageSet Catalog::ensure_set(Id project_id, const std::string& name) {
+  check_name("set", name);
+  std::lock_guard lock(mutex_);
+  return write([&] {
+    db_->execute("INSERT INTO image_sets (project_id, name, created_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (project_id, name) DO NOTHING",
+                 {project_id, name, utc_now_iso()});
+    return get_set_locked(project_id, name);
+  });
+}
+
 std::int64_t Catalog::add_to_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids) {
   std::lock_guard lock(mutex_);
   return write([&] {

@@ -21,6 +21,10 @@ void ensure_vips() {
     if (VIPS_INIT("tessera") != 0) {
       throw Error(ErrorCode::internal, "libvips failed to start: " + take_vips_error());
     }
+    // Loaders also log warnings ("error in tile ...") to stderr; the same problems reach the caller as
+    // errors through fail_on, so the log lines would only repeat them without the file name.
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {},
+                      nullptr);
     vips_cache_set_max(0);
     vips_cache_set_max_mem(0);
     // tessera parallelises across images itself; one libvips worker per call avoids oversubscription.
@@ -55,10 +59,16 @@ LoaderChoice find_loader(std::string_view bytes, std::string_view name) {
     detail::take_vips_error();
     throw Error(ErrorCode::unsupported, fmt::format("{}: not an image format tessera can read", name));
   }
-  std::string nick = loader;
-  std::string format = nick.substr(0, nick.find("load"));
-  if (format == "jpeg") format = "jpeg";
-  return {nick, format};
+  // libvips names the loader's type, e.g. "VipsForeignLoadPngBuffer"; the format is the middle word.
+  std::string type = loader;
+  std::string format = type;
+  if (format.starts_with("VipsForeignLoad")) format = format.substr(15);
+  if (format.ends_with("Buffer")) format.resize(format.size() - 6);
+  std::transform(format.begin(), format.end(), format.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (format == "spng") format = "png";
+  if (format == "nsgif") format = "gif";
+  if (format == "jp2k") format = "jp2";
+  return {type, format};
 }
 
 PixelType pixel_type_from_vips(VipsBandFormat format, std::string_view name) {

@@ -19,9 +19,11 @@ std::string encode(const cv::Mat& frame, const std::string& extension) {
     throw Error(ErrorCode::invalid_argument, "PNG holds only 8- or 16-bit unsigned pixels");
   }
   // OpenCV's encoders expect BGR(A); tessera keeps channels in file order (RGB(A)).
-  cv::Mat bgr = frame;
+  // (A fresh Mat: converting into a header that shares frame's pixels would swap the caller's image.)
+  cv::Mat bgr;
   if (frame.channels() == 3) cv::cvtColor(frame, bgr, cv::COLOR_RGB2BGR);
-  if (frame.channels() == 4) cv::cvtColor(frame, bgr, cv::COLOR_RGBA2BGRA);
+  else if (frame.channels() == 4) cv::cvtColor(frame, bgr, cv::COLOR_RGBA2BGRA);
+  else bgr = frame;
   std::vector<uchar> buffer;
   std::vector<int> params;
   if (ext == ".png") params = {cv::IMWRITE_PNG_COMPRESSION, 3};

@@ -20,14 +20,14 @@ namespace tessera::synth {
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-constexpr int kMaxLabel = 65535;        // masks are 16-bit PNGs
-constexpr int kMitosisFrames = 3;       // frames of elongation before the split
-constexpr int kMaxStall = 6;            // frames a blocked split waits before mitosis is abandoned
+constexpr int kMaxLabel = 65535;   // masks are 16-bit PNGs
+constexpr int kMitosisFrames = 3;  // frames of elongation before the split
+constexpr int kMaxStall = 6;       // frames a blocked split waits before mitosis is abandoned
 constexpr int kMaxPlacementFailures = 200;
-constexpr double kPsfSigma = 1.5;       // pixels
-constexpr double kEdgeWidth = 0.6;      // pixels, logistic scale of the nuclear edge
-constexpr double kReadNoise = 4.0;      // ADU
-constexpr double kGain = 1.8;           // ADU per photo-electron
+constexpr double kPsfSigma = 1.5;   // pixels
+constexpr double kEdgeWidth = 0.6;  // pixels, logistic scale of the nuclear edge
+constexpr double kReadNoise = 4.0;  // ADU
+constexpr double kGain = 1.8;       // ADU per photo-electron
 
 std::uint64_t splitmix64(std::uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -36,8 +36,8 @@ std::uint64_t splitmix64(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// mt19937_64 is fully specified by the standard but its distributions are not, so they are written out
-// here and the same seed gives the same movie with any standard library.
+// mt19937_64 is fully specified by the standard but its distributions are not, so they are written
+// out here and the same seed gives the same movie with any standard library.
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : engine_(seed) {}
@@ -48,16 +48,23 @@ class Rng {
   int below(int n) {  // [0, n), n > 0
     return static_cast<int>(((engine_() >> 32) * static_cast<std::uint64_t>(n)) >> 32);
   }
-  double normal() {  // Box-Muller, both outputs used
+  double normal() {  // Marsaglia's polar method: no trigonometry, both outputs used
     if (has_spare_) {
       has_spare_ = false;
       return spare_;
     }
-    const double r = std::sqrt(-2.0 * std::log(1.0 - uniform()));
-    const double phi = 2.0 * kPi * uniform();
-    spare_ = r * std::sin(phi);
+    double u = 0.0;
+    double v = 0.0;
+    double s = 0.0;
+    do {
+      u = 2.0 * uniform() - 1.0;
+      v = 2.0 * uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double scale = std::sqrt(-2.0 * std::log(s) / s);
+    spare_ = v * scale;
     has_spare_ = true;
-    return r * std::cos(phi);
+    return u * scale;
   }
 
  private:
@@ -78,8 +85,9 @@ int clamp_to_int(double v, int lo, int hi) {
   return static_cast<int>(std::clamp(v, static_cast<double>(lo), static_cast<double>(hi)));
 }
 
-// Calls span(y, x0, x1) for each row of field pixels whose centres lie inside e, until it returns false.
-// This is the one definition of a nucleus's mask; everything that tests pixels goes through it.
+// Calls span(y, x0, x1) for each row of field pixels whose centres lie inside e, until it returns
+// false. This is the one definition of a nucleus's mask; everything that tests pixels goes through
+// it.
 template <class Span>
 void for_each_span(const Ellipse& e, int size, Span span) {
   const double c = std::cos(e.angle);
@@ -114,19 +122,21 @@ void rasterize(const Ellipse& e, int size, std::vector<int>& out) {
 
 // Chromatin pattern in the nucleus's own normalised frame, so it moves and turns with the nucleus.
 struct Texture {
-  std::array<double, 3> fu{}, fv{}, phase{}, amp{};
+  std::array<double, 4> fu{}, fv{}, phase{}, amp{};
   int nucleoli = 0;  // darker spots, as nucleoli look in a DNA stain
   std::array<double, 2> nu{}, nv{}, inv_two_var{}, depth{};
 
   static Texture random(Rng& rng) {
     Texture t;
     for (size_t k = 0; k < t.amp.size(); ++k) {
-      const double f = rng.uniform(0.8, 2.2);  // cycles per radius
+      // Two broad undulations and two finer, granular components; frequencies in cycles per radius.
+      const bool fine = k >= 2;
+      const double f = fine ? rng.uniform(2.5, 4.0) : rng.uniform(0.8, 1.6);
       const double dir = rng.uniform(0.0, 2.0 * kPi);
       t.fu[k] = f * std::cos(dir);
       t.fv[k] = f * std::sin(dir);
       t.phase[k] = rng.uniform(0.0, 2.0 * kPi);
-      t.amp[k] = rng.uniform(0.015, 0.04);
+      t.amp[k] = fine ? rng.uniform(0.025, 0.045) : rng.uniform(0.02, 0.04);
     }
     t.nucleoli = rng.below(3);
     for (int k = 0; k < t.nucleoli; ++k) {
@@ -166,25 +176,27 @@ struct Nucleus {
   Texture texture;
   int label = 0;  // 0 while still outside the field: a label is given on entry
   int mitosis_at = std::numeric_limits<int>::max();  // frame at which elongation starts
-  int mitosis = 0;  // elongation frames done, 0..kMitosisFrames
-  int stalled = 0;  // frames a split has been blocked
-  int partner = 0;  // label of the touching neighbour it keeps close to, 0 for none
-  double contact = 0.0;  // centre distance at which the pair touched
+  int mitosis = 0;                                   // elongation frames done, 0..kMitosisFrames
+  int stalled = 0;                                   // frames a split has been blocked
+  int partner = 0;          // label of the touching neighbour it keeps close to, 0 for none
+  double contact = 0.0;     // centre distance at which the pair touched
   std::vector<int> pixels;  // current mask, y * size + x
   bool alive = true;
 };
 
 // Camera and optics of one position, fixed over the movie.
 struct Camera {
-  double offset = 0.0;      // ADU, bias of an sCMOS camera
-  double background = 0.0;  // photo-electrons from medium and out-of-focus light at full illumination
-  double peak = 0.0;        // photo-electrons at a nucleus of brightness 1 at full illumination
-  cv::Mat1f illumination;   // multiplicative, 1 at the optical axis, 0.6 at the farthest corner
+  // Photo-electrons at full illumination: from medium and out-of-focus light everywhere
+  // (background) and at the centre of a nucleus of brightness 1 (peak).
+  double background = 0.0;
+  double peak = 0.0;
+  double offset = 0.0;     // ADU, bias of an sCMOS camera
+  cv::Mat1f illumination;  // multiplicative, 1 at the optical axis, 0.6 at the farthest corner
 };
 
-// One field of view stepped frame by frame. Invariant: labels_ holds, for every labelled alive nucleus,
-// exactly its pixels, so a move is accepted only onto pixels that are free or already its own; that is
-// what keeps masks disjoint and every track present without gaps from entry to exit.
+// One field of view stepped frame by frame. Invariant: labels_ holds, for every labelled alive
+// nucleus, exactly its pixels, so a move is accepted only onto pixels that are free or already its
+// own; that is what keeps masks disjoint and every track present without gaps from entry to exit.
 class PositionSimulator {
  public:
   PositionSimulator(const TimelapseOptions& options, int position);
@@ -222,7 +234,7 @@ class PositionSimulator {
   Rng rng_;
   Camera camera_;
   std::vector<Nucleus> nuclei_;
-  std::vector<int> slot_of_label_;  // index into nuclei_, -1 once gone
+  std::vector<int> slot_of_label_;   // index into nuclei_, -1 once gone
   std::vector<TrackRecord> tracks_;  // tracks_[label - 1]
   int divisions_ = 0;
   cv::Mat1w labels_;
@@ -266,7 +278,8 @@ PositionSimulator::PositionSimulator(const TimelapseOptions& options, int positi
 
   const int pairs = static_cast<int>(std::lround(options.nuclei * options.touching_fraction / 2.0));
   place_initial(options.nuclei, pairs);
-  // As many nuclei per area outside the field as inside, so the upstream edge keeps receiving cells.
+  // As many nuclei per area outside the field as inside, so the upstream edge keeps receiving
+  // cells.
   const double outer = size_ + 2.0 * margin_;
   const double ratio = (outer * outer - double(size_) * size_) / (double(size_) * size_);
   place_outside(static_cast<int>(std::lround(static_cast<double>(nuclei_.size()) * ratio)));
@@ -355,7 +368,9 @@ void PositionSimulator::place_initial(int count, int pairs) {
       ++placed;
     }
   }
-  for (size_t i = 0; i < nuclei_.size(); ++i) slot_of_label_[nuclei_[i].label] = static_cast<int>(i);
+  for (size_t i = 0; i < nuclei_.size(); ++i) {
+    slot_of_label_[nuclei_[i].label] = static_cast<int>(i);
+  }
 }
 
 // Slides a new nucleus outwards from `first` along a random direction until their masks no longer
@@ -366,7 +381,8 @@ bool PositionSimulator::try_place_partner(const Nucleus& first) {
   for (int attempt = 0; attempt < 24; ++attempt) {
     Nucleus n = random_nucleus(0.0, 0.0);
     const double dir = rng_.uniform(0.0, 2.0 * kPi);
-    const double far = std::max(first.shape.a, first.shape.b) + std::max(n.shape.a, n.shape.b) + 2.0;
+    const double far =
+        std::max(first.shape.a, first.shape.b) + std::max(n.shape.a, n.shape.b) + 2.0;
     for (double d = 0.5 * std::min(first.shape.b, first.shape.a); d < far; d += step) {
       n.shape.x = first.shape.x + d * std::cos(dir);
       n.shape.y = first.shape.y + d * std::sin(dir);
@@ -375,8 +391,8 @@ bool PositionSimulator::try_place_partner(const Nucleus& first) {
       padded.a += gap;
       padded.b += gap;
       rasterize(n.shape, size_, scratch_);
-      const bool inside = n.shape.x >= 0 && n.shape.x <= size_ - 1 && n.shape.y >= 0 &&
-                          n.shape.y <= size_ - 1;
+      const bool inside =
+          n.shape.x >= 0 && n.shape.x <= size_ - 1 && n.shape.y >= 0 && n.shape.y <= size_ - 1;
       if (!inside || scratch_.empty() || !is_free(padded, first.label) ||
           !touches(scratch_, first.label)) {
         break;
@@ -399,8 +415,8 @@ bool PositionSimulator::try_place_partner(const Nucleus& first) {
 }
 
 void PositionSimulator::place_outside(int count) {
-  // Off-field nuclei cover no pixel, so the label map cannot keep them apart; bounding circles do, so
-  // that they enter the field one after the other rather than piled up.
+  // Off-field nuclei cover no pixel, so the label map cannot keep them apart; bounding circles do,
+  // so that they enter the field one after the other rather than piled up.
   std::vector<std::pair<Nucleus, double>> outside;
   int failures = 0;
   while (static_cast<int>(outside.size()) < count && failures < kMaxPlacementFailures) {
@@ -422,7 +438,7 @@ void PositionSimulator::place_outside(int count) {
     failures = 0;
     outside.emplace_back(std::move(n), radius);
   }
-  for (auto& [n, radius] : outside) nuclei_.push_back(std::move(n));
+  for (auto& entry : outside) nuclei_.push_back(std::move(entry.first));
 }
 
 void PositionSimulator::advance(int t) {
@@ -456,7 +472,7 @@ void PositionSimulator::update(size_t i, int t) {
   double dx = n.vx + drift_x_;
   double dy = n.vy + drift_y_;
   if (n.partner > 0) {
-    // Touching pairs stay together as adherent cells do: a pull back to the distance where they met.
+    // Touching pairs stay together as adherent cells do: a pull back to where they met.
     const int slot = slot_of_label_[n.partner];
     if (slot < 0 || !nuclei_[static_cast<size_t>(slot)].alive) {
       n.partner = 0;
@@ -480,15 +496,19 @@ void PositionSimulator::update(size_t i, int t) {
       static_cast<int>(tracks_.size()) + 2 <= kMaxLabel) {
     ++mitosis;
   }
-  if (mitosis > 0) {
+  if (mitosis > 0) {  // stretch along the longer axis, which becomes the division axis
     const double p = static_cast<double>(mitosis) / kMitosisFrames;
-    next.a = n.rest_a * (1.0 + 0.45 * p);
-    next.b = n.rest_b * (1.0 - 0.3 * p);
+    const double stretch = 1.0 + 0.45 * p;
+    const double squeeze = 1.0 - 0.3 * p;
+    const bool along_a = n.rest_a >= n.rest_b;
+    next.a = n.rest_a * (along_a ? stretch : squeeze);
+    next.b = n.rest_b * (along_a ? squeeze : stretch);
   } else {
     next.a += 0.1 * (n.rest_a - next.a);
     next.b += 0.1 * (n.rest_b - next.b);
   }
-  const double glow = mitosis > 0 ? 1.0 + 0.3 * mitosis / kMitosisFrames : 1.0 + 0.85 * (n.glow - 1.0);
+  const double glow =
+      mitosis > 0 ? 1.0 + 0.3 * mitosis / kMitosisFrames : 1.0 + 0.85 * (n.glow - 1.0);
 
   rasterize(next, size_, scratch_);
   if (n.label == 0) {
@@ -540,16 +560,18 @@ bool PositionSimulator::try_divide(size_t i, int t) {
   const double r0 = std::sqrt(mother.rest_a * mother.rest_b);
   const double along = 0.45 * r0;
   const double across = 0.62 * r0;
-  const double offset = s.a - along;
-  const double cx = std::cos(s.angle);
-  const double cy = std::sin(s.angle);
+  const bool along_a = mother.rest_a >= mother.rest_b;
+  const double axis = along_a ? s.angle : s.angle + kPi / 2.0;
+  const double offset = (along_a ? s.a : s.b) - along;
+  const double cx = std::cos(axis);
+  const double cy = std::sin(axis);
   std::array<Ellipse, 2> shapes;
   std::array<std::vector<int>, 2> pixels;
   bool ok = static_cast<int>(tracks_.size()) + 2 <= kMaxLabel;
   for (int k = 0; k < 2; ++k) {
     const double sign = k == 0 ? 1.0 : -1.0;
     shapes[k] = {s.x + sign * offset * cx, s.y + sign * offset * cy, along, across,
-                 s.angle + 0.1 * rng_.normal()};
+                 axis + 0.1 * rng_.normal()};
     rasterize(shapes[k], size_, pixels[k]);
     ok = ok && !pixels[k].empty() && is_free(shapes[k], mother.label);
   }
@@ -574,11 +596,15 @@ bool PositionSimulator::try_divide(size_t i, int t) {
   unstamp(mother);
   mother.alive = false;
   slot_of_label_[mother.label] = -1;
-  const Nucleus parent = mother;  // copied: push_back below invalidates the reference
+  // Copied: push_back below invalidates the reference.
+  const int parent_label = mother.label;
+  const double parent_brightness = mother.brightness;
   for (int k = 0; k < 2; ++k) {
     Nucleus d;
     d.shape = shapes[k];
-    const double r = 0.8 * r0 * rng_.uniform(0.95, 1.05);
+    // Half inherited, half drawn afresh: sizes stay in the population's range over generations
+    // instead of shrinking or growing geometrically.
+    const double r = 0.5 * r0 + 0.5 * rng_.uniform(r_min_, r_max_);
     const double aspect = std::sqrt(rng_.uniform(1.0, 1.35));
     const bool flip = rng_.below(2) == 1;
     d.rest_a = flip ? r / aspect : r * aspect;
@@ -586,11 +612,13 @@ bool PositionSimulator::try_divide(size_t i, int t) {
     const double sign = k == 0 ? 1.0 : -1.0;
     d.vx = 0.8 * unit_ * sign * cx;
     d.vy = 0.8 * unit_ * sign * cy;
-    d.brightness = parent.brightness * rng_.uniform(0.9, 1.1);
+    d.brightness = parent_brightness * rng_.uniform(0.9, 1.1);
     d.glow = 1.3;
     d.texture = Texture::random(rng_);
-    if (cycle_ > 0) d.mitosis_at = t + static_cast<int>(std::lround(cycle_ * rng_.uniform(0.8, 1.2)));
-    add_track(d, t, parent.label);
+    if (cycle_ > 0) {
+      d.mitosis_at = t + static_cast<int>(std::lround(cycle_ * rng_.uniform(0.8, 1.2)));
+    }
+    add_track(d, t, parent_label);
     stamp(d, pixels[k]);
     slot_of_label_[d.label] = static_cast<int>(nuclei_.size());
     nuclei_.push_back(std::move(d));
@@ -600,8 +628,8 @@ bool PositionSimulator::try_divide(size_t i, int t) {
 }
 
 // Flat-topped nucleus with a logistic edge whose half-maximum is the mask boundary, a slight dome
-// (nuclei are thicker in the middle) and the chromatin texture. Overlapping tails take the maximum, so
-// touching nuclei keep a faint seam as in real images.
+// (nuclei are thicker in the middle) and the chromatin texture. Overlapping tails take the maximum,
+// so touching nuclei keep a faint seam as in real images.
 void PositionSimulator::paint(const Nucleus& n, cv::Mat1f& signal) const {
   const Ellipse& e = n.shape;
   const double pad = 4.0 + 6.0 * kEdgeWidth;
@@ -624,7 +652,8 @@ void PositionSimulator::paint(const Nucleus& n, cv::Mat1f& signal) const {
       const double r2 = u * u + v * v;
       const double r = std::sqrt(r2);
       // Distance to the boundary along the ray from the centre, negative inside.
-      const double d = r > 1e-12 ? std::hypot(dx, dy) * (1.0 - 1.0 / r) : -std::min(e.a, e.b);
+      const double d =
+          r > 1e-12 ? std::sqrt(dx * dx + dy * dy) * (1.0 - 1.0 / r) : -std::min(e.a, e.b);
       if (d > 6.0 * kEdgeWidth) continue;
       const double edge = 1.0 / (1.0 + std::exp(d / kEdgeWidth));
       const double value = level * edge * (1.0 - 0.12 * std::min(r2, 1.0)) * n.texture.at(u, v);
@@ -663,7 +692,7 @@ cv::Mat PositionSimulator::render(int t) const {
       const double electrons = light[x] * (camera_.background + peak * sig[x]);
       const double sigma = std::sqrt(kGain * kGain * electrons + kReadNoise * kReadNoise);
       const double adu = camera_.offset + kGain * electrons + sigma * noise.normal();
-      dst[x] = static_cast<std::uint16_t>(std::clamp(std::lround(adu), 0L, 65535L));
+      dst[x] = static_cast<std::uint16_t>(std::clamp(adu, 0.0, 65535.0) + 0.5);
     }
   }
   return out;
@@ -698,15 +727,17 @@ PositionSimulator simulate(const TimelapseOptions& options, int position, Sink s
     }
     return sim;
   } catch (const cv::Exception& e) {
-    throw Error(ErrorCode::internal,
-                fmt::format("synth timelapse: OpenCV failed at position {}: {}", position, e.what()));
+    throw Error(
+        ErrorCode::internal,
+        fmt::format("synth timelapse: OpenCV failed at position {}: {}", position, e.what()));
   }
 }
 
 void check_range(const char* name, long long value, long long lo, long long hi) {
   if (value < lo || value > hi) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("synth timelapse: '{}' must be in [{}, {}], got {}", name, lo, hi, value));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("synth timelapse: '{}' must be in [{}, {}], got {}", name, lo, hi, value));
   }
 }
 
@@ -722,8 +753,8 @@ void create_folder(const std::filesystem::path& path) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {
-    throw Error(ErrorCode::io,
-                fmt::format("synth timelapse: cannot create '{}': {}", path.string(), ec.message()));
+    throw Error(ErrorCode::io, fmt::format("synth timelapse: cannot create '{}': {}", path.string(),
+                                           ec.message()));
   }
 }
 
@@ -771,7 +802,8 @@ TimelapseFrames generate_position(const TimelapseOptions& options, int position)
   return out;
 }
 
-TimelapseSummary write_timelapse(const std::filesystem::path& out, const TimelapseOptions& options) {
+TimelapseSummary write_timelapse(const std::filesystem::path& out,
+                                 const TimelapseOptions& options) {
   validate(options);
   const std::string& exp = options.experiment;
   TimelapseSummary summary;

@@ -51,6 +51,7 @@ class Catalog {
   // Sets. A set made from a filter stores the filter text in `query`.
   ImageSet create_set(Id project_id, const std::string& name, const std::string& where,
                       const std::string& description = "");
+  ImageSet ensure_set(Id project_id, const std::string& name);  // creates an empty set if missing
   std::int64_t add_to_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids);
   std::int64_t add_to_set_where(Id project_id, const std::string& name, const std::string& where);
   std::int64_t remove_from_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids);

@@ -1,0 +1,31 @@
+# tessera: the two commands a new machine needs are `make run` and `make test` (see README.md).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build run test test-unit bench clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the embedded SQLite default: generate a time-lapse, import it, list and summarise.
+run: build
+	bash scripts/demo.sh $(BUILD)/cli/tessera demo
+
+# Every test: unit and scenario suites on SQLite, and the catalog suites again on a private PostgreSQL.
+test: build
+	bash scripts/test.sh $(BUILD)
+
+bench: build
+	bash scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) demo
