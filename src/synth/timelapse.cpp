@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <mutex>
 #include <numbers>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -806,31 +810,63 @@ TimelapseSummary write_timelapse(const std::filesystem::path& out,
                                  const TimelapseOptions& options) {
   validate(options);
   const std::string& exp = options.experiment;
+  create_folder(out / "tracks");
+
+  // Positions are independent, so they are written in parallel; PNG encoding is most of the time.
+  struct Written {
+    int tracks = 0;
+    int divisions = 0;
+  };
+  std::vector<Written> written(static_cast<size_t>(options.positions));
+  std::atomic<int> next_position{1};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  const auto work = [&] {
+    for (int p = next_position++; p <= options.positions; p = next_position++) {
+      try {
+        const std::string pos = fmt::format("pos{:02d}", p);
+        const auto image_dir = out / "images" / exp / pos;
+        const auto mask_dir = out / "masks" / exp / pos;
+        create_folder(image_dir);
+        create_folder(mask_dir);
+        const PositionSimulator sim = simulate(
+            options, p, [&](int t, const cv::Mat& image, const cv::Mat& labels, const auto&) {
+              image::write_image(image_dir / fmt::format("t{:03d}_c0.png", t), image);
+              image::write_image(mask_dir / fmt::format("t{:03d}.png", t), labels);
+            });
+        write_file_atomic(out / fmt::format("tracks/{}_{}.txt", exp, pos),
+                          tracks_text(sim.tracks()));
+        written[static_cast<size_t>(p - 1)] = {static_cast<int>(sim.tracks().size()),
+                                               sim.divisions()};
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next_position = options.positions + 1;  // stop the other workers early
+      }
+    }
+  };
+  const int workers =
+      std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, options.positions);
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(work);
+  work();
+  for (std::thread& thread : threads) thread.join();
+  if (error) std::rethrow_exception(error);
+
   TimelapseSummary summary;
   nlohmann::json positions = nlohmann::json::array();
-  create_folder(out / "tracks");
   for (int p = 1; p <= options.positions; ++p) {
+    const Written& w = written[static_cast<size_t>(p - 1)];
     const std::string pos = fmt::format("pos{:02d}", p);
-    const auto image_dir = out / "images" / exp / pos;
-    const auto mask_dir = out / "masks" / exp / pos;
-    create_folder(image_dir);
-    create_folder(mask_dir);
-    const PositionSimulator sim =
-        simulate(options, p, [&](int t, const cv::Mat& image, const cv::Mat& labels, const auto&) {
-          image::write_image(image_dir / fmt::format("t{:03d}_c0.png", t), image);
-          image::write_image(mask_dir / fmt::format("t{:03d}.png", t), labels);
-        });
-    const std::string tracks_file = fmt::format("tracks/{}_{}.txt", exp, pos);
-    write_file_atomic(out / tracks_file, tracks_text(sim.tracks()));
     summary.images += options.frames;
-    summary.tracks += static_cast<int>(sim.tracks().size());
-    summary.divisions += sim.divisions();
+    summary.tracks += w.tracks;
+    summary.divisions += w.divisions;
     positions.push_back({{"position", p},
                          {"images", fmt::format("images/{}/{}", exp, pos)},
                          {"masks", fmt::format("masks/{}/{}", exp, pos)},
-                         {"tracks_file", tracks_file},
-                         {"tracks", sim.tracks().size()},
-                         {"divisions", sim.divisions()}});
+                         {"tracks_file", fmt::format("tracks/{}_{}.txt", exp, pos)},
+                         {"tracks", w.tracks},
+                         {"divisions", w.divisions}});
   }
 
   const nlohmann::json manifest = {
