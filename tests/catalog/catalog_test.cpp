@@ -594,6 +594,56 @@ TYPED_TEST(CatalogTest, AMalformedOrInjectedFilterIsRejectedAndChangesNothing) {
   EXPECT_EQ(this->count_rows("images"), 12);
 }
 
+
+TYPED_TEST(CatalogTest, ProbeFractionalColumn) {
+  this->add_plate();
+  EXPECT_EQ(this->count("width > 511.5"), 12);
+  EXPECT_EQ(this->count("size > 1010.5"), 2);
+}
+TYPED_TEST(CatalogTest, ProbeMixedTypes) {
+  NewImage a = make_image("a.tif", 1); a.metadata = {{"code", "abc"}, {"n", "5"}};
+  NewImage b = make_image("b.tif", 2); b.metadata = {{"code", 5}, {"n", 5}};
+  this->catalog().add_images(this->project(), {a, b});
+  EXPECT_EQ(this->count("code > 3"), 1);
+  EXPECT_EQ(this->count("code < 30"), 1);
+  EXPECT_EQ(this->count("n = 5"), 1);
+  EXPECT_EQ(this->count("n = '5'"), 1);
+  EXPECT_EQ(this->count("code > 'a'"), 1);
+  EXPECT_EQ(this->count("code < 'a'"), 0);
+}
+TYPED_TEST(CatalogTest, ProbeNullKey) {
+  NewImage a = make_image("a.tif", 1); a.metadata = {{"null", 5}, {"Null", 6}};
+  this->catalog().add_images(this->project(), {a});
+  EXPECT_EQ(this->count("meta.null = 5"), 1);
+  EXPECT_EQ(this->count("meta.Null = 6"), 1);
+}
+TYPED_TEST(CatalogTest, ProbeLikeBackslash) {
+  NewImage a = make_image("C:\\data\\a.tif", 1); a.metadata = {{"note", "50% off"}, {"u", "a_b"}};
+  this->catalog().add_images(this->project(), {a});
+  EXPECT_EQ(this->count("path like 'C:\\data\\%'"), 1);
+  EXPECT_EQ(this->count("note like '50%'"), 1);
+}
+TYPED_TEST(CatalogTest, ProbeBool) {
+  NewImage a = make_image("a.tif", 1); a.metadata = {{"ok", true}, {"t", 1}};
+  NewImage b = make_image("b.tif", 2); b.metadata = {{"ok", false}, {"t", 0}};
+  this->catalog().add_images(this->project(), {a, b});
+  EXPECT_EQ(this->count("ok = true"), 1);
+  EXPECT_EQ(this->count("ok = false"), 1);
+  EXPECT_EQ(this->count("t = true"), 0);
+  EXPECT_EQ(this->count("ok = 1"), 0);
+  EXPECT_EQ(this->count("ok like 'true'"), 1);
+}
+TYPED_TEST(CatalogTest, ProbeBigNumbers) {
+  NewImage a = make_image("a.tif", 1); a.metadata = {{"big", 9007199254740993LL}, {"f", 0.1}};
+  this->catalog().add_images(this->project(), {a});
+  EXPECT_EQ(this->count("big = 9007199254740993"), 1);
+  EXPECT_EQ(this->count("big = 9007199254740992"), 0);
+  EXPECT_EQ(this->count("f = 0.1"), 1);
+  EXPECT_EQ(this->count("focus = 1e400"), 0);
+  EXPECT_EQ(this->count("acquired_at is null and imported_at > '2000'"), 1);
+  EXPECT_EQ(this->count("id > 0 and hash like '0%'"), 1);
+}
+
 // --- Sets ---------------------------------------------------------------------------------------------
 
 TYPED_TEST(CatalogTest, CreateSetFromAFilterStoresTheQueryAndItsMembers) {

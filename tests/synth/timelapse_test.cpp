@@ -432,5 +432,20 @@ TEST(Timelapse, WritesTheLayoutAndPngsReadBackWithTheSamePixels) {
   EXPECT_EQ(manifest["positions"].size(), 2u);
 }
 
+TEST(Timelapse, ReportsIoErrorWhenTheOutputFolderCannotBeCreated) {
+  const TempDir dir;
+  std::filesystem::create_directories(dir.path());
+  write_file_atomic(dir.path() / "blocker", "a file, not a folder");
+  TimelapseOptions options = small_options();
+  options.frames = 1;
+  try {
+    write_timelapse(dir.path() / "blocker" / "out", options);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::io);
+    EXPECT_NE(std::string(e.what()).find("blocker"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace tessera::synth
