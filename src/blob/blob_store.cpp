@@ -93,13 +93,15 @@ void BlobStore::put_hashed(std::string_view bytes, const std::string& hash) {
   const fs::path target = path_of(hash);
   std::error_code ec;
   // Same name means same content; a size mismatch means a damaged copy, which is replaced.
-  if (fs::exists(target, ec) && fs::file_size(target, ec) == bytes.size() && !ec) return;
+  const bool present = fs::exists(target, ec);
+  if (present && fs::file_size(target, ec) == bytes.size() && !ec) return;
   const fs::path dir = target.parent_path();
-  if (!fs::exists(dir, ec)) {
+  if (!present && !fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
     if (ec) throw Error(ErrorCode::io, fmt::format("blob store: cannot create '{}': {}", dir.string(), ec.message()));
     fsync_directory(dir.parent_path());
   }
+  if (!present && put_unnamed(dir, target, bytes)) return;
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static const std::string host = host_name();
   const fs::path temp = tmp_ / fmt::format("{}-{:016x}-{}", ::getpid(), rng(), host);
@@ -111,6 +113,47 @@ void BlobStore::put_hashed(std::string_view bytes, const std::string& hash) {
     throw_io("cannot rename into", target);
   }
   fsync_directory(dir);
+}
+
+// An O_TMPFILE inode has no name until linkat gives it its final one, so a crash at any point leaves
+// nothing behind for anyone to clean, and no shared temp folder serialises the writers. Returns false
+// where the file system has no O_TMPFILE (some network file systems): the caller then uses a named temp.
+bool BlobStore::put_unnamed(const fs::path& dir, const fs::path& target, std::string_view bytes) {
+  const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
+    throw_io("cannot create a file in", dir);
+  }
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int saved = errno;
+      ::close(fd);
+      errno = saved;
+      throw_io("cannot write a blob into", dir);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    throw_io("cannot sync a blob in", dir);
+  }
+  const std::string proc = fmt::format("/proc/self/fd/{}", fd);
+  const int linked = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW);
+  const int saved = errno;
+  ::close(fd);
+  if (linked != 0 && saved != EEXIST) {  // EEXIST: another writer stored the same bytes meanwhile
+    errno = saved;
+    throw_io("cannot name blob", target);
+  }
+  fsync_directory(dir);
+  return true;
 }
 
 bool BlobStore::contains(const std::string& hash) const {

@@ -10,9 +10,10 @@
 
 namespace tessera::blob {
 
-// Content-addressed bytes under <root>/blobs/ab/cd/<sha256>. A put writes a temp file in <root>/tmp,
-// fsyncs it, renames it into place and fsyncs the directory, so a crash leaves the old state or the new
-// blob, never a part of one. Thread-safe and safe across processes sharing the root.
+// Content-addressed bytes under <root>/blobs/ab/cd/<sha256>. A put writes an unnamed (O_TMPFILE) file in
+// the target folder, fsyncs it, links it under its hash and fsyncs the folder; where the file system has no
+// O_TMPFILE it uses a named temp file in <root>/tmp and a rename. Either way a crash leaves the old state
+// or the new blob, never a part of one. Thread-safe and safe across processes sharing the root.
 class BlobStore {
  public:
   // Creates the folders when missing and deletes temp files left by dead writers on this host.
@@ -42,6 +43,7 @@ class BlobStore {
 
  private:
   void remove_dead_temp_files();
+  bool put_unnamed(const std::filesystem::path& dir, const std::filesystem::path& target, std::string_view bytes);
 
   std::filesystem::path root_;
   std::filesystem::path tmp_;
