@@ -307,13 +307,13 @@ Image decode(std::string_view bytes, std::string_view name) {
   return decode_opened(bytes, choice, header.get(), name);
 }
 
-ImportDecode decode_for_import(std::string_view bytes, std::string_view name) {
+ImportDecode decode_for_import(std::string_view bytes, std::string_view name, long long large_pixels) {
   const LoaderChoice choice = find_loader(bytes, name);
   VipsRef header = open_lazy(bytes, choice, false, VIPS_ACCESS_RANDOM, name);
   const long long pixels = static_cast<long long>(vips_image_get_width(header.get())) *
                            vips_image_get_height(header.get());
   ImportDecode result;
-  if (pixels <= kLargeImagePixels) {
+  if (pixels <= large_pixels) {
     Image image = decode_opened(bytes, choice, header.get(), name);
     result.info = image.info;
     result.focus = focus_score(image.frames.front());

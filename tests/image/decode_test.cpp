@@ -115,3 +115,20 @@ TEST(Decode, RecognisesImageExtensionsCaseInsensitively) {
 
 }  // namespace
 }  // namespace tessera::image
+
+namespace tessera::image {
+namespace {
+
+TEST(Decode, LargeImagesAreStreamedAndScoredOnAThumbnail) {
+  const cv::Mat m = test::pattern_image(3000, 2000, CV_8UC1);
+  const std::string png = encode(m, ".png");
+  const ImportDecode streamed = decode_for_import(png, "big.png", 1000 * 1000);
+  EXPECT_EQ(streamed.info.width, 3000);
+  EXPECT_EQ(streamed.info.height, 2000);
+  EXPECT_GT(streamed.focus, 0.0);
+  // A damaged large file is still caught by the streaming pass.
+  EXPECT_THROW(decode_for_import(png.substr(0, png.size() * 3 / 4), "big.png", 1000 * 1000), Error);
+}
+
+}  // namespace
+}  // namespace tessera::image

@@ -20,12 +20,13 @@ ImageInfo probe(std::string_view bytes);
 Image decode(std::string_view bytes, std::string_view name = "image");
 
 // What an import needs: the header, a full decode that proves the file is intact, and the focus score.
-// For images above kLargeImagePixels the pixels are streamed, not kept; `image.frames` is then empty.
+// Images above large_pixels are streamed, never held whole, and their focus comes from a 2048-px thumbnail.
 struct ImportDecode {
   ImageInfo info;
   double focus = 0.0;
 };
-ImportDecode decode_for_import(std::string_view bytes, std::string_view name);
+ImportDecode decode_for_import(std::string_view bytes, std::string_view name,
+                               long long large_pixels = kLargeImagePixels);
 
 // File extensions tessera tries to import (lower case, with dot).
 bool has_image_extension(const std::filesystem::path& path);

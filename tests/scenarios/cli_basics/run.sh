@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Drives the real CLI end to end on data it generates: synth -> init -> import -> filters -> sets -> tags,
+# and checks the error paths (exit status and message) a user meets first.
+set -uo pipefail
+tessera=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+pass=0
+
+check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out status
+  out=$("$@" 2>&1)
+  status=$?
+  if [ "$status" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: status $status (want $want), output:"
+    echo "$out" | head -20
+    failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+
+export TESSERA_DIR=$work/ws
+check synth 0 "wrote 12 images" -- "$tessera" synth timelapse data --positions 2 --frames 6 --size 128 --nuclei 6
+check init 0 "schema v1" -- "$tessera" init ws
+pattern='{experiment}/pos{position:int}/t{time:int}_c{channel:int}.png'
+check import 0 "imported 12 images" -- "$tessera" import data/images --pattern "$pattern" --series-by experiment,position --frame-by time --set all
+check reimport 0 "imported 0 images .* 12 already present" -- "$tessera" import data/images --pattern "$pattern" --series-by experiment,position --frame-by time
+check filter 0 "t005_c0.png" -- "$tessera" ls images --where "position = 2 and time >= 5"
+check filter-count 0 "^1 images" -- bash -c "\"$tessera\" ls images --where \"position = 2 and time >= 5\" 2>&1 >/dev/null"
+check json 0 '"sets": \[' -- "$tessera" ls images --json --limit 1
+check set-create 0 "created with 6 images" -- "$tessera" set create pos1 --where "position = 1"
+check set-remove 0 "removed 3 image" -- "$tessera" set remove pos1 --where "time >= 3"
+check set-show 0 "set 'pos1': 3 images" -- "$tessera" set show pos1
+printf 'name,color,parent\nnucleus,#00ff00,\nmitosis,#ff00ff,nucleus\n' > tags.csv
+check tags 0 "imported 2 tags" -- "$tessera" tags import tags.csv
+check info 0 "series exp1/2 +6 frames" -- "$tessera" info
+check events 0 "image.imported" -- "$tessera" events
+check check 0 "missing 0  damaged 0" -- "$tessera" check
+
+# Error paths: a clear message, the right exit status, nothing half-done.
+check bad-where 2 "position 12" -- "$tessera" ls images --where "position = 'a"
+check injection 2 "unexpected character ';'" -- "$tessera" ls images --where "position = 1; DROP TABLE images"
+check unknown-set 3 "no set named 'nope'" -- "$tessera" ls images --set nope
+check dup-set 4 "already exists" -- "$tessera" set create pos1
+check bad-frame-by 2 "--frame-by names 'frame'" -- "$tessera" import data/images --pattern "$pattern" --series-by experiment --frame-by frame
+printf 'name,color\nbad,#12\n' > badtags.csv
+check bad-tags 2 "badtags.csv: record 2: field 'color'" -- "$tessera" tags import badtags.csv
+mkdir -p broken/exp1/pos09
+head -c 300 data/images/exp1/pos01/t000_c0.png > broken/exp1/pos09/t000_c0.png
+echo "not an image" > broken/exp1/pos09/t001_c0.png
+cp data/images/exp1/pos01/t002_c0.png broken/exp1/pos09/t002_c0.png
+cp data/images/exp1/pos01/t003_c0.png broken/exp1/pos09/stray.png
+check corrupt 1 "failed: .*t000_c0.png" -- "$tessera" import broken --pattern "$pattern" --series-by experiment,position --frame-by time
+check corrupt-rest 0 "imported 0 images .* 1 already present" -- bash -c "\"$tessera\" import broken/exp1/pos09/t002_c0.png"
+check unmatched 1 "unmatched: .*stray.png" -- "$tessera" import broken --pattern "$pattern"
+check no-workspace 3 "not a tessera workspace" -- "$tessera" --dir "$work/nowhere" info
+
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]
