@@ -235,50 +235,97 @@ class Parser {
     return field;
   }
 
-  std::string field_sql(const Field& field, bool as_text) {
-    if (field.column != nullptr) return field.column->sql;
+  enum class ValueType { number, text, boolean };
+
+  ValueType checked_value_type(const Token& value) const {
+    if (value.kind == Tok::number) return ValueType::number;
+    if (value.kind == Tok::string) return ValueType::text;
+    if (value.kind == Tok::ident && (lower(value.text) == "true" || lower(value.text) == "false")) {
+      return ValueType::boolean;
+    }
+    fail(value.pos, fmt::format("expected a value (number, 'text', true or false) but found '{}'", value.text));
+  }
+
+  // Binds the field's JSON path: "$.a.b" for SQLite, the text[] literal {"a","b"} for PostgreSQL (quoted,
+  // so a field named null stays a name).
+  void push_path(const Field& field) {
     if (dialect_ == Dialect::sqlite) {
       std::string path = "$";
       for (const auto& part : field.path) path += "." + part;
       params_.emplace_back(path);
-      return "json_extract(i.metadata, ?)";
+      return;
     }
     std::string path = "{";
-    for (size_t k = 0; k < field.path.size(); ++k) path += (k ? "," : "") + field.path[k];
+    for (size_t k = 0; k < field.path.size(); ++k) path += (k ? ",\"" : "\"") + field.path[k] + "\"";
     path += "}";
     params_.emplace_back(path);
+  }
+
+  std::string field_sql(const Field& field, bool as_text) {
+    if (field.column != nullptr) return field.column->sql;
+    push_path(field);
+    if (dialect_ == Dialect::sqlite) return "json_extract(i.metadata, ?)";
     return as_text ? "(i.metadata #>> CAST(? AS text[]))" : "(i.metadata #> CAST(? AS text[]))";
   }
 
-  // Binds a literal and returns its placeholder expression, typed for the field it is compared with.
-  std::string value_sql(const Field& field, const Token& value) {
-    if (value.kind != Tok::number && value.kind != Tok::string &&
-        !(value.kind == Tok::ident && (lower(value.text) == "true" || lower(value.text) == "false"))) {
-      fail(value.pos, fmt::format("expected a value (number, 'text', true or false) but found '{}'", value.text));
-    }
-    const bool is_bool = value.kind == Tok::ident;
-    if (field.column != nullptr) {
-      const ColumnType type = field.column->type;
-      if (type == ColumnType::text) {
-        if (value.kind != Tok::string) fail(value.pos, fmt::format("field '{}' holds text: quote the value", field.name));
-        params_.emplace_back(value.text);
-      } else {
-        if (value.kind != Tok::number) fail(value.pos, fmt::format("field '{}' holds numbers, got '{}'", field.name, value.text));
-        push_number(value);
+  // A metadata value compares only with literals of its own JSON type, on both backends alike: without
+  // this, SQLite orders every number before text and reads true as 1, and PostgreSQL orders jsonb strings
+  // before numbers.
+  std::string type_guard(const Field& field, ValueType type) {
+    push_path(field);
+    if (dialect_ == Dialect::sqlite) {
+      switch (type) {
+        case ValueType::number: return "json_type(i.metadata, ?) IN ('integer', 'real')";
+        case ValueType::text: return "json_type(i.metadata, ?) = 'text'";
+        case ValueType::boolean: return "json_type(i.metadata, ?) IN ('true', 'false')";
       }
-      return "?";
+    }
+    switch (type) {
+      case ValueType::number: return "jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'number'";
+      case ValueType::text: return "jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'string'";
+      case ValueType::boolean: return "jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'boolean'";
+    }
+    return "1=0";
+  }
+
+  // `field op value` as a predicate. op is one of = <> < <= > >=.
+  std::string compare_sql(const Field& field, const std::string& op, const Token& value) {
+    const ValueType type = checked_value_type(value);
+    if (field.column != nullptr) {
+      const std::string lhs = field.column->sql;
+      return lhs + " " + op + " " + value_sql(field, value, type);
+    }
+    const std::string guard = type_guard(field, type);
+    const std::string lhs = field_sql(field, false);
+    const std::string rhs = value_sql(field, value, type);
+    const std::string test = "(" + guard + " AND " + lhs + " " + (op == "<>" ? "=" : op) + " " + rhs + ")";
+    return op == "<>" ? "(NOT " + test + ")" : test;
+  }
+
+  // Binds a literal and returns its placeholder expression, typed for the field it is compared with.
+  std::string value_sql(const Field& field, const Token& value, ValueType type) {
+    if (field.column != nullptr) {
+      if (field.column->type == ColumnType::text) {
+        if (type != ValueType::text) fail(value.pos, fmt::format("field '{}' holds text: quote the value", field.name));
+        params_.emplace_back(value.text);
+        return "?";
+      }
+      if (type != ValueType::number) fail(value.pos, fmt::format("field '{}' holds numbers, got '{}'", field.name, value.text));
+      push_number(value);
+      // PostgreSQL would type a bare placeholder after the integer column and reject 511.5.
+      return dialect_ == Dialect::postgresql ? "CAST(? AS numeric)" : "?";
     }
     if (dialect_ == Dialect::sqlite) {
-      if (is_bool) params_.emplace_back(std::int64_t{lower(value.text) == "true" ? 1 : 0});
-      else if (value.kind == Tok::number) push_number(value);
+      if (type == ValueType::boolean) params_.emplace_back(std::int64_t{lower(value.text) == "true" ? 1 : 0});
+      else if (type == ValueType::number) push_number(value);
       else params_.emplace_back(value.text);
       return "?";
     }
-    if (is_bool) {
+    if (type == ValueType::boolean) {
       params_.emplace_back(lower(value.text));
       return "to_jsonb(CAST(? AS boolean))";
     }
-    if (value.kind == Tok::number) {
+    if (type == ValueType::number) {
       push_number(value);
       return "to_jsonb(CAST(? AS numeric))";
     }
@@ -307,10 +354,8 @@ class Parser {
     const Token t = peek();
     if (t.kind == Tok::op) {
       next();
-      std::string op = t.text == "==" ? "=" : t.text == "!=" ? "<>" : t.text;
-      const std::string lhs = field_sql(field, false);
-      const std::string rhs = value_sql(field, next_value(t));
-      return lhs + " " + op + " " + rhs;
+      const std::string op = t.text == "==" ? "=" : t.text == "!=" ? "<>" : t.text;
+      return compare_sql(field, op, next_value(t));
     }
     if (t.kind != Tok::ident) {
       fail(t.pos, fmt::format("expected an operator after '{}' but found '{}'", field.name, t.text));
@@ -341,23 +386,24 @@ class Parser {
       if (pattern.kind != Tok::string) fail(pattern.pos, "'like' needs a quoted pattern");
       const std::string lhs = field_sql(field, true);
       params_.emplace_back(pattern.text);
-      const char* like = dialect_ == Dialect::postgresql ? " ILIKE " : " LIKE ";
+      // No escape character on either backend: PostgreSQL's default would be backslash.
+      const char* like = dialect_ == Dialect::postgresql ? " ILIKE ? ESCAPE ''" : " LIKE ?";
       const std::string cast_lhs = dialect_ == Dialect::postgresql ? "CAST(" + lhs + " AS text)" : lhs;
-      return std::string(negate ? "NOT (" : "(") + cast_lhs + like + "?)";
+      return std::string(negate ? "NOT (" : "(") + cast_lhs + like + ")";
     }
     if (word == "in") {
       const Token open = next();
       if (open.kind != Tok::lparen) fail(open.pos, "expected '(' after 'in'");
-      const std::string lhs = field_sql(field, false);
-      std::string list;
+      // One typed equality per value, so `in` follows the same type rules as `=`.
+      std::string any;
       for (;;) {
         const Token v = next();
-        list += (list.empty() ? "" : ", ") + value_sql(field, v);
+        any += (any.empty() ? "" : " OR ") + compare_sql(field, "=", v);
         const Token sep = next();
         if (sep.kind == Tok::rparen) break;
         if (sep.kind != Tok::comma) fail(sep.pos, fmt::format("expected ',' or ')' but found '{}'", sep.text));
       }
-      return lhs + (negate ? " NOT IN (" : " IN (") + list + ")";
+      return negate ? "(NOT (" + any + "))" : "(" + any + ")";
     }
     fail(t.pos, fmt::format("expected an operator after '{}' but found '{}'", field.name, t.text));
   }

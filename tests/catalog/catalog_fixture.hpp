@@ -1,5 +1,9 @@
 #pragma once
 
+// Catalog backends for typed test suites (see tests/catalog/catalog_test.cpp): each test gets an
+// empty catalog of its own, on SQLite always and on PostgreSQL when TESSERA_TEST_PG_URL names a
+// server.
+
 #include <unistd.h>
 
 #include <atomic>
@@ -23,7 +27,8 @@ inline std::string unique_suffix() {
   return fmt::format("{}_{}_{:08x}", ::getpid(), counter++, random() & 0xffffffffu);
 }
 
-// A fresh SQLite catalog file under the temp directory per test; the file and its WAL are removed after.
+// A fresh SQLite catalog file under the temp directory per test; the file and its WAL are removed
+// after.
 class SqliteBackend {
  public:
   static constexpr const char* kName = "Sqlite";
@@ -33,7 +38,8 @@ class SqliteBackend {
 
   // Returns the catalog URL.
   std::string create() {
-    path_ = std::filesystem::temp_directory_path() / fmt::format("tessera_catalog_test_{}.db", unique_suffix());
+    path_ = std::filesystem::temp_directory_path() /
+            fmt::format("tessera_catalog_test_{}.db", unique_suffix());
     return "sqlite:" + path_.string();
   }
 
@@ -53,19 +59,19 @@ class SqliteBackend {
   std::filesystem::path path_;
 };
 
-// The URL with its database name replaced: postgresql://user@host:port/DB?options.
-inline std::string with_database(const std::string& url, const std::string& database) {
-  const size_t scheme = url.find("://");
-  const size_t authority = scheme == std::string::npos ? 0 : scheme + 3;
-  const size_t query = url.find('?', authority);
-  const size_t slash = url.find('/', authority);
-  const size_t end = query == std::string::npos ? url.size() : query;
-  if (slash == std::string::npos || slash > end) return url.substr(0, end) + "/" + database + url.substr(end);
-  return url.substr(0, slash + 1) + database + url.substr(end);
+// The URL with a libpq `options` parameter making `schema` the only schema searched, so every
+// unqualified table the catalog creates and reads lives there:
+// postgresql://u@h:p/db?options=-csearch_path%3Dschema.
+inline std::string with_search_path(const std::string& url, const std::string& schema) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
-// A fresh PostgreSQL database per test on the server named by TESSERA_TEST_PG_URL (whose role may create
-// databases), dropped WITH (FORCE) after. Tests skip, saying why, when the variable is unset.
+// A fresh PostgreSQL schema per test in the database named by TESSERA_TEST_PG_URL, dropped
+// (CASCADE) after. A schema rather than a database per test: CREATE DATABASE costs more than the
+// migrations themselves and needs template1 idle, while every catalog table is unqualified and so
+// follows search_path. Tests skip, saying why, when the variable is unset; they fail when it is set
+// and the server cannot be reached.
 class PostgresBackend {
  public:
   static constexpr const char* kName = "Postgresql";
@@ -74,7 +80,8 @@ class PostgresBackend {
   std::optional<std::string> skip_reason() const {
     const char* url = std::getenv("TESSERA_TEST_PG_URL");
     if (url == nullptr || *url == '\0') {
-      return "TESSERA_TEST_PG_URL is not set; start a server with `scripts/pg-test-server.sh start` and export "
+      return "TESSERA_TEST_PG_URL is not set; start a server with `scripts/pg-test-server.sh "
+             "start` and export "
              "the URL it prints to run the PostgreSQL catalog tests";
     }
     return std::nullopt;
@@ -82,28 +89,29 @@ class PostgresBackend {
 
   std::string create() {
     admin_url_ = std::getenv("TESSERA_TEST_PG_URL");
-    database_ = "tessera_t_" + unique_suffix();
-    // CREATE DATABASE cannot run in a transaction; execute_script sends it alone, in autocommit.
-    connect_postgresql(admin_url_)->execute_script(fmt::format("CREATE SCHEMA {}", database_));
-    url_ = admin_url_ + (admin_url_.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + database_;
+    schema_ = "tessera_t_" + unique_suffix();
+    connect_postgresql(admin_url_)->execute_script(fmt::format("CREATE SCHEMA {}", schema_));
+    url_ = with_search_path(admin_url_, schema_);
     return url_;
   }
 
   std::unique_ptr<Connection> raw() const { return connect_postgresql(url_); }
 
   void destroy() {
-    if (database_.empty()) return;
-    connect_postgresql(admin_url_)->execute_script(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", database_));
-    database_.clear();
+    if (schema_.empty()) return;
+    connect_postgresql(admin_url_)
+        ->execute_script(fmt::format("DROP SCHEMA IF EXISTS {} CASCADE", schema_));
+    schema_.clear();
   }
 
  private:
   std::string admin_url_;
-  std::string database_;
+  std::string schema_;
   std::string url_;
 };
 
-// Names typed-test instantiations after their backend: CatalogTest/Sqlite.*, CatalogTest/Postgresql.*.
+// Names typed-test instantiations after their backend: CatalogTest/Sqlite.*,
+// CatalogTest/Postgresql.*.
 struct BackendNames {
   template <typename Backend>
   static std::string GetName(int) {
