@@ -1066,7 +1066,7 @@ TYPED_TEST(CatalogTest, NumberAndTextComparisonsMatchOnlyValuesOfTheirOwnType) {
   EXPECT_THAT(paths_of(this->list("code < 'zzz'")), ElementsAre("text.tif"));
 }
 
-// Regression: on SQLite,: json_extract() turns JSON true/false
+// Regression: on SQLite json_extract() turns JSON true/false
 // into 1/0 and true/false are bound as 1/0, so on SQLite a boolean field equals the numbers 1 and 0
 // and a number field equals true/false; PostgreSQL keeps them apart.
 TYPED_TEST(CatalogTest, BooleanMetadataIsNotTheNumbersOneAndZero) {
@@ -1081,7 +1081,7 @@ TYPED_TEST(CatalogTest, BooleanMetadataIsNotTheNumbersOneAndZero) {
   EXPECT_THAT(paths_of(this->list("t = true")), IsEmpty());
 }
 
-// Regression: on PostgreSQL: the JSON path is bound as the
+// Regression: on PostgreSQL the JSON path is bound as the
 // array literal "{a,b}" with unquoted elements, and PostgreSQL reads an unquoted NULL (any case) as
 // an SQL NULL element, so a metadata field named null/Null, reachable as meta.null, never matches
 // there.
@@ -1093,7 +1093,7 @@ TYPED_TEST(CatalogTest, AMetadataFieldNamedNullIsReachableWithTheMetaPrefix) {
   EXPECT_EQ(this->count("meta.Null = 'x'"), 1);
 }
 
-// Regression: on PostgreSQL: PostgreSQL's ILIKE treats
+// Regression: PostgreSQL's ILIKE treats
 // a backslash as an escape character by default and SQLite's LIKE has no escape character, so a
 // pattern with a backslash (a Windows source path) matches on SQLite only. An explicit ESCAPE would
 // align them.

@@ -1,5 +1,6 @@
 #include "catalog/where.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <set>
@@ -63,57 +64,100 @@ std::vector<ShapeCase> shape_cases() {
       same("width>100", "i.width > ?", {i(100)}),
       same("focus >= 0.5", "i.focus >= ?", {d(0.5)}),
       same("path = 'plate1/A1/t01.tif'", "i.source_path = ?", {t("plate1/A1/t01.tif")}),
-      same("series = 'pos1'", "(SELECT s.name FROM series s WHERE s.id = i.series_id) = ?", {t("pos1")}),
+      same("series = 'pos1'", "(SELECT s.name FROM series s WHERE s.id = i.series_id) = ?",
+           {t("pos1")}),
       same("width not in (1, 2)", "i.width NOT IN (?, ?)", {i(1), i(2)}),
       same("id in (7)", "i.id IN (?)", {i(7)}),
       same("focus is null", "i.focus IS NULL", {}),
       same("acquired_at is not null", "i.acquired_at IS NOT NULL", {}),
-      // Metadata fields: the JSON path is a parameter too, the value is compared with its JSON type.
+      // Metadata fields: the JSON path is a parameter too; values keep their JSON type.
       {"well = 'A1'", ms + " = ?", {t("$.well"), t("A1")}, mp + " = " + pt, {t("{well}"), t("A1")}},
       {"t >= 3", ms + " >= ?", {t("$.t"), i(3)}, mp + " >= " + pn, {t("{t}"), i(3)}},
-      {"exposure < 0.25", ms + " < ?", {t("$.exposure"), d(0.25)}, mp + " < " + pn, {t("{exposure}"), d(0.25)}},
-      {"stage.x > -1.5", ms + " > ?", {t("$.stage.x"), d(-1.5)}, mp + " > " + pn, {t("{stage,x}"), d(-1.5)}},
+      {"exposure < 0.25",
+       ms + " < ?",
+       {t("$.exposure"), d(0.25)},
+       mp + " < " + pn,
+       {t("{exposure}"), d(0.25)}},
+      {"stage.x > -1.5",
+       ms + " > ?",
+       {t("$.stage.x"), d(-1.5)},
+       mp + " > " + pn,
+       {t("{stage,x}"), d(-1.5)}},
       {"ok = true", ms + " = ?", {t("$.ok"), i(1)}, mp + " = " + kPgBool, {t("{ok}"), t("true")}},
-      {"ok != FALSE", ms + " <> ?", {t("$.ok"), i(0)}, mp + " <> " + kPgBool, {t("{ok}"), t("false")}},
-      {"well in ('A1', \"B2\")", ms + " IN (?, ?)", {t("$.well"), t("A1"), t("B2")},
-       mp + " IN (" + pt + ", " + pt + ")", {t("{well}"), t("A1"), t("B2")}},
-      {"t not in (1, 2.5)", ms + " NOT IN (?, ?)", {t("$.t"), i(1), d(2.5)}, mp + " NOT IN (" + pn + ", " + pn + ")",
+      {"ok != FALSE",
+       ms + " <> ?",
+       {t("$.ok"), i(0)},
+       mp + " <> " + kPgBool,
+       {t("{ok}"), t("false")}},
+      {"well in ('A1', \"B2\")",
+       ms + " IN (?, ?)",
+       {t("$.well"), t("A1"), t("B2")},
+       mp + " IN (" + pt + ", " + pt + ")",
+       {t("{well}"), t("A1"), t("B2")}},
+      {"t not in (1, 2.5)",
+       ms + " NOT IN (?, ?)",
+       {t("$.t"), i(1), d(2.5)},
+       mp + " NOT IN (" + pn + ", " + pn + ")",
        {t("{t}"), i(1), d(2.5)}},
       {"well is not null", ms + " IS NOT NULL", {t("$.well")}, mpt + " IS NOT NULL", {t("{well}")}},
       {"well is null", ms + " IS NULL", {t("$.well")}, mpt + " IS NULL", {t("{well}")}},
       // LIKE is case-insensitive on both: SQLite's LIKE is, PostgreSQL needs ILIKE on text.
-      {"well like 'A%'", "(" + ms + " LIKE ?)", {t("$.well"), t("A%")}, "(CAST(" + mpt + " AS text) ILIKE ?)",
+      {"well like 'A%'",
+       "(" + ms + " LIKE ?)",
+       {t("$.well"), t("A%")},
+       "(CAST(" + mpt + " AS text) ILIKE ?)",
        {t("{well}"), t("A%")}},
-      {"well not like 'A%'", "NOT (" + ms + " LIKE ?)", {t("$.well"), t("A%")},
-       "NOT (CAST(" + mpt + " AS text) ILIKE ?)", {t("{well}"), t("A%")}},
-      {"path like '%.tif'", "(i.source_path LIKE ?)", {t("%.tif")}, "(CAST(i.source_path AS text) ILIKE ?)",
+      {"well not like 'A%'",
+       "NOT (" + ms + " LIKE ?)",
+       {t("$.well"), t("A%")},
+       "NOT (CAST(" + mpt + " AS text) ILIKE ?)",
+       {t("{well}"), t("A%")}},
+      {"path like '%.tif'",
+       "(i.source_path LIKE ?)",
+       {t("%.tif")},
+       "(CAST(i.source_path AS text) ILIKE ?)",
        {t("%.tif")}},
-      {"path NOT LIKE '%.png'", "NOT (i.source_path LIKE ?)", {t("%.png")},
-       "NOT (CAST(i.source_path AS text) ILIKE ?)", {t("%.png")}},
+      {"path NOT LIKE '%.png'",
+       "NOT (i.source_path LIKE ?)",
+       {t("%.png")},
+       "NOT (CAST(i.source_path AS text) ILIKE ?)",
+       {t("%.png")}},
       // `meta.` forces the metadata field even when the name is a column.
       {"meta.width = 7", ms + " = ?", {t("$.width"), i(7)}, mp + " = " + pn, {t("{width}"), i(7)}},
-      {"meta.path like 'x%'", "(" + ms + " LIKE ?)", {t("$.path"), t("x%")}, "(CAST(" + mpt + " AS text) ILIKE ?)",
+      {"meta.path like 'x%'",
+       "(" + ms + " LIKE ?)",
+       {t("$.path"), t("x%")},
+       "(CAST(" + mpt + " AS text) ILIKE ?)",
        {t("{path}"), t("x%")}},
-      {"meta.stage.x = 1", ms + " = ?", {t("$.stage.x"), i(1)}, mp + " = " + pn, {t("{stage,x}"), i(1)}},
+      {"meta.stage.x = 1",
+       ms + " = ?",
+       {t("$.stage.x"), i(1)},
+       mp + " = " + pn,
+       {t("{stage,x}"), i(1)}},
       // A dotted name that starts with a column name is a metadata path, not the column.
-      {"width.px = 1", ms + " = ?", {t("$.width.px"), i(1)}, mp + " = " + pn, {t("{width,px}"), i(1)}},
+      {"width.px = 1",
+       ms + " = ?",
+       {t("$.width.px"), i(1)},
+       mp + " = " + pn,
+       {t("{width,px}"), i(1)}},
       // Boolean structure: NOT binds tighter than AND, AND tighter than OR; parentheses are kept.
       same("not width = 1", "(NOT i.width = ?)", {i(1)}),
       same("width = 1 and height = 2", "(i.width = ? AND i.height = ?)", {i(1), i(2)}),
       same("width = 1 or height = 2", "(i.width = ? OR i.height = ?)", {i(1), i(2)}),
-      same("width = 1 or height = 2 and channels = 3", "(i.width = ? OR (i.height = ? AND i.channels = ?))",
-           {i(1), i(2), i(3)}),
-      same("width = 1 and height = 2 or channels = 3", "((i.width = ? AND i.height = ?) OR i.channels = ?)",
-           {i(1), i(2), i(3)}),
-      same("(width = 1 or height = 2) and channels = 3", "(((i.width = ? OR i.height = ?)) AND i.channels = ?)",
-           {i(1), i(2), i(3)}),
+      same("width = 1 or height = 2 and channels = 3",
+           "(i.width = ? OR (i.height = ? AND i.channels = ?))", {i(1), i(2), i(3)}),
+      same("width = 1 and height = 2 or channels = 3",
+           "((i.width = ? AND i.height = ?) OR i.channels = ?)", {i(1), i(2), i(3)}),
+      same("(width = 1 or height = 2) and channels = 3",
+           "(((i.width = ? OR i.height = ?)) AND i.channels = ?)", {i(1), i(2), i(3)}),
       same("NOT (width = 1 OR width = 2)", "(NOT ((i.width = ? OR i.width = ?)))", {i(1), i(2)}),
       same("not not frames = 1", "(NOT (NOT i.frames = ?))", {i(1)}),
       same("((size > 10))", "((i.byte_size > ?))", {i(10)}),
-      same("width = 1 AnD height = 2 Or channels = 3", "((i.width = ? AND i.height = ?) OR i.channels = ?)",
-           {i(1), i(2), i(3)}),
+      same("width = 1 AnD height = 2 Or channels = 3",
+           "((i.width = ? AND i.height = ?) OR i.channels = ?)", {i(1), i(2), i(3)}),
       // Parameters follow the placeholders' order, metadata paths included.
-      {"well = 'A1' and t > 2 or focus is null", "((" + ms + " = ? AND " + ms + " > ?) OR i.focus IS NULL)",
+      {"well = 'A1' and t > 2 or focus is null",
+       "((" + ms + " = ? AND " + ms + " > ?) OR i.focus IS NULL)",
        {t("$.well"), t("A1"), t("$.t"), i(2)},
        "((" + mp + " = " + pt + " AND " + mp + " > " + pn + ") OR i.focus IS NULL)",
        {t("{well}"), t("A1"), t("{t}"), i(2)}},
@@ -174,8 +218,10 @@ TEST(CompileWhere, BindsQuotedTextWithDoubledQuotesAsOneQuote) {
   };
   for (const auto& [filter, value] : cases) {
     SCOPED_TRACE(filter);
-    EXPECT_EQ(compile_where(filter, Dialect::sqlite).params, (SqlParams{t("$.note"), SqlValue(value)}));
-    EXPECT_EQ(compile_where(filter, Dialect::postgresql).params, (SqlParams{t("{note}"), SqlValue(value)}));
+    EXPECT_EQ(compile_where(filter, Dialect::sqlite).params,
+              (SqlParams{t("$.note"), SqlValue(value)}));
+    EXPECT_EQ(compile_where(filter, Dialect::postgresql).params,
+              (SqlParams{t("{note}"), SqlValue(value)}));
   }
 }
 
@@ -203,18 +249,21 @@ TEST(CompileWhere, BindsIntegersAsIntegersAndOtherNumbersAsDoubles) {
     // A column and a metadata field bind the same number.
     EXPECT_EQ(compile_where("size = " + literal, Dialect::sqlite).params, (SqlParams{value}));
     EXPECT_EQ(compile_where("n=" + literal, Dialect::sqlite).params, (SqlParams{t("$.n"), value}));
-    EXPECT_EQ(compile_where("n = " + literal, Dialect::postgresql).params, (SqlParams{t("{n}"), value}));
+    EXPECT_EQ(compile_where("n = " + literal, Dialect::postgresql).params,
+              (SqlParams{t("{n}"), value}));
   }
 }
 
 // Words of the SQL compile_where may emit: table alias, columns, functions, casts and keywords.
 const std::set<std::string>& sql_vocabulary() {
   static const std::set<std::string> words = {
-      "i",       "id",        "width",    "height",      "channels",  "frames",     "pixel_type", "format",
-      "focus",   "source_path", "blob_hash", "byte_size", "acquired_at", "imported_at", "frame_index", "series_id",
-      "metadata", "SELECT",   "s",        "name",        "FROM",      "series",     "WHERE",      "json_extract",
-      "CAST",    "AS",        "text",     "numeric",     "boolean",   "to_jsonb",   "AND",        "OR",
-      "NOT",     "IN",        "LIKE",     "ILIKE",       "IS",        "NULL",
+      "i",           "id",          "width",       "height",      "channels",  "frames",
+      "pixel_type",  "format",      "focus",       "source_path", "blob_hash", "byte_size",
+      "acquired_at", "imported_at", "frame_index", "series_id",   "metadata",  "SELECT",
+      "s",           "name",        "FROM",        "series",      "WHERE",     "json_extract",
+      "CAST",        "AS",          "text",        "numeric",     "boolean",   "to_jsonb",
+      "AND",         "OR",          "NOT",         "IN",          "LIKE",      "ILIKE",
+      "IS",          "NULL",
   };
   return words;
 }
@@ -247,7 +296,8 @@ TEST(CompileWhere, PutsNoUserTextIntoTheSql) {
   };
   for (const std::string& filter : filters) {
     for (Dialect dialect : {Dialect::sqlite, Dialect::postgresql}) {
-      SCOPED_TRACE(fmt::format("{} ({})", filter, dialect == Dialect::sqlite ? "sqlite" : "postgresql"));
+      SCOPED_TRACE(
+          fmt::format("{} ({})", filter, dialect == Dialect::sqlite ? "sqlite" : "postgresql"));
       const SqlFilter compiled = compile_where(filter, dialect);
       for (const std::string& word : words_of(compiled.sql)) {
         EXPECT_TRUE(sql_vocabulary().contains(word)) << "'" << word << "' in: " << compiled.sql;
@@ -314,7 +364,8 @@ std::vector<ErrorCase> error_cases() {
       {"path = 5", 8, "field 'path' holds text: quote the value"},
       {"width in 1", 10, "expected '(' after 'in'"},
       {"width in (1 2)", 13, "expected ',' or ')' but found '2'"},
-      {"width in (1,", 13, "expected a value (number, 'text', true or false) but found 'end of filter'"},
+      {"width in (1,", 13,
+       "expected a value (number, 'text', true or false) but found 'end of filter'"},
       {"width in ()", 11, "expected a value (number, 'text', true or false) but found ')'"},
       {"well like 5", 11, "'like' needs a quoted pattern"},
       {"well is 5", 9, "expected 'null' but found '5'"},
@@ -331,7 +382,8 @@ std::vector<ErrorCase> error_cases() {
 TEST(CompileWhere, RejectsMalformedFiltersWithPositionAndCaret) {
   for (const ErrorCase& c : error_cases()) {
     for (Dialect dialect : {Dialect::sqlite, Dialect::postgresql}) {
-      SCOPED_TRACE(fmt::format("{} ({})", c.filter, dialect == Dialect::sqlite ? "sqlite" : "postgresql"));
+      SCOPED_TRACE(
+          fmt::format("{} ({})", c.filter, dialect == Dialect::sqlite ? "sqlite" : "postgresql"));
       try {
         const SqlFilter compiled = compile_where(c.filter, dialect);
         ADD_FAILURE() << "accepted, compiled to: " << compiled.sql;
@@ -341,7 +393,8 @@ TEST(CompileWhere, RejectsMalformedFiltersWithPositionAndCaret) {
         EXPECT_THAT(message, HasSubstr(c.message));
         EXPECT_THAT(message, HasSubstr(fmt::format("at position {}\n", c.position)));
         // The filter, then a caret under the offending character, each indented by two spaces.
-        const std::string caret = fmt::format("\n  {}\n  {}^", c.filter, std::string(c.position - 1, ' '));
+        const std::string caret =
+            fmt::format("\n  {}\n  {}^", c.filter, std::string(c.position - 1, ' '));
         EXPECT_TRUE(message.ends_with(caret)) << message;
         EXPECT_EQ(e.details().value("position", 0), static_cast<int>(c.position));
       }
@@ -354,7 +407,8 @@ TEST(CompileWhere, ReportsAMissingValueWithTheWholeMessage) {
     compile_where("time >= ", Dialect::sqlite);
     FAIL() << "accepted";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "--where: expected a value after '>=' at position 9\n  time >= \n          ^");
+    EXPECT_EQ(std::string(e.what()),
+              "--where: expected a value after '>=' at position 9\n  time >= \n          ^");
   }
 }
 
