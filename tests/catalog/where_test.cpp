@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@ using ::testing::HasSubstr;
 SqlValue i(std::int64_t v) { return SqlValue(v); }
 SqlValue d(double v) { return SqlValue(v); }
 SqlValue t(const char* v) { return SqlValue(std::string(v)); }
+SqlValue t(const std::string& v) { return SqlValue(v); }
 
 constexpr const char* kMetaSqlite = "json_extract(i.metadata, ?)";
 constexpr const char* kMetaPg = "(i.metadata #> CAST(? AS text[]))";
@@ -28,6 +30,16 @@ constexpr const char* kMetaPgText = "(i.metadata #>> CAST(? AS text[]))";
 constexpr const char* kPgNumber = "to_jsonb(CAST(? AS numeric))";
 constexpr const char* kPgText = "to_jsonb(CAST(? AS text))";
 constexpr const char* kPgBool = "to_jsonb(CAST(? AS boolean))";
+// A value compared with an integer or real column on PostgreSQL (SQLite binds a bare `?`).
+constexpr const char* kPgColumnNumber = "CAST(? AS numeric)";
+// Type guards put before every metadata comparison: the field holds a JSON value of the literal's type.
+// Each binds the field's path once more, before the compared value's own path.
+constexpr const char* kGuardSqliteNumber = "json_type(i.metadata, ?) IN ('integer', 'real')";
+constexpr const char* kGuardSqliteText = "json_type(i.metadata, ?) = 'text'";
+constexpr const char* kGuardSqliteBool = "json_type(i.metadata, ?) IN ('true', 'false')";
+constexpr const char* kGuardPgNumber = "jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'number'";
+constexpr const char* kGuardPgText = "jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'string'";
+constexpr const char* kGuardPgBool = "jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'boolean'";
 
 // One filter and what it compiles to on each backend.
 struct ShapeCase {
@@ -38,9 +50,23 @@ struct ShapeCase {
   SqlParams pg_params;
 };
 
-// A filter whose SQL is the same on both backends (column fields, no LIKE).
+// A filter whose SQL is the same on both backends (text column fields, no LIKE).
 ShapeCase same(std::string filter, std::string sql, SqlParams params) {
   return {filter, sql, params, sql, params};
+}
+
+// A filter over integer/real columns only: the same parameters on both backends, and PostgreSQL
+// compares every one of them as CAST(? AS numeric) where SQLite has a bare `?`.
+ShapeCase numeric_columns(std::string filter, std::string sqlite_sql, SqlParams params) {
+  std::string pg_sql;
+  for (char c : sqlite_sql) pg_sql += c == '?' ? std::string(kPgColumnNumber) : std::string(1, c);
+  return {filter, sqlite_sql, params, pg_sql, params};
+}
+
+// `(GUARD AND LHS op RHS)`: one guarded metadata comparison.
+std::string guarded(const std::string& guard, const std::string& lhs, const std::string& op,
+                    const std::string& rhs) {
+  return "(" + guard + " AND " + lhs + " " + op + " " + rhs + ")";
 }
 
 std::vector<ShapeCase> shape_cases() {
@@ -49,118 +75,226 @@ std::vector<ShapeCase> shape_cases() {
   const std::string mpt = kMetaPgText;
   const std::string pn = kPgNumber;
   const std::string pt = kPgText;
+  const std::string pb = kPgBool;
+  const std::string pc = kPgColumnNumber;
+  const std::string gsn = kGuardSqliteNumber;
+  const std::string gst = kGuardSqliteText;
+  const std::string gsb = kGuardSqliteBool;
+  const std::string gpn = kGuardPgNumber;
+  const std::string gpt = kGuardPgText;
+  const std::string gpb = kGuardPgBool;
+  const std::string pg_well = "{\"well\"}";
+  const std::string pg_t = "{\"t\"}";
+  const std::string pg_ok = "{\"ok\"}";
   return {
       same("", "1=1", {}),
       same("   \t ", "1=1", {}),
-      // Comparison operators on a column; '==' and '!=' are spelled the SQL way.
-      same("width > 100", "i.width > ?", {i(100)}),
-      same("width >= 100", "i.width >= ?", {i(100)}),
-      same("width < 100", "i.width < ?", {i(100)}),
-      same("width <= 100", "i.width <= ?", {i(100)}),
-      same("width = 100", "i.width = ?", {i(100)}),
-      same("width == 100", "i.width = ?", {i(100)}),
-      same("width != 100", "i.width <> ?", {i(100)}),
-      same("width <> 100", "i.width <> ?", {i(100)}),
-      same("width>100", "i.width > ?", {i(100)}),
-      same("focus >= 0.5", "i.focus >= ?", {d(0.5)}),
+      // Comparison operators on a column; '==' and '!=' are spelled the SQL way. PostgreSQL binds a
+      // number for an integer/real column as numeric, so a fraction compares with an integer column.
+      {"width > 100", "i.width > ?", {i(100)}, "i.width > CAST(? AS numeric)", {i(100)}},
+      {"width >= 100", "i.width >= ?", {i(100)}, "i.width >= CAST(? AS numeric)", {i(100)}},
+      {"width < 100", "i.width < ?", {i(100)}, "i.width < CAST(? AS numeric)", {i(100)}},
+      {"width <= 100", "i.width <= ?", {i(100)}, "i.width <= CAST(? AS numeric)", {i(100)}},
+      {"width = 100", "i.width = ?", {i(100)}, "i.width = CAST(? AS numeric)", {i(100)}},
+      {"width == 100", "i.width = ?", {i(100)}, "i.width = CAST(? AS numeric)", {i(100)}},
+      {"width != 100", "i.width <> ?", {i(100)}, "i.width <> CAST(? AS numeric)", {i(100)}},
+      {"width <> 100", "i.width <> ?", {i(100)}, "i.width <> CAST(? AS numeric)", {i(100)}},
+      {"width>100", "i.width > ?", {i(100)}, "i.width > CAST(? AS numeric)", {i(100)}},
+      {"width > 511.5", "i.width > ?", {d(511.5)}, "i.width > CAST(? AS numeric)", {d(511.5)}},
+      {"focus >= 0.5", "i.focus >= ?", {d(0.5)}, "i.focus >= CAST(? AS numeric)", {d(0.5)}},
+      {"focus < 1", "i.focus < ?", {i(1)}, "i.focus < CAST(? AS numeric)", {i(1)}},
+      // Text columns bind the text as it is, on both backends.
       same("path = 'plate1/A1/t01.tif'", "i.source_path = ?", {t("plate1/A1/t01.tif")}),
+      same("format != 'tiff'", "i.format <> ?", {t("tiff")}),
       same("series = 'pos1'", "(SELECT s.name FROM series s WHERE s.id = i.series_id) = ?",
            {t("pos1")}),
-      same("width not in (1, 2)", "i.width NOT IN (?, ?)", {i(1), i(2)}),
-      same("id in (7)", "i.id IN (?)", {i(7)}),
+      // `in` is one `=` per value, ORed; `not in` negates the whole.
+      {"width not in (1, 2)",
+       "(NOT (i.width = ? OR i.width = ?))",
+       {i(1), i(2)},
+       "(NOT (i.width = " + pc + " OR i.width = " + pc + "))",
+       {i(1), i(2)}},
+      {"id in (7)", "(i.id = ?)", {i(7)}, "(i.id = " + pc + ")", {i(7)}},
+      same("format in ('tiff', 'png')", "(i.format = ? OR i.format = ?)", {t("tiff"), t("png")}),
+      same("hash not in ('abc')", "(NOT (i.blob_hash = ?))", {t("abc")}),
       same("focus is null", "i.focus IS NULL", {}),
       same("acquired_at is not null", "i.acquired_at IS NOT NULL", {}),
-      // Metadata fields: the JSON path is a parameter too; values keep their JSON type.
-      {"well = 'A1'", ms + " = ?", {t("$.well"), t("A1")}, mp + " = " + pt, {t("{well}"), t("A1")}},
-      {"t >= 3", ms + " >= ?", {t("$.t"), i(3)}, mp + " >= " + pn, {t("{t}"), i(3)}},
+      // Metadata fields: the JSON path is a parameter too, bound for the type guard and again for the
+      // value; the field matches only a literal of its own JSON type. PostgreSQL paths quote every name.
+      {"well = 'A1'",
+       "(json_type(i.metadata, ?) = 'text' AND json_extract(i.metadata, ?) = ?)",
+       {t("$.well"), t("$.well"), t("A1")},
+       "(jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'string'"
+       " AND (i.metadata #> CAST(? AS text[])) = to_jsonb(CAST(? AS text)))",
+       {t("{\"well\"}"), t("{\"well\"}"), t("A1")}},
+      {"t >= 3",
+       "(json_type(i.metadata, ?) IN ('integer', 'real') AND json_extract(i.metadata, ?) >= ?)",
+       {t("$.t"), t("$.t"), i(3)},
+       "(jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'number'"
+       " AND (i.metadata #> CAST(? AS text[])) >= to_jsonb(CAST(? AS numeric)))",
+       {t("{\"t\"}"), t("{\"t\"}"), i(3)}},
       {"exposure < 0.25",
-       ms + " < ?",
-       {t("$.exposure"), d(0.25)},
-       mp + " < " + pn,
-       {t("{exposure}"), d(0.25)}},
+       guarded(gsn, ms, "<", "?"),
+       {t("$.exposure"), t("$.exposure"), d(0.25)},
+       guarded(gpn, mp, "<", pn),
+       {t("{\"exposure\"}"), t("{\"exposure\"}"), d(0.25)}},
       {"stage.x > -1.5",
-       ms + " > ?",
-       {t("$.stage.x"), d(-1.5)},
-       mp + " > " + pn,
-       {t("{stage,x}"), d(-1.5)}},
-      {"ok = true", ms + " = ?", {t("$.ok"), i(1)}, mp + " = " + kPgBool, {t("{ok}"), t("true")}},
+       guarded(gsn, ms, ">", "?"),
+       {t("$.stage.x"), t("$.stage.x"), d(-1.5)},
+       guarded(gpn, mp, ">", pn),
+       {t("{\"stage\",\"x\"}"), t("{\"stage\",\"x\"}"), d(-1.5)}},
+      {"well > 'B'",
+       guarded(gst, ms, ">", "?"),
+       {t("$.well"), t("$.well"), t("B")},
+       guarded(gpt, mp, ">", pt),
+       {t(pg_well), t(pg_well), t("B")}},
+      {"ok = true",
+       "(json_type(i.metadata, ?) IN ('true', 'false') AND json_extract(i.metadata, ?) = ?)",
+       {t("$.ok"), t("$.ok"), i(1)},
+       "(jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'boolean'"
+       " AND (i.metadata #> CAST(? AS text[])) = to_jsonb(CAST(? AS boolean)))",
+       {t(pg_ok), t(pg_ok), t("true")}},
+      // `!=` / `<>` is the negated guarded equality: a value of another JSON type is not equal.
       {"ok != FALSE",
-       ms + " <> ?",
-       {t("$.ok"), i(0)},
-       mp + " <> " + kPgBool,
-       {t("{ok}"), t("false")}},
+       "(NOT (json_type(i.metadata, ?) IN ('true', 'false') AND json_extract(i.metadata, ?) = ?))",
+       {t("$.ok"), t("$.ok"), i(0)},
+       "(NOT (jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'boolean'"
+       " AND (i.metadata #> CAST(? AS text[])) = to_jsonb(CAST(? AS boolean))))",
+       {t(pg_ok), t(pg_ok), t("false")}},
+      {"well <> 'A1'",
+       "(NOT " + guarded(gst, ms, "=", "?") + ")",
+       {t("$.well"), t("$.well"), t("A1")},
+       "(NOT " + guarded(gpt, mp, "=", pt) + ")",
+       {t(pg_well), t(pg_well), t("A1")}},
+      {"t != 2.5",
+       "(NOT " + guarded(gsn, ms, "=", "?") + ")",
+       {t("$.t"), t("$.t"), d(2.5)},
+       "(NOT " + guarded(gpn, mp, "=", pn) + ")",
+       {t(pg_t), t(pg_t), d(2.5)}},
+      // `in` on metadata: one guarded equality per value, each guard by that value's own type.
       {"well in ('A1', \"B2\")",
-       ms + " IN (?, ?)",
-       {t("$.well"), t("A1"), t("B2")},
-       mp + " IN (" + pt + ", " + pt + ")",
-       {t("{well}"), t("A1"), t("B2")}},
+       "(" + guarded(gst, ms, "=", "?") + " OR " + guarded(gst, ms, "=", "?") + ")",
+       {t("$.well"), t("$.well"), t("A1"), t("$.well"), t("$.well"), t("B2")},
+       "(" + guarded(gpt, mp, "=", pt) + " OR " + guarded(gpt, mp, "=", pt) + ")",
+       {t(pg_well), t(pg_well), t("A1"), t(pg_well), t(pg_well),
+        t("B2")}},
       {"t not in (1, 2.5)",
-       ms + " NOT IN (?, ?)",
-       {t("$.t"), i(1), d(2.5)},
-       mp + " NOT IN (" + pn + ", " + pn + ")",
-       {t("{t}"), i(1), d(2.5)}},
-      {"well is not null", ms + " IS NOT NULL", {t("$.well")}, mpt + " IS NOT NULL", {t("{well}")}},
-      {"well is null", ms + " IS NULL", {t("$.well")}, mpt + " IS NULL", {t("{well}")}},
-      // LIKE is case-insensitive on both: SQLite's LIKE is, PostgreSQL needs ILIKE on text.
+       "(NOT (" + guarded(gsn, ms, "=", "?") + " OR " + guarded(gsn, ms, "=", "?") + "))",
+       {t("$.t"), t("$.t"), i(1), t("$.t"), t("$.t"), d(2.5)},
+       "(NOT (" + guarded(gpn, mp, "=", pn) + " OR " + guarded(gpn, mp, "=", pn) + "))",
+       {t(pg_t), t(pg_t), i(1), t(pg_t), t(pg_t), d(2.5)}},
+      {"v in (1, 'one', TRUE)",
+       "(" + guarded(gsn, ms, "=", "?") + " OR " + guarded(gst, ms, "=", "?") + " OR " +
+           guarded(gsb, ms, "=", "?") + ")",
+       {t("$.v"), t("$.v"), i(1), t("$.v"), t("$.v"), t("one"), t("$.v"), t("$.v"), i(1)},
+       "(" + guarded(gpn, mp, "=", pn) + " OR " + guarded(gpt, mp, "=", pt) + " OR " +
+           guarded(gpb, mp, "=", pb) + ")",
+       {t("{\"v\"}"), t("{\"v\"}"), i(1), t("{\"v\"}"), t("{\"v\"}"), t("one"), t("{\"v\"}"),
+        t("{\"v\"}"), t("true")}},
+      // IS [NOT] NULL needs no guard: one path parameter.
+      {"well is not null",
+       ms + " IS NOT NULL",
+       {t("$.well")},
+       mpt + " IS NOT NULL",
+       {t(pg_well)}},
+      {"well is null", ms + " IS NULL", {t("$.well")}, mpt + " IS NULL", {t(pg_well)}},
+      // LIKE is case-insensitive on both: SQLite's LIKE is, PostgreSQL needs ILIKE on text. Neither
+      // has an escape character: PostgreSQL's default backslash is switched off with ESCAPE ''.
       {"well like 'A%'",
-       "(" + ms + " LIKE ?)",
+       "(json_extract(i.metadata, ?) LIKE ?)",
        {t("$.well"), t("A%")},
-       "(CAST(" + mpt + " AS text) ILIKE ?)",
-       {t("{well}"), t("A%")}},
+       "(CAST((i.metadata #>> CAST(? AS text[])) AS text) ILIKE ? ESCAPE '')",
+       {t(pg_well), t("A%")}},
       {"well not like 'A%'",
        "NOT (" + ms + " LIKE ?)",
        {t("$.well"), t("A%")},
-       "NOT (CAST(" + mpt + " AS text) ILIKE ?)",
-       {t("{well}"), t("A%")}},
+       "NOT (CAST(" + mpt + " AS text) ILIKE ? ESCAPE '')",
+       {t(pg_well), t("A%")}},
       {"path like '%.tif'",
        "(i.source_path LIKE ?)",
        {t("%.tif")},
-       "(CAST(i.source_path AS text) ILIKE ?)",
+       "(CAST(i.source_path AS text) ILIKE ? ESCAPE '')",
        {t("%.tif")}},
       {"path NOT LIKE '%.png'",
        "NOT (i.source_path LIKE ?)",
        {t("%.png")},
-       "NOT (CAST(i.source_path AS text) ILIKE ?)",
+       "NOT (CAST(i.source_path AS text) ILIKE ? ESCAPE '')",
        {t("%.png")}},
+      {"path like 'a\\_%'",
+       "(i.source_path LIKE ?)",
+       {t("a\\_%")},
+       "(CAST(i.source_path AS text) ILIKE ? ESCAPE '')",
+       {t("a\\_%")}},
       // `meta.` forces the metadata field even when the name is a column.
-      {"meta.width = 7", ms + " = ?", {t("$.width"), i(7)}, mp + " = " + pn, {t("{width}"), i(7)}},
+      {"meta.width = 7",
+       guarded(gsn, ms, "=", "?"),
+       {t("$.width"), t("$.width"), i(7)},
+       guarded(gpn, mp, "=", pn),
+       {t("{\"width\"}"), t("{\"width\"}"), i(7)}},
       {"meta.path like 'x%'",
        "(" + ms + " LIKE ?)",
        {t("$.path"), t("x%")},
-       "(CAST(" + mpt + " AS text) ILIKE ?)",
-       {t("{path}"), t("x%")}},
+       "(CAST(" + mpt + " AS text) ILIKE ? ESCAPE '')",
+       {t("{\"path\"}"), t("x%")}},
       {"meta.stage.x = 1",
-       ms + " = ?",
-       {t("$.stage.x"), i(1)},
-       mp + " = " + pn,
-       {t("{stage,x}"), i(1)}},
+       guarded(gsn, ms, "=", "?"),
+       {t("$.stage.x"), t("$.stage.x"), i(1)},
+       guarded(gpn, mp, "=", pn),
+       {t("{\"stage\",\"x\"}"), t("{\"stage\",\"x\"}"), i(1)}},
       // A dotted name that starts with a column name is a metadata path, not the column.
       {"width.px = 1",
-       ms + " = ?",
-       {t("$.width.px"), i(1)},
-       mp + " = " + pn,
-       {t("{width,px}"), i(1)}},
+       guarded(gsn, ms, "=", "?"),
+       {t("$.width.px"), t("$.width.px"), i(1)},
+       guarded(gpn, mp, "=", pn),
+       {t("{\"width\",\"px\"}"), t("{\"width\",\"px\"}"), i(1)}},
+      // Quoted path elements keep a field named null a name on PostgreSQL (unquoted, {null} is NULL).
+      {"meta.null = 'x'",
+       guarded(gst, ms, "=", "?"),
+       {t("$.null"), t("$.null"), t("x")},
+       guarded(gpt, mp, "=", pt),
+       {t("{\"null\"}"), t("{\"null\"}"), t("x")}},
+      {"a.null is null",
+       ms + " IS NULL",
+       {t("$.a.null")},
+       mpt + " IS NULL",
+       {t("{\"a\",\"null\"}")}},
       // Boolean structure: NOT binds tighter than AND, AND tighter than OR; parentheses are kept.
-      same("not width = 1", "(NOT i.width = ?)", {i(1)}),
-      same("width = 1 and height = 2", "(i.width = ? AND i.height = ?)", {i(1), i(2)}),
-      same("width = 1 or height = 2", "(i.width = ? OR i.height = ?)", {i(1), i(2)}),
-      same("width = 1 or height = 2 and channels = 3",
-           "(i.width = ? OR (i.height = ? AND i.channels = ?))", {i(1), i(2), i(3)}),
-      same("width = 1 and height = 2 or channels = 3",
-           "((i.width = ? AND i.height = ?) OR i.channels = ?)", {i(1), i(2), i(3)}),
-      same("(width = 1 or height = 2) and channels = 3",
-           "(((i.width = ? OR i.height = ?)) AND i.channels = ?)", {i(1), i(2), i(3)}),
-      same("NOT (width = 1 OR width = 2)", "(NOT ((i.width = ? OR i.width = ?)))", {i(1), i(2)}),
-      same("not not frames = 1", "(NOT (NOT i.frames = ?))", {i(1)}),
-      same("((size > 10))", "((i.byte_size > ?))", {i(10)}),
-      same("width = 1 AnD height = 2 Or channels = 3",
-           "((i.width = ? AND i.height = ?) OR i.channels = ?)", {i(1), i(2), i(3)}),
-      // Parameters follow the placeholders' order, metadata paths included.
+      numeric_columns("not width = 1", "(NOT i.width = ?)", {i(1)}),
+      numeric_columns("width = 1 and height = 2", "(i.width = ? AND i.height = ?)", {i(1), i(2)}),
+      numeric_columns("width = 1 or height = 2", "(i.width = ? OR i.height = ?)", {i(1), i(2)}),
+      numeric_columns("width = 1 or height = 2 and channels = 3",
+                      "(i.width = ? OR (i.height = ? AND i.channels = ?))", {i(1), i(2), i(3)}),
+      numeric_columns("width = 1 and height = 2 or channels = 3",
+                      "((i.width = ? AND i.height = ?) OR i.channels = ?)", {i(1), i(2), i(3)}),
+      numeric_columns("(width = 1 or height = 2) and channels = 3",
+                      "(((i.width = ? OR i.height = ?)) AND i.channels = ?)", {i(1), i(2), i(3)}),
+      numeric_columns("NOT (width = 1 OR width = 2)", "(NOT ((i.width = ? OR i.width = ?)))",
+                      {i(1), i(2)}),
+      numeric_columns("not not frames = 1", "(NOT (NOT i.frames = ?))", {i(1)}),
+      numeric_columns("((size > 10))", "((i.byte_size > ?))", {i(10)}),
+      numeric_columns("width = 1 AnD height = 2 Or channels = 3",
+                      "((i.width = ? AND i.height = ?) OR i.channels = ?)", {i(1), i(2), i(3)}),
+      same("format = 'a' or format = 'b' and pixel_type = 'c'",
+           "(i.format = ? OR (i.format = ? AND i.pixel_type = ?))", {t("a"), t("b"), t("c")}),
+      // `not` before a metadata comparison negates the guarded test, like `!=`.
+      {"not well = 'A1'",
+       "(NOT " + guarded(gst, ms, "=", "?") + ")",
+       {t("$.well"), t("$.well"), t("A1")},
+       "(NOT " + guarded(gpt, mp, "=", pt) + ")",
+       {t(pg_well), t(pg_well), t("A1")}},
+      // Parameters follow the placeholders' order: guard path, value path, value, for each comparison.
       {"well = 'A1' and t > 2 or focus is null",
-       "((" + ms + " = ? AND " + ms + " > ?) OR i.focus IS NULL)",
-       {t("$.well"), t("A1"), t("$.t"), i(2)},
-       "((" + mp + " = " + pt + " AND " + mp + " > " + pn + ") OR i.focus IS NULL)",
-       {t("{well}"), t("A1"), t("{t}"), i(2)}},
+       "((" + guarded(gst, ms, "=", "?") + " AND " + guarded(gsn, ms, ">", "?") +
+           ") OR i.focus IS NULL)",
+       {t("$.well"), t("$.well"), t("A1"), t("$.t"), t("$.t"), i(2)},
+       "((" + guarded(gpt, mp, "=", pt) + " AND " + guarded(gpn, mp, ">", pn) +
+           ") OR i.focus IS NULL)",
+       {t(pg_well), t(pg_well), t("A1"), t(pg_t), t(pg_t), i(2)}},
+      {"width >= 10 and well != 'A1'",
+       "(i.width >= ? AND (NOT " + guarded(gst, ms, "=", "?") + "))",
+       {i(10), t("$.well"), t("$.well"), t("A1")},
+       "(i.width >= " + pc + " AND (NOT " + guarded(gpt, mp, "=", pt) + "))",
+       {i(10), t(pg_well), t(pg_well), t("A1")}},
   };
 }
 
@@ -218,10 +352,11 @@ TEST(CompileWhere, BindsQuotedTextWithDoubledQuotesAsOneQuote) {
   };
   for (const auto& [filter, value] : cases) {
     SCOPED_TRACE(filter);
+    // The guard's path, the value's path, then the text.
     EXPECT_EQ(compile_where(filter, Dialect::sqlite).params,
-              (SqlParams{t("$.note"), SqlValue(value)}));
+              (SqlParams{t("$.note"), t("$.note"), SqlValue(value)}));
     EXPECT_EQ(compile_where(filter, Dialect::postgresql).params,
-              (SqlParams{t("{note}"), SqlValue(value)}));
+              (SqlParams{t("{\"note\"}"), t("{\"note\"}"), SqlValue(value)}));
   }
 }
 
@@ -248,24 +383,56 @@ TEST(CompileWhere, BindsIntegersAsIntegersAndOtherNumbersAsDoubles) {
     SCOPED_TRACE(literal);
     // A column and a metadata field bind the same number.
     EXPECT_EQ(compile_where("size = " + literal, Dialect::sqlite).params, (SqlParams{value}));
-    EXPECT_EQ(compile_where("n=" + literal, Dialect::sqlite).params, (SqlParams{t("$.n"), value}));
+    EXPECT_EQ(compile_where("size = " + literal, Dialect::postgresql).params, (SqlParams{value}));
+    EXPECT_EQ(compile_where("n=" + literal, Dialect::sqlite).params,
+              (SqlParams{t("$.n"), t("$.n"), value}));
     EXPECT_EQ(compile_where("n = " + literal, Dialect::postgresql).params,
-              (SqlParams{t("{n}"), value}));
+              (SqlParams{t("{\"n\"}"), t("{\"n\"}"), value}));
   }
 }
 
 // Words of the SQL compile_where may emit: table alias, columns, functions, casts and keywords.
 const std::set<std::string>& sql_vocabulary() {
   static const std::set<std::string> words = {
-      "i",           "id",          "width",       "height",      "channels",  "frames",
-      "pixel_type",  "format",      "focus",       "source_path", "blob_hash", "byte_size",
-      "acquired_at", "imported_at", "frame_index", "series_id",   "metadata",  "SELECT",
-      "s",           "name",        "FROM",        "series",      "WHERE",     "json_extract",
-      "CAST",        "AS",          "text",        "numeric",     "boolean",   "to_jsonb",
-      "AND",         "OR",          "NOT",         "IN",          "LIKE",      "ILIKE",
-      "IS",          "NULL",
+      "i",           "id",           "width",       "height",      "channels",  "frames",
+      "pixel_type",  "format",       "focus",       "source_path", "blob_hash", "byte_size",
+      "acquired_at", "imported_at",  "frame_index", "series_id",   "metadata",  "SELECT",
+      "s",           "name",         "FROM",        "series",      "WHERE",     "json_extract",
+      "json_type",   "jsonb_typeof", "CAST",        "AS",          "text",      "numeric",
+      "boolean",     "to_jsonb",     "AND",         "OR",          "NOT",       "IN",
+      "LIKE",        "ILIKE",        "ESCAPE",      "IS",          "NULL",
   };
   return words;
+}
+
+// The only quoted literals compile_where may emit: the JSON type names of its type guards, and the
+// empty LIKE escape on PostgreSQL.
+const std::set<std::string>& sql_literals(Dialect dialect) {
+  static const std::set<std::string> sqlite = {"'integer'", "'real'", "'text'", "'true'", "'false'"};
+  static const std::set<std::string> postgresql = {"'number'", "'string'", "'boolean'", "''"};
+  return dialect == Dialect::sqlite ? sqlite : postgresql;
+}
+
+// The SQL's single-quoted literals (no fixed one holds a quote), and the SQL with each replaced by a
+// space.
+std::pair<std::vector<std::string>, std::string> split_literals(const std::string& sql) {
+  std::vector<std::string> literals;
+  std::string rest;
+  for (size_t k = 0; k < sql.size(); ++k) {
+    if (sql[k] != '\'') {
+      rest += sql[k];
+      continue;
+    }
+    const size_t close = sql.find('\'', k + 1);
+    if (close == std::string::npos) {
+      rest += sql.substr(k);  // unbalanced: left in place for the no-quotes check to report
+      break;
+    }
+    literals.push_back(sql.substr(k, close - k + 1));
+    rest += ' ';
+    k = close;
+  }
+  return {literals, rest};
 }
 
 std::vector<std::string> words_of(const std::string& sql) {
@@ -283,7 +450,8 @@ std::vector<std::string> words_of(const std::string& sql) {
 }
 
 TEST(CompileWhere, PutsNoUserTextIntoTheSql) {
-  // Values and field names chosen to stand out; they may appear in params, never in the SQL.
+  // Values and field names chosen to stand out; they may appear in params, never in the SQL. Some
+  // values spell the guards' own literals and keywords: they are bound all the same.
   const std::vector<std::string> filters = {
       "wellname = 'zebra'",
       "wellname = 'x'' OR 1=1 --'",
@@ -293,17 +461,25 @@ TEST(CompileWhere, PutsNoUserTextIntoTheSql) {
       "colour like '%UNION SELECT%' or colour is null",
       "(plateid = 98765 or wellname != 'sqlite_master') and width >= 4242",
       "flagged = true and format = 'tiff' and path not like 'evil\\%'",
+      "kind in ('text', 'number', 'integer', '') or kind not in ('string', 'boolean', 'real')",
+      "flagged != false and kind not like '' and kind like ''''",
+      "focus in (0.5, 7) and id not in (3) and hash in ('ESCAPE')",
   };
   for (const std::string& filter : filters) {
     for (Dialect dialect : {Dialect::sqlite, Dialect::postgresql}) {
       SCOPED_TRACE(
           fmt::format("{} ({})", filter, dialect == Dialect::sqlite ? "sqlite" : "postgresql"));
       const SqlFilter compiled = compile_where(filter, dialect);
-      for (const std::string& word : words_of(compiled.sql)) {
+      const auto [literals, rest] = split_literals(compiled.sql);
+      for (const std::string& literal : literals) {
+        EXPECT_TRUE(sql_literals(dialect).contains(literal)) << literal << " in: " << compiled.sql;
+      }
+      for (const std::string& word : words_of(rest)) {
         EXPECT_TRUE(sql_vocabulary().contains(word)) << "'" << word << "' in: " << compiled.sql;
       }
-      // No literals at all: no quotes, digits, statement separators or comments.
-      EXPECT_EQ(compiled.sql.find_first_of("'\";0123456789\\"), std::string::npos) << compiled.sql;
+      // Beyond those fixed literals, no literals at all: no quotes, digits, statement separators or
+      // comments.
+      EXPECT_EQ(rest.find_first_of("'\";0123456789\\"), std::string::npos) << compiled.sql;
       EXPECT_EQ(compiled.sql.find("--"), std::string::npos) << compiled.sql;
       // One parameter per placeholder.
       EXPECT_EQ(static_cast<size_t>(std::count(compiled.sql.begin(), compiled.sql.end(), '?')),
@@ -314,9 +490,15 @@ TEST(CompileWhere, PutsNoUserTextIntoTheSql) {
 }
 
 TEST(CompileWhere, KeepsAnInjectionAttemptInsideAQuotedValueAsOneParameter) {
-  const SqlFilter filter = compile_where("well = 'A1'' OR ''1''=''1'", Dialect::sqlite);
-  EXPECT_EQ(filter.sql, "json_extract(i.metadata, ?) = ?");
-  EXPECT_EQ(filter.params, (SqlParams{t("$.well"), t("A1' OR '1'='1")}));
+  const std::string filter = "well = 'A1'' OR ''1''=''1'";
+  const SqlFilter sqlite = compile_where(filter, Dialect::sqlite);
+  EXPECT_EQ(sqlite.sql, "(json_type(i.metadata, ?) = 'text' AND json_extract(i.metadata, ?) = ?)");
+  EXPECT_EQ(sqlite.params, (SqlParams{t("$.well"), t("$.well"), t("A1' OR '1'='1")}));
+  const SqlFilter pg = compile_where(filter, Dialect::postgresql);
+  EXPECT_EQ(pg.sql,
+            "(jsonb_typeof(i.metadata #> CAST(? AS text[])) = 'string'"
+            " AND (i.metadata #> CAST(? AS text[])) = to_jsonb(CAST(? AS text)))");
+  EXPECT_EQ(pg.params, (SqlParams{t("{\"well\"}"), t("{\"well\"}"), t("A1' OR '1'='1")}));
 }
 
 // A filter that must be rejected, the 1-based position reported and part of the message.
