@@ -25,5 +25,7 @@ void add_set_commands(CLI::App& app, GlobalOptions& global);
 void add_tags_commands(CLI::App& app, GlobalOptions& global);
 void add_events_command(CLI::App& app, GlobalOptions& global);
 void add_synth_commands(CLI::App& app, GlobalOptions& global);
+void add_ops_commands(CLI::App& app, GlobalOptions& global);     // ops, op NAME
+void add_measure_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace tessera::cli

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   cli::add_tags_commands(app, global);
   cli::add_events_command(app, global);
   cli::add_synth_commands(app, global);
+  cli::add_ops_commands(app, global);
+  cli::add_measure_command(app, global);
 
   try {
     app.parse(argc, argv);

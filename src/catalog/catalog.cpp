@@ -543,6 +543,103 @@ std::vector<Tag> Catalog::list_tags(Id project_id) {
   return list_tags_locked(project_id);
 }
 
+Id Catalog::start_run(Id project_id, const nlohmann::json& spec, const std::string& tessera_version,
+                      const nlohmann::json& params, const nlohmann::json& inputs) {
+  std::lock_guard lock(mutex_);
+  const char* j = json_param(db_->dialect());
+  return write([&] {
+    const std::string now = utc_now_iso();
+    const Id id = db_->query(fmt::format("INSERT INTO pipeline_runs (project_id, spec, tessera_version, params, inputs, "
+                                         "status, started_at) VALUES (?, {0}, ?, {0}, {0}, 'running', ?) RETURNING id",
+                                         j),
+                             {project_id, spec.dump(), tessera_version, params.dump(), inputs.dump(), now})
+                         .i64(0, 0);
+    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+                             "VALUES (?, ?, 'run.started', 'run', ?, {})",
+                             j),
+                 {project_id, now, id, nlohmann::json{{"kind", spec.value("kind", "")}}.dump()});
+    return id;
+  });
+}
+
+void Catalog::finish_run(Id run_id, const std::string& status, const nlohmann::json& counts,
+                         const std::optional<std::string>& error, double duration_s) {
+  std::lock_guard lock(mutex_);
+  const char* j = json_param(db_->dialect());
+  write([&] {
+    const std::string now = utc_now_iso();
+    db_->execute(fmt::format("UPDATE pipeline_runs SET status = ?, counts = {}, error = ?, finished_at = ?, "
+                             "duration_s = ? WHERE id = ?",
+                             j),
+                 {status, counts.dump(), opt(error), now, duration_s, run_id});
+    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+                             "SELECT project_id, ?, 'run.finished', 'run', id, {} FROM pipeline_runs WHERE id = ?",
+                             j),
+                 {now, nlohmann::json{{"status", status}, {"counts", counts}}.dump(), run_id});
+  });
+}
+
+std::vector<Run> Catalog::list_runs(Id project_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT id, spec, tessera_version, status, counts, error, started_at, duration_s "
+                      "FROM pipeline_runs WHERE project_id = ? ORDER BY id",
+                      {project_id});
+  std::vector<Run> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    Run run;
+    run.id = r.i64(i, 0);
+    run.spec = parse_json(r.opt_text(i, 1));
+    run.kind = run.spec.value("kind", "");
+    run.tessera_version = r.text(i, 2);
+    run.status = r.text(i, 3);
+    run.counts = parse_json(r.opt_text(i, 4));
+    run.error = r.opt_text(i, 5);
+    run.started_at = r.text(i, 6);
+    run.duration_s = r.opt_f64(i, 7);
+    out.push_back(std::move(run));
+  }
+  return out;
+}
+
+std::vector<Id> Catalog::add_objects(Id project_id, std::optional<Id> run_id, Id image_id,
+                                     const std::vector<NewObject>& objects) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = fmt::format(
+      "INSERT INTO objects (project_id, image_id, frame_index, parent_id, run_id, label, bbox_x0, bbox_y0, bbox_x1, "
+      "bbox_y1, mask_blob, features, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}, ?) RETURNING id",
+      json_param(db_->dialect()));
+  return write([&] {
+    const std::string now = utc_now_iso();
+    std::vector<Id> ids;
+    ids.reserve(objects.size());
+    for (const NewObject& o : objects) {
+      ids.push_back(db_->query(sql, {project_id, image_id, o.frame_index, opt(o.parent_id), opt(run_id), o.label,
+                                     o.bbox_x0, o.bbox_y0, o.bbox_x1, o.bbox_y1, opt(o.mask_blob), o.features.dump(), now})
+                        .i64(0, 0));
+    }
+    return ids;
+  });
+}
+
+std::vector<ObjectRecord> Catalog::list_objects(Id image_id, std::optional<Id> run_id) {
+  std::lock_guard lock(mutex_);
+  SqlParams params{image_id};
+  std::string sql = "SELECT id, image_id, frame_index, run_id, label, bbox_x0, bbox_y0, bbox_x1, bbox_y1, features "
+                    "FROM objects WHERE image_id = ?";
+  if (run_id) {
+    sql += " AND run_id = ?";
+    params.emplace_back(*run_id);
+  }
+  sql += " ORDER BY id";
+  Rows r = db_->query(sql, params);
+  std::vector<ObjectRecord> out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    out.push_back({r.i64(i, 0), r.i64(i, 1), r.i64(i, 2), r.opt_i64(i, 3), r.i64(i, 4), r.i64(i, 5), r.i64(i, 6),
+                   r.i64(i, 7), r.i64(i, 8), parse_json(r.opt_text(i, 9))});
+  }
+  return out;
+}
+
 std::vector<Tag> Catalog::list_tags_locked(Id project_id) {
   Rows r = db_->query("SELECT t.id, t.project_id, t.name, t.color, t.kind, p.name FROM tags t "
                       "LEFT JOIN tags p ON p.id = t.parent_id WHERE t.project_id = ? ORDER BY t.name",

@@ -64,6 +64,16 @@ class Catalog {
   std::vector<Tag> upsert_tags(Id project_id, const std::vector<TagSpec>& tags);
   std::vector<Tag> list_tags(Id project_id);
 
+  // Runs (how objects and exports were made) and their objects.
+  Id start_run(Id project_id, const nlohmann::json& spec, const std::string& tessera_version,
+               const nlohmann::json& params, const nlohmann::json& inputs);
+  void finish_run(Id run_id, const std::string& status, const nlohmann::json& counts,
+                  const std::optional<std::string>& error, double duration_s);
+  std::vector<Run> list_runs(Id project_id);
+  // Stores the objects of one image in one transaction; returns their ids in order.
+  std::vector<Id> add_objects(Id project_id, std::optional<Id> run_id, Id image_id, const std::vector<NewObject>& objects);
+  std::vector<ObjectRecord> list_objects(Id image_id, std::optional<Id> run_id = std::nullopt);
+
   // Activity feed
   Id add_event(std::optional<Id> project_id, const NewEvent& event);
   std::vector<Event> list_events(std::optional<Id> project_id, Id after_id = 0, std::int64_t limit = 100);

@@ -132,6 +132,38 @@ struct NewEvent {
   nlohmann::json payload = nlohmann::json::object();
 };
 
+// A measured object to store: a region of an image (or of a parent object), with its features.
+struct NewObject {
+  std::int64_t label = 0;
+  std::int64_t frame_index = 0;
+  std::int64_t bbox_x0 = 0, bbox_y0 = 0, bbox_x1 = 0, bbox_y1 = 0;  // pixels, half-open
+  nlohmann::json features = nlohmann::json::object();
+  std::optional<std::string> mask_blob;
+  std::optional<Id> parent_id;
+};
+
+struct ObjectRecord {
+  Id id = 0;
+  Id image_id = 0;
+  std::int64_t frame_index = 0;
+  std::optional<Id> run_id;
+  std::int64_t label = 0;
+  std::int64_t bbox_x0 = 0, bbox_y0 = 0, bbox_x1 = 0, bbox_y1 = 0;
+  nlohmann::json features = nlohmann::json::object();
+};
+
+struct Run {
+  Id id = 0;
+  std::string kind;  // spec["kind"]: "measure", "pipeline", ...
+  nlohmann::json spec;
+  std::string tessera_version;
+  std::string status;
+  nlohmann::json counts;
+  std::optional<std::string> error;
+  std::string started_at;
+  std::optional<double> duration_s;
+};
+
 struct Summary {
   std::int64_t projects = 0;
   std::int64_t images = 0;
