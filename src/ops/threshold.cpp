@@ -178,7 +178,7 @@ cv::Mat threshold_mask(const cv::Mat& gray, double t, bool dark_objects) {
   require_gray(gray, "threshold");
   cv::Mat mask;
   // compare() against a double scalar is exact for every depth (no rounding of t to the pixel type).
-  cv::compare(gray, cv::Scalar(t), mask, dark_objects ? cv::CMP_LT : cv::CMP_GT);
+  cv::compare(gray, cv::Scalar(t), mask, dark_objects ? cv::CMP_LE : cv::CMP_GT);
   return mask;
 }
 
@@ -186,7 +186,7 @@ void register_threshold_ops(OpRegistry& r) {
   const FacetSpec in{"image", FacetKind::image, "one-channel image"};
   const std::vector<FacetSpec> out = {{"mask", FacetKind::mask, "foreground"},
                                       {"threshold", FacetKind::table, "the threshold used"}};
-  const ParamSpec dark = ParamSpec::boolean("dark_objects", false, "objects darker than the background (pixels < t)");
+  const ParamSpec dark = ParamSpec::boolean("dark_objects", false, "objects darker than the background (pixels <= t, the complement of the bright mask)");
   r.add({.name = "threshold_otsu",
          .summary = "Foreground mask from Otsu's threshold (scikit-image 0.19 exact; pixels > t)",
          .inputs = {in},

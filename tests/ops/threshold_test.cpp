@@ -48,7 +48,8 @@ TEST(ThresholdMask, ForegroundIsStrictlyAboveOrBelow) {
   EXPECT_EQ(bright.at<uint8_t>(0, 2), 255);
   cv::Mat dark = threshold_mask(m, 12, true);
   EXPECT_EQ(dark.at<uint8_t>(0, 0), 255);
-  EXPECT_EQ(dark.at<uint8_t>(0, 1), 0);
+  EXPECT_EQ(dark.at<uint8_t>(0, 1), 255);  // dark = the complement of bright: <= t
+  EXPECT_EQ(dark.at<uint8_t>(0, 2), 0);
   // A fractional threshold on an integer image is not rounded.
   EXPECT_EQ(cv::countNonZero(threshold_mask(m, 12.5)), 1);
   EXPECT_EQ(cv::countNonZero(threshold_mask(m, 11.5)), 2);

@@ -13,8 +13,8 @@ double threshold_otsu(const cv::Mat& gray, int nbins = 256);
 // The value below which a fraction q of the pixels lie (numpy.quantile, linear interpolation).
 double threshold_quantile(const cv::Mat& gray, double q);
 
-// Foreground mask (CV_8U 0/255): pixels strictly above t (scikit-image's `image > t`), or strictly below
-// it for dark objects on a bright background.
+// Foreground mask (CV_8U 0/255): pixels strictly above t (scikit-image's `image > t`), or for dark objects
+// on a bright background the complement, pixels <= t (Otsu's lower class, which holds the threshold bin).
 cv::Mat threshold_mask(const cv::Mat& gray, double t, bool dark_objects = false);
 
 }  // namespace tessera::ops
