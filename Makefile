@@ -26,6 +26,7 @@ test: build
 
 bench: build
 	bash scripts/bench.sh $(BUILD)
+	bash scripts/bench_measure.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) demo

@@ -1,3 +1,5 @@
+#include <malloc.h>
+
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -17,6 +19,10 @@ app::Workspace GlobalOptions::open_workspace() const {
 
 int main(int argc, char** argv) {
   using namespace tessera;
+  // Images are decoded into multi-megabyte buffers again and again; keeping such blocks in the heap
+  // instead of fresh mmaps avoids re-faulting and zeroing every page for every image.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{"tessera: manage, annotate and process large image sets"};
   app.require_subcommand(1);
   app.fallthrough();  // global options (--dir, --db, --project) may follow the subcommand

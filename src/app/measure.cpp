@@ -71,7 +71,7 @@ MeasuredImage measure_image(const cv::Mat& image, const MeasureOptions& options)
   cv::Mat labels = ops::label(ops::threshold_mask(gray, out.threshold, options.dark_objects), options.connectivity);
   if (options.min_area > 1) {
     // Removing whole components keeps the raster order of the rest; relabelling closes the gaps.
-    labels = ops::relabel_sequential(ops::remove_small_objects(labels, options.min_area));
+    ops::drop_small_objects(labels, options.min_area, true);
   }
   out.regions = ops::regionprops(labels, gray);
   return out;

@@ -146,23 +146,37 @@ int label_count(const cv::Mat& labels) {
   return static_cast<int>(hi);
 }
 
-cv::Mat remove_small_objects(const cv::Mat& labels, std::int64_t min_size) {
+void drop_small_objects(cv::Mat& labels, std::int64_t min_size, bool relabel) {
   require_labels(labels, "remove_small_objects");
-  cv::Mat out = labels.clone();
-  if (min_size <= 1) return out;
-  std::vector<std::int64_t> area(static_cast<size_t>(std::max(0, label_count(labels))) + 1, 0);
+  const int max_id = std::max(0, label_count(labels));
+  std::vector<std::int64_t> area(static_cast<size_t>(max_id) + 1, 0);
   for (int r = 0; r < labels.rows; ++r) {
     const int* row = labels.ptr<int>(r);
     for (int c = 0; c < labels.cols; ++c) {
       if (row[c] > 0) ++area[static_cast<size_t>(row[c])];
     }
   }
-  for (int r = 0; r < out.rows; ++r) {
-    int* row = out.ptr<int>(r);
-    for (int c = 0; c < out.cols; ++c) {
-      if (row[c] > 0 && area[static_cast<size_t>(row[c])] < min_size) row[c] = 0;
+  std::vector<int> map(area.size(), 0);
+  int next = 0;
+  bool identity = true;
+  for (size_t id = 1; id < area.size(); ++id) {
+    if (area[id] == 0 || area[id] < min_size) continue;
+    map[id] = relabel ? ++next : static_cast<int>(id);
+    identity = identity && map[id] == static_cast<int>(id);
+  }
+  for (size_t id = 1; id < area.size() && identity; ++id) identity = area[id] == 0 || map[id] != 0;
+  if (identity) return;
+  for (int r = 0; r < labels.rows; ++r) {
+    int* row = labels.ptr<int>(r);
+    for (int c = 0; c < labels.cols; ++c) {
+      if (row[c] > 0) row[c] = map[static_cast<size_t>(row[c])];
     }
   }
+}
+
+cv::Mat remove_small_objects(const cv::Mat& labels, std::int64_t min_size) {
+  cv::Mat out = labels.clone();
+  drop_small_objects(out, min_size, false);
   return out;
 }
 
@@ -199,26 +213,8 @@ cv::Mat fill_holes(const cv::Mat& mask, std::int64_t max_hole_area) {
 }
 
 cv::Mat relabel_sequential(const cv::Mat& labels) {
-  require_labels(labels, "relabel_sequential");
-  const int max_id = std::max(0, label_count(labels));
-  std::vector<int> map(static_cast<size_t>(max_id) + 1, 0);
-  for (int r = 0; r < labels.rows; ++r) {
-    const int* row = labels.ptr<int>(r);
-    for (int c = 0; c < labels.cols; ++c) {
-      if (row[c] > 0) map[static_cast<size_t>(row[c])] = 1;
-    }
-  }
-  int next = 0;
-  for (size_t i = 1; i < map.size(); ++i) {
-    if (map[i]) map[i] = ++next;
-  }
   cv::Mat out = labels.clone();
-  for (int r = 0; r < out.rows; ++r) {
-    int* row = out.ptr<int>(r);
-    for (int c = 0; c < out.cols; ++c) {
-      if (row[c] > 0) row[c] = map[static_cast<size_t>(row[c])];
-    }
-  }
+  drop_small_objects(out, 0, true);
   return out;
 }
 

@@ -19,6 +19,11 @@ int label_count(const cv::Mat& labels);
 // keeping the other ids unchanged. Works on a label image (CV_32S) in place of a copy.
 cv::Mat remove_small_objects(const cv::Mat& labels, std::int64_t min_size);
 
+// In place: removes objects with fewer than min_size pixels and, when relabel is set, renumbers the rest
+// 1..N keeping their order. One pass to count, one to rewrite; the measurement chain's fast path for
+// remove_small_objects followed by relabel_sequential.
+void drop_small_objects(cv::Mat& labels, std::int64_t min_size, bool relabel);
+
 // Fills holes of a mask (CV_8U 0/255) with fewer than max_hole_area pixels (scikit-image
 // remove_small_holes(area_threshold): strictly smaller; a hole is background 4-connected... see .cpp);
 // max_hole_area <= 0 fills every hole. A hole touching the image border is never a hole.
