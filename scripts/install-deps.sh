@@ -15,7 +15,7 @@ packages=(
   # Python oracles used only by tests and benchmarks (run as /usr/bin/python3)
   python3-numpy python3-skimage python3-opencv python3-tifffile python3-pil
   # tools used by tests and benchmarks
-  coreutils time procps bc
+  coreutils time procps bc file
 )
 
 missing=()

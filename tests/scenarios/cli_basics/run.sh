@@ -60,5 +60,21 @@ check corrupt-rest 0 "imported 0 images .* 1 already present" -- bash -c "\"$tes
 check unmatched 1 "unmatched: .*stray.png" -- "$tessera" import broken --pattern "$pattern"
 check no-workspace 3 "not a tessera workspace" -- "$tessera" --dir "$work/nowhere" info
 
+# Operations and measurement on files.
+frame=data/images/exp1/pos01/t000_c0.png
+check ops-list 0 "threshold_otsu .*Otsu" -- "$tessera" ops
+check op-otsu 0 '"threshold"' -- "$tessera" op threshold_otsu "$frame" mask.png
+check op-mask-written 0 "PNG image data, 128 x 128, 8-bit grayscale" -- file mask.png
+check op-bad-param 2 "threshold_otsu: parameter 'bins' must be in \[2, 65536\], got 1" -- "$tessera" op threshold_otsu --bins 1 "$frame" m.png
+check op-label 0 "" -- "$tessera" op label mask.png labels.png
+check op-regionprops 0 '"area"' -- "$tessera" op regionprops labels.png
+check measure 0 "^image,label,area,bbox-0" -- "$tessera" measure "$frame" data/images/exp1/pos01/t001_c0.png --min-area 5
+printf 'P5 1 1 255\n' > notimage.png
+check measure-bad-file 1 "failed: notimage.png" -- "$tessera" measure "$frame" notimage.png --csv objects.csv
+check measure-csv-kept 0 "t000_c0.png,1," -- cat objects.csv
+check measure-bad-threshold 2 "--threshold must be otsu, quantile:Q or a number" -- "$tessera" measure "$frame" --threshold median
+check measure-set 0 "measured .* objects in 12 images .*run" -- "$tessera" measure --set all --min-area 5
+check runs-in-feed 0 "run.finished" -- "$tessera" events --limit 1000
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
