@@ -37,9 +37,8 @@ void fsync_directory(const fs::path& dir) {
   }
 }
 
-void write_synced(const fs::path& path, std::string_view bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw_io("cannot create", path);
+// Writes all bytes to fd and syncs them; on failure closes fd and throws naming `where`.
+void write_and_sync(int fd, std::string_view bytes, const fs::path& where) {
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
@@ -48,9 +47,8 @@ void write_synced(const fs::path& path, std::string_view bytes) {
     if (n < 0) {
       const int saved = errno;
       ::close(fd);
-      ::unlink(path.c_str());
       errno = saved;
-      throw_io("cannot write", path);
+      throw_io("cannot write", where);
     }
     p += n;
     left -= static_cast<size_t>(n);
@@ -58,9 +56,19 @@ void write_synced(const fs::path& path, std::string_view bytes) {
   if (::fdatasync(fd) != 0) {
     const int saved = errno;
     ::close(fd);
-    ::unlink(path.c_str());
     errno = saved;
-    throw_io("cannot sync", path);
+    throw_io("cannot sync", where);
+  }
+}
+
+void write_synced(const fs::path& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw_io("cannot create", path);
+  try {
+    write_and_sync(fd, bytes, path);
+  } catch (...) {
+    ::unlink(path.c_str());
+    throw;
   }
   ::close(fd);
 }
@@ -124,26 +132,7 @@ bool BlobStore::put_unnamed(const fs::path& dir, const fs::path& target, std::st
     if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
     throw_io("cannot create a file in", dir);
   }
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      ::close(fd);
-      errno = saved;
-      throw_io("cannot write a blob into", dir);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    throw_io("cannot sync a blob in", dir);
-  }
+  write_and_sync(fd, bytes, dir);
   const std::string proc = fmt::format("/proc/self/fd/{}", fd);
   const int linked = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW);
   const int saved = errno;
