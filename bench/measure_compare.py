@@ -20,6 +20,7 @@ def main():
         sys.exit(1)
     worst = 0.0
     bad = 0
+    flips = 0
     for a, b in zip(ours, theirs):
         for key, want in b.items():
             got = a.get(key)
@@ -38,12 +39,20 @@ def main():
                     diff = abs(x - y) / max(abs(y), 1e-9) if abs(y) > 1e-9 else abs(x - y)
                     worst = max(worst, diff)
                     ok = diff <= 1e-6
+            if not ok and key == "orientation" and abs(abs(float(got)) - math.pi / 4) < 1e-12 \
+                    and abs(abs(float(want)) - math.pi / 4) < 1e-12:
+                # A symmetric region (a == c) takes the +-pi/4 branch on rounding noise: numpy's AVX-512
+                # (SVML) pow differs from libm in the last bit. Exact with NPY_DISABLE_CPU_FEATURES=AVX512_SKX,
+                # as the golden test runs it.
+                flips += 1
+                continue
             if not ok:
                 bad += 1
                 if bad <= 5:
                     print("differs: %s label %s column %s: %s vs %s" % (a["image"], a["label"], key, got, want))
-    print("compared %d objects x %d columns with scikit-image: %d differences, worst relative %.3g"
-          % (len(ours), len(theirs[0]) if theirs else 0, bad, worst))
+    print("compared %d objects x %d columns with scikit-image: %d differences, worst relative %.3g, "
+          "%d orientation +-pi/4 flips on symmetric regions (numpy SVML rounding)"
+          % (len(ours), len(theirs[0]) if theirs else 0, bad, worst, flips))
     sys.exit(1 if bad else 0)
 
 
