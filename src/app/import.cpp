@@ -1,7 +1,6 @@
 #include "tessera/app/import.hpp"
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +13,7 @@
 #include "tessera/app/path_pattern.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
+#include "tessera/core/parallel.hpp"
 #include "tessera/core/progress.hpp"
 #include "tessera/core/sha256.hpp"
 #include "tessera/image/decode.hpp"
@@ -75,45 +75,10 @@ class Importer {
   void run(const std::vector<Candidate>& candidates, ImportReport& report) {
     const auto start = std::chrono::steady_clock::now();
     report.candidates += static_cast<std::int64_t>(candidates.size());
-    std::vector<Outcome> outcomes(candidates.size());
-    std::mutex mutex;
-    std::condition_variable ready;
-    std::atomic<size_t> next{0};
-    std::atomic<bool> abort{false};
-    std::exception_ptr fatal;
     Progress progress("import", static_cast<std::int64_t>(candidates.size()));
-
-    auto worker = [&] {
-      for (;;) {
-        const size_t i = next.fetch_add(1);
-        if (i >= candidates.size() || abort) return;
-        Outcome outcome;
-        try {
-          outcome = process(candidates[i]);
-        } catch (...) {
-          std::lock_guard lock(mutex);
-          if (!fatal) fatal = std::current_exception();
-          abort = true;
-          outcome.kind = Outcome::Kind::failed;
-          outcome.reason = "import stopped";
-        }
-        {
-          std::lock_guard lock(mutex);
-          outcomes[i] = std::move(outcome);
-        }
-        ready.notify_all();
-        if (options_.progress) progress.advance();
-      }
-    };
-
     int jobs = options_.jobs > 0 ? options_.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    jobs = std::min<int>(jobs, static_cast<int>(std::max<size_t>(1, candidates.size())));
-    std::vector<std::thread> threads;
-    for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
 
-    // The writer commits in path order, so the same tree always yields the same ids.
     std::vector<catalog::NewImage> batch;
-    std::vector<size_t> batch_index;
     std::vector<std::pair<std::string, std::string>> present;  // (path, hash) to add to the set
     // Workers read known_ without a lock, so what this run adds joins it only after they have stopped.
     std::vector<std::pair<std::string, std::string>> fresh;
@@ -127,43 +92,36 @@ class Importer {
         fresh.emplace_back(image.source_path, image.blob_hash);
       }
       batch.clear();
-      batch_index.clear();
     };
-    try {
-      for (size_t i = 0; i < candidates.size(); ++i) {
-        Outcome outcome;
-        {
-          std::unique_lock lock(mutex);
-          ready.wait(lock, [&] { return outcomes[i].kind != Outcome::Kind::pending; });
-          outcome = std::move(outcomes[i]);
-          outcomes[i].kind = Outcome::Kind::skipped;  // consumed; never waited on again
-        }
-        if (abort && fatal) break;
-        switch (outcome.kind) {
-          case Outcome::Kind::ready:
-            batch.push_back(std::move(*outcome.image));
-            batch_index.push_back(i);
-            if (batch.size() >= kBatch) flush();
-            break;
-          case Outcome::Kind::skipped:
-            ++report.skipped;
-            if (options_.set) present.emplace_back(absolute_string(candidates[i].path), outcome.hash);
-            break;
-          case Outcome::Kind::failed: report.failed.push_back({candidates[i].path.string(), outcome.reason}); break;
-          case Outcome::Kind::unmatched: report.unmatched.push_back(candidates[i].path.string()); break;
-          case Outcome::Kind::pending: break;
-        }
-      }
-      if (!fatal) flush();
-    } catch (...) {
-      abort = true;
-      for (auto& t : threads) t.join();
-      throw;
-    }
-    for (auto& t : threads) t.join();
+    // Files are decoded in parallel and committed in path order, so the same tree always yields the same
+    // ids. A failing blob store throws out of process() and stops the run: what was committed stays, and
+    // a re-run completes it.
+    ordered_parallel_for<Outcome>(
+        candidates.size(), jobs,
+        [&](size_t i) {
+          Outcome outcome = process(candidates[i]);
+          if (options_.progress) progress.advance();
+          return outcome;
+        },
+        [&](size_t i, Outcome&& outcome) {
+          switch (outcome.kind) {
+            case Outcome::Kind::ready:
+              batch.push_back(std::move(*outcome.image));
+              if (batch.size() >= kBatch) flush();
+              break;
+            case Outcome::Kind::skipped:
+              ++report.skipped;
+              if (options_.set) present.emplace_back(absolute_string(candidates[i].path), outcome.hash);
+              break;
+            case Outcome::Kind::failed: report.failed.push_back({candidates[i].path.string(), outcome.reason}); break;
+            case Outcome::Kind::unmatched: report.unmatched.push_back(candidates[i].path.string()); break;
+            case Outcome::Kind::pending: break;
+          }
+        },
+        kWindow);
+    flush();
     progress.finish();
     for (auto& [path, hash] : fresh) known_[path].insert(hash);
-    if (fatal) std::rethrow_exception(fatal);
     if (options_.set) {
       workspace_.catalog().ensure_set(project_.id, *options_.set);
       std::vector<catalog::Id> ids;
@@ -177,6 +135,7 @@ class Importer {
 
  private:
   static constexpr size_t kBatch = 128;
+  static constexpr size_t kWindow = 256;  // decoded-but-uncommitted files at most
 
   // Runs on a worker thread. Problems with the file itself become an Outcome; a failing blob store
   // (disk full, permissions) throws and stops the import, since every later file would fail the same way.

@@ -15,13 +15,15 @@ namespace tessera {
 
 // Runs work(i) for i in [0, n) on `jobs` threads and hands each result to consume(i, result) on the
 // calling thread in index order, so output is deterministic however the work is scheduled. At most
-// `window` results wait for their turn, which keeps memory flat when one item is slow. The first
+// `window` results wait for their turn (a ring of `window` slots), which keeps memory flat however many
+// items there are and when one item is slow. The first
 // exception (from work or consume) stops the run and is rethrown here.
 template <typename T>
 void ordered_parallel_for(size_t n, int jobs, const std::function<T(size_t)>& work,
                           const std::function<void(size_t, T&&)>& consume, size_t window = 64) {
   jobs = std::max(1, jobs);
-  std::vector<std::optional<T>> slots(n);
+  window = std::max<size_t>(window, 1);
+  std::vector<std::optional<T>> slots(std::min(n, window));  // item i lives in slot i % window
   std::mutex mutex;
   std::condition_variable changed;
   size_t next = 0;      // next index to hand to a worker
@@ -40,7 +42,7 @@ void ordered_parallel_for(size_t n, int jobs, const std::function<T(size_t)>& wo
       try {
         T result = work(i);
         std::lock_guard lock(mutex);
-        slots[i] = std::move(result);
+        slots[i % window] = std::move(result);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!error) error = std::current_exception();
@@ -56,10 +58,10 @@ void ordered_parallel_for(size_t n, int jobs, const std::function<T(size_t)>& wo
       T item;
       {
         std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return stop || slots[consumed].has_value(); });
+        changed.wait(lock, [&] { return stop || slots[consumed % window].has_value(); });
         if (stop) break;
-        item = std::move(*slots[consumed]);
-        slots[consumed].reset();
+        item = std::move(*slots[consumed % window]);
+        slots[consumed % window].reset();
       }
       consume(consumed, std::move(item));
       {
