@@ -33,6 +33,11 @@ echo "== a set from a filter, and a listing =="
 printf 'name,color,kind,parent\nnucleus,#00ff00,label,\ndividing,#ff00ff,label,nucleus\nbackground,#0000ff,scribble,\n' > tags.csv
 "$tessera" tags import tags.csv
 
+echo "== measuring every frame: Otsu, labels, scikit-image regionprops; objects stored under a run =="
+"$tessera" measure --set all-frames --min-area 30 --jobs 2 --csv objects.csv
+echo "objects.csv: $(($(wc -l < objects.csv) - 1)) objects; first rows:"
+head -3 objects.csv | cut -c1-150
+
 echo "== summary =="
 "$tessera" info
 "$tessera" check
