@@ -134,7 +134,7 @@ class Importer {
 
  private:
   static constexpr size_t kBatch = 128;
-  static constexpr size_t kWindow = 256;  // decoded-but-uncommitted files at most
+  static constexpr size_t kWindow = 4096;  // decoded-but-uncommitted files at most
 
   // Runs on a worker thread. Problems with the file itself become an Outcome; a failing blob store
   // (disk full, permissions) throws and stops the import, since every later file would fail the same way.

@@ -192,16 +192,7 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
                                     const std::optional<std::string>& set_name) {
   std::lock_guard lock(mutex_);
   const Dialect d = db_->dialect();
-  const std::string insert_image = fmt::format(
-      "INSERT INTO images (project_id, blob_hash, source_path, format, byte_size, width, height, channels, "
-      "pixel_type, frames, acquired_at, imported_at, metadata, focus, series_id, frame_index) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}, ?, ?, ?) "
-      "ON CONFLICT (project_id, source_path, blob_hash) DO NOTHING RETURNING id",
-      json_param(d));
-  const std::string insert_event = fmt::format(
-      "INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
-      "VALUES (?, ?, 'image.imported', 'image', ?, {})",
-      json_param(d));
+  const char* j = json_param(d);
   return write([&] {
     AddImagesResult result;
     const std::string now = utc_now_iso();
@@ -215,49 +206,87 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
       set_id = db_->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, *set_name})
                    .i64(0, 0);
     }
-    for (const NewImage& image : images) {
-      std::optional<Id> series_id;
-      if (image.series) {
-        auto it = series_ids.find(image.series->name);
-        if (it == series_ids.end()) {
-          db_->execute(fmt::format("INSERT INTO series (project_id, name, kind, key, created_at) VALUES (?, ?, ?, {}, ?) "
-                                   "ON CONFLICT (project_id, name) DO NOTHING",
-                                   json_param(d)),
-                       {project_id, image.series->name, image.series->kind, image.series->key.dump(), now});
-          const Id id = db_->query("SELECT id FROM series WHERE project_id = ? AND name = ?",
-                                   {project_id, image.series->name})
-                            .i64(0, 0);
-          it = series_ids.emplace(image.series->name, id).first;
+    std::vector<std::optional<Id>> series_of(images.size());
+    for (size_t k = 0; k < images.size(); ++k) {
+      const NewImage& image = images[k];
+      if (!image.series) continue;
+      auto it = series_ids.find(image.series->name);
+      if (it == series_ids.end()) {
+        db_->execute(fmt::format("INSERT INTO series (project_id, name, kind, key, created_at) VALUES (?, ?, ?, {}, ?) "
+                                 "ON CONFLICT (project_id, name) DO NOTHING",
+                                 j),
+                     {project_id, image.series->name, image.series->kind, image.series->key.dump(), now});
+        const Id id = db_->query("SELECT id FROM series WHERE project_id = ? AND name = ?",
+                                 {project_id, image.series->name})
+                          .i64(0, 0);
+        it = series_ids.emplace(image.series->name, id).first;
+      }
+      series_of[k] = it->second;
+    }
+    // Multi-row statements: one round trip per chunk instead of three per image, which is what a
+    // PostgreSQL server sharing the cores with the decoders needs to keep up.
+    constexpr size_t kChunk = 100;
+    std::vector<Id> ids(images.size(), 0);
+    std::vector<bool> is_new(images.size(), false);
+    for (size_t begin = 0; begin < images.size(); begin += kChunk) {
+      const size_t end = std::min(images.size(), begin + kChunk);
+      std::string sql =
+          "INSERT INTO images (project_id, blob_hash, source_path, format, byte_size, width, height, channels, "
+          "pixel_type, frames, acquired_at, imported_at, metadata, focus, series_id, frame_index) VALUES ";
+      SqlParams params;
+      std::unordered_map<std::string, size_t> index_of;  // path + '\n' + hash -> position in images
+      for (size_t k = begin; k < end; ++k) {
+        const NewImage& image = images[k];
+        sql += fmt::format("{}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}, ?, ?, ?)", k == begin ? "" : ", ", j);
+        for (SqlValue v : {SqlValue(project_id), SqlValue(image.blob_hash), SqlValue(image.source_path),
+                           SqlValue(image.format), SqlValue(image.byte_size), SqlValue(std::int64_t{image.width}),
+                           SqlValue(std::int64_t{image.height}), SqlValue(std::int64_t{image.channels}),
+                           SqlValue(image.pixel_type), SqlValue(std::int64_t{image.frames}), opt(image.acquired_at),
+                           SqlValue(now), SqlValue(image.metadata.dump()), opt(image.focus), opt(series_of[k]),
+                           opt(image.frame_index)}) {
+          params.push_back(std::move(v));
         }
-        series_id = it->second;
+        index_of.emplace(image.source_path + '\n' + image.blob_hash, k);
       }
-      Rows inserted = db_->query(
-          insert_image,
-          {project_id, image.blob_hash, image.source_path, image.format, image.byte_size,
-           std::int64_t{image.width}, std::int64_t{image.height}, std::int64_t{image.channels}, image.pixel_type,
-           std::int64_t{image.frames}, opt(image.acquired_at), now, image.metadata.dump(), opt(image.focus),
-           opt(series_id), opt(image.frame_index)});
-      Id id = 0;
-      if (inserted.empty()) {
-        id = db_->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
-                        {project_id, image.source_path, image.blob_hash})
-                 .i64(0, 0);
-        result.already_present.push_back(id);
-      } else {
-        id = inserted.i64(0, 0);
-        result.added.push_back(id);
-        nlohmann::json payload = {{"path", image.source_path}, {"width", image.width}, {"height", image.height}};
-        if (image.focus) payload["focus"] = *image.focus;
-        if (image.series) payload["series"] = image.series->name;
-        if (image.frame_index) payload["frame"] = *image.frame_index;
-        db_->execute(insert_event, {project_id, now, id, payload.dump()});
+      sql += " ON CONFLICT (project_id, source_path, blob_hash) DO NOTHING RETURNING id, source_path, blob_hash";
+      const Rows inserted = db_->query(sql, params);
+      for (size_t r = 0; r < inserted.size(); ++r) {
+        auto it = index_of.find(inserted.text(r, 1) + '\n' + inserted.text(r, 2));
+        if (it == index_of.end()) continue;
+        ids[it->second] = inserted.i64(r, 0);
+        is_new[it->second] = true;
       }
-      if (set_id) {
-        db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) VALUES (?, ?, ?) "
-                     "ON CONFLICT (set_id, image_id) DO NOTHING",
-                     {*set_id, id, now});
+      for (size_t k = begin; k < end; ++k) {
+        if (is_new[k]) continue;
+        ids[k] = db_->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
+                            {project_id, images[k].source_path, images[k].blob_hash})
+                     .i64(0, 0);
+      }
+      std::string events = "INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) VALUES ";
+      SqlParams event_params;
+      std::string members = "INSERT INTO image_set_members (set_id, image_id, added_at) VALUES ";
+      SqlParams member_params;
+      for (size_t k = begin; k < end; ++k) {
+        const NewImage& image = images[k];
+        if (is_new[k]) {
+          nlohmann::json payload = {{"path", image.source_path}, {"width", image.width}, {"height", image.height}};
+          if (image.focus) payload["focus"] = *image.focus;
+          if (image.series) payload["series"] = image.series->name;
+          if (image.frame_index) payload["frame"] = *image.frame_index;
+          events += fmt::format("{}(?, ?, 'image.imported', 'image', ?, {})", event_params.empty() ? "" : ", ", j);
+          event_params.insert(event_params.end(), {project_id, now, ids[k], payload.dump()});
+        }
+        if (set_id) {
+          members += member_params.empty() ? "(?, ?, ?)" : ", (?, ?, ?)";
+          member_params.insert(member_params.end(), {*set_id, ids[k], now});
+        }
+      }
+      if (!event_params.empty()) db_->execute(events, event_params);
+      if (!member_params.empty()) {
+        db_->execute(members + " ON CONFLICT (set_id, image_id) DO NOTHING", member_params);
       }
     }
+    for (size_t k = 0; k < images.size(); ++k) (is_new[k] ? result.added : result.already_present).push_back(ids[k]);
     return result;
   });
 }
