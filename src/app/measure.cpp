@@ -68,11 +68,9 @@ MeasuredImage measure_image(const cv::Mat& image, const MeasureOptions& options)
     case ThresholdRule::Kind::quantile: out.threshold = ops::threshold_quantile(gray, rule.number); break;
     case ThresholdRule::Kind::value: out.threshold = rule.number; break;
   }
-  cv::Mat labels = ops::label(ops::threshold_mask(gray, out.threshold, options.dark_objects), options.connectivity);
-  if (options.min_area > 1) {
-    // Removing whole components keeps the raster order of the rest; relabelling closes the gaps.
-    ops::drop_small_objects(labels, options.min_area, true);
-  }
+  // Dropping whole components keeps the raster order of the rest, so one pass labels, drops and renumbers.
+  const cv::Mat labels = ops::label(ops::threshold_mask(gray, out.threshold, options.dark_objects),
+                                    options.connectivity, options.min_area);
   out.regions = ops::regionprops(labels, gray);
   return out;
 }

@@ -25,18 +25,24 @@ void require_labels(const cv::Mat& labels, const char* op) {
 }
 
 // Renumbers components so ids follow the raster order of each component's first pixel, as scikit-image
-// does (OpenCV's parallel labelling numbers them otherwise).
-void renumber_raster_order(cv::Mat& labels, int count) {
+// does (OpenCV's parallel labelling numbers them otherwise). With areas given, components smaller than
+// min_size become background in the same pass, and the ids stay sequential.
+void renumber_raster_order(cv::Mat& labels, int count, const std::vector<std::int64_t>* areas = nullptr,
+                           std::int64_t min_size = 0) {
   std::vector<int> map(static_cast<size_t>(count) + 1, 0);
+  std::vector<uint8_t> seen(static_cast<size_t>(count) + 1, 0);
   int next = 0;
   for (int r = 0; r < labels.rows; ++r) {
     int* row = labels.ptr<int>(r);
     for (int c = 0; c < labels.cols; ++c) {
       const int v = row[c];
       if (v == 0) continue;
-      int& m = map[static_cast<size_t>(v)];
-      if (m == 0) m = ++next;
-      row[c] = m;
+      const auto id = static_cast<size_t>(v);
+      if (!seen[id]) {
+        seen[id] = 1;
+        map[id] = areas != nullptr && (*areas)[id] < min_size ? 0 : ++next;
+      }
+      row[c] = map[id];
     }
   }
 }
@@ -93,7 +99,6 @@ cv::Mat label_by_value(const cv::Mat& image32, int connectivity) {
       if (o[c] != 0) o[c] = find_root(parent, o[c]);
     }
   }
-  renumber_raster_order(out, static_cast<int>(parent.size()));
   return out;
 }
 
@@ -116,7 +121,7 @@ FacetMap run_relabel(const OpCall& call) {
 
 }  // namespace
 
-cv::Mat label(const cv::Mat& image, int connectivity) {
+cv::Mat label(const cv::Mat& image, int connectivity, std::int64_t min_size) {
   require_integer_gray(image, "label");
   if (connectivity != 1 && connectivity != 2) {
     throw Error(ErrorCode::invalid_argument, fmt::format("label: connectivity must be 1 or 2, got {}", connectivity));
@@ -128,15 +133,35 @@ cv::Mat label(const cv::Mat& image, int connectivity) {
   const cv::Mat nonzero = image != 0;
   const double value = lo >= 0 ? hi : lo;
   const bool single_value = (lo >= 0 || hi <= 0) && cv::countNonZero(nonzero & (image != value)) == 0;
+  cv::Mat labels;
+  int count = 0;
+  std::vector<std::int64_t> areas;
   if (single_value) {
-    cv::Mat labels;
-    const int count = cv::connectedComponents(nonzero, labels, connectivity == 2 ? 8 : 4, CV_32S);
-    renumber_raster_order(labels, count);
-    return labels;
+    if (min_size > 1) {
+      cv::Mat stats, centroids;
+      count = cv::connectedComponentsWithStats(nonzero, labels, stats, centroids, connectivity == 2 ? 8 : 4, CV_32S) - 1;
+      areas.resize(static_cast<size_t>(count) + 1);
+      for (int i = 1; i <= count; ++i) areas[static_cast<size_t>(i)] = stats.at<int>(i, cv::CC_STAT_AREA);
+    } else {
+      count = cv::connectedComponents(nonzero, labels, connectivity == 2 ? 8 : 4, CV_32S) - 1;
+    }
+  } else {
+    cv::Mat image32;
+    image.convertTo(image32, CV_32S);
+    labels = label_by_value(image32, connectivity);
+    double max_id = 0;
+    cv::minMaxIdx(labels, nullptr, &max_id);
+    count = static_cast<int>(max_id);
+    if (min_size > 1) {
+      areas.assign(static_cast<size_t>(count) + 1, 0);
+      for (int r = 0; r < labels.rows; ++r) {
+        const int* row = labels.ptr<int>(r);
+        for (int c = 0; c < labels.cols; ++c) ++areas[static_cast<size_t>(row[c])];
+      }
+    }
   }
-  cv::Mat image32;
-  image.convertTo(image32, CV_32S);
-  return label_by_value(image32, connectivity);
+  renumber_raster_order(labels, count, min_size > 1 ? &areas : nullptr, min_size);
+  return labels;
 }
 
 int label_count(const cv::Mat& labels) {

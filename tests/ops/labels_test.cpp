@@ -80,3 +80,27 @@ TEST(FillHoles, SmallHoleRuleFollowsScikitImageRemoveSmallHoles) {
 
 }  // namespace
 }  // namespace tessera::ops
+
+namespace tessera::ops {
+namespace {
+
+TEST(Label, MinSizeEqualsRemoveSmallObjectsThenRelabelSequential) {
+  cv::Mat m(40, 50, CV_8UC1, cv::Scalar(0));
+  cv::RNG rng(7);
+  for (int i = 0; i < 400; ++i) m.at<uint8_t>(rng.uniform(0, 40), rng.uniform(0, 50)) = 255;
+  for (int connectivity : {1, 2}) {
+    for (int min_size : {2, 3, 5}) {
+      const cv::Mat fused = label(m, connectivity, min_size);
+      const cv::Mat stepwise = relabel_sequential(remove_small_objects(label(m, connectivity), min_size));
+      EXPECT_EQ(cv::norm(fused, stepwise, cv::NORM_INF), 0.0) << connectivity << " " << min_size;
+    }
+  }
+  cv::Mat ids = (cv::Mat_<int>(2, 5) << 3, 3, 9, 0, 4, 0, 3, 9, 0, 0);  // the equal-value path
+  const cv::Mat fused = label(ids, 2, 2);
+  EXPECT_EQ(fused.at<int>(0, 0), 1);
+  EXPECT_EQ(fused.at<int>(0, 2), 2);
+  EXPECT_EQ(fused.at<int>(0, 4), 0);
+}
+
+}  // namespace
+}  // namespace tessera::ops

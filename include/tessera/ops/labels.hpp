@@ -9,8 +9,10 @@ namespace tessera::ops {
 // scikit-image's label(): connected components of the non-zero pixels of a mask (any one-channel integer
 // image; for a label image, touching pixels join only when they hold the same value). connectivity 1 =
 // 4-neighbours, 2 = 8-neighbours (scikit-image's default). Returns CV_32SC1 with ids 1..N in raster order
-// of each component's first pixel. Error{invalid_argument} for an image that is not one-channel integer.
-cv::Mat label(const cv::Mat& image, int connectivity = 2);
+// of each component's first pixel. With min_size > 1, components with fewer pixels are dropped in the same
+// pass and the rest numbered 1..N in the same order: scikit-image's label -> remove_small_objects ->
+// relabel_sequential in one. Error{invalid_argument} for an image that is not one-channel integer.
+cv::Mat label(const cv::Mat& image, int connectivity = 2, std::int64_t min_size = 0);
 
 // Number of objects (the maximum label) of a CV_32S label image.
 int label_count(const cv::Mat& labels);
