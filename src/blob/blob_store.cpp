@@ -37,36 +37,13 @@ void fsync_directory(const fs::path& dir) {
   }
 }
 
-// Writes all bytes to fd and syncs them; on failure closes fd and throws naming `where`.
-void write_and_sync(int fd, std::string_view bytes, const fs::path& where) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      ::close(fd);
-      errno = saved;
-      throw_io("cannot write", where);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd) != 0) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    throw_io("cannot sync", where);
-  }
-}
-
 void write_synced(const fs::path& path, std::string_view bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw_io("cannot create", path);
   try {
     write_and_sync(fd, bytes, path);
   } catch (...) {
+    ::close(fd);
     ::unlink(path.c_str());
     throw;
   }
@@ -132,7 +109,12 @@ bool BlobStore::put_unnamed(const fs::path& dir, const fs::path& target, std::st
     if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return false;
     throw_io("cannot create a file in", dir);
   }
-  write_and_sync(fd, bytes, dir);
+  try {
+    write_and_sync(fd, bytes, dir);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   const std::string proc = fmt::format("/proc/self/fd/{}", fd);
   const int linked = ::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW);
   const int saved = errno;

@@ -19,21 +19,22 @@ namespace {
   throw Error(ErrorCode::io, fmt::format("{} '{}': {}", what, path.string(), std::strerror(errno)));
 }
 
-void write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
+}  // namespace
+
+void write_and_sync(int fd, std::string_view bytes, const std::filesystem::path& where) {
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
     const ssize_t n = ::write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw_io("cannot write", path);
+      throw_io("cannot write", where);
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
+  if (::fdatasync(fd) != 0) throw_io("cannot sync", where);
 }
-
-}  // namespace
 
 std::string read_file(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -64,8 +65,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) throw_io("cannot create", tmp);
   try {
-    write_all(fd, bytes, tmp);
-    if (::fdatasync(fd) != 0) throw_io("cannot sync", tmp);
+    write_and_sync(fd, bytes, tmp);
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
