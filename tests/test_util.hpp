@@ -5,6 +5,9 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "tessera/core/error.hpp"
 
 namespace tessera::test {
 
@@ -28,5 +31,18 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+
+// Expects fn to throw Error{invalid_argument} whose message contains text.
+template <typename Fn>
+void expect_invalid(Fn&& fn, const std::string& text) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << text << "'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
+}
 
 }  // namespace tessera::test

@@ -7,10 +7,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tessera/core/error.hpp"
+#include "test_util.hpp"
 #include "tessera/ops/registry.hpp"
 
 namespace tessera::ops {
 namespace {
+
+using test::expect_invalid;
 
 bool same_pixels(const cv::Mat& a, const cv::Mat& b) {
   return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
@@ -31,17 +34,6 @@ cv::Mat random_image(int type, double high, int seed = 7) {
   return m;
 }
 
-// Expects fn to throw Error{invalid_argument} whose message contains text.
-template <typename Fn>
-void expect_invalid(Fn&& fn, const std::string& text) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one mentioning '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
 
 // A radial vignette level * (1 - falloff * r^2), r = 1 at the corners.
 cv::Mat vignette(cv::Size size, double level, double falloff, int depth) {

@@ -5,25 +5,18 @@
 #include <gtest/gtest.h>
 
 #include "tessera/core/error.hpp"
+#include "test_util.hpp"
 #include "tessera/ops/registry.hpp"
 
 namespace tessera::ops {
 namespace {
 
+using test::expect_invalid;
+
 bool same_pixels(const cv::Mat& a, const cv::Mat& b) {
   return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
 }
 
-template <typename Fn>
-void expect_invalid(Fn&& fn, const std::string& text) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error; expected one mentioning '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
 
 // 20 x 10 with object 5 in the middle, object 1 near the left edge, object 2 in the top-right
 // corner.
