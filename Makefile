@@ -27,9 +27,9 @@ run: build
 test: build
 	bash scripts/test.sh $(BUILD)
 
+# Every scripts/bench*.sh; TESSERA_BENCH_SMOKE=1 makes each one run at a small size (CI).
 bench: build
-	bash scripts/bench.sh $(BUILD)
-	bash scripts/bench_measure.sh $(BUILD)
+	set -e; for s in scripts/bench.sh scripts/bench_*.sh; do bash $$s $(BUILD); done
 
 clean:
 	rm -rf $(BUILD) demo

@@ -2,6 +2,11 @@
 # aliased tessera::NAME, with the public headers under include/.
 function(tessera_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LINKS;PRIVATE_LINKS" ${ARGN})
+  if(NOT ARG_SOURCES)
+    # A layer whose folder has no sources yet still links (it is being written file by file).
+    set(ARG_SOURCES ${CMAKE_CURRENT_BINARY_DIR}/tessera_${name}_empty.cpp)
+    file(WRITE ${ARG_SOURCES} "// the ${name} layer has no sources yet\n")
+  endif()
   add_library(tessera_${name} STATIC ${ARG_SOURCES})
   add_library(tessera::${name} ALIAS tessera_${name})
   target_include_directories(tessera_${name}
