@@ -13,33 +13,12 @@
 #include <zip.h>
 
 #include "exchange/zip_error.hpp"
+#include "exchange/zip_names.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
 
 namespace tessera::exchange {
 namespace {
-
-// Entry names other tools unpack into folders: anything that could escape the target folder or that
-// extractors disagree on is refused.
-std::string name_problem(std::string_view name) {
-  if (name.empty()) return "is empty";
-  if (name.size() > 65535) return "is longer than 65535 bytes";
-  if (name.front() == '/') return "starts with '/'";
-  if (name.back() == '/') return "ends with '/' (folders are implied by their files)";
-  for (const char c : name) {
-    if (c == '\\') return "contains '\\' (use '/')";
-    if (static_cast<unsigned char>(c) < 0x20) return "contains a control character";
-  }
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    if (end == std::string_view::npos) end = name.size();
-    const std::string_view part = name.substr(start, end - start);
-    if (part.empty() || part == "." || part == "..") return "has an empty, '.' or '..' part";
-    start = end + 1;
-  }
-  return {};
-}
 
 void sync_path(const std::filesystem::path& path, int flags) {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -78,7 +57,7 @@ void ZipWriter::check_open(std::string_view name) const {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("archive '{}': cannot add '{}' after finish()", path_.string(), name));
   }
-  if (const auto problem = name_problem(name); !problem.empty()) {
+  if (const auto problem = zip_name_problem(name); !problem.empty()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("archive '{}': entry name '{}' {}", path_.string(), name, problem));
   }
