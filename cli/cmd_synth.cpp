@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "tessera/synth/plankton.hpp"
 #include "tessera/synth/timelapse.hpp"
 
 namespace tessera::cli {
@@ -21,6 +22,23 @@ void add_synth_commands(CLI::App& app, GlobalOptions&) {
   tl->callback([out, opt] {
     const auto s = synth::write_timelapse(*out, *opt);
     fmt::print("wrote {} images, {} tracks, {} divisions to {}\n", s.images, s.tracks, s.divisions, *out);
+  });
+
+  auto* pk = synth->add_subcommand("plankton", "Plankton-like RGB images: dark organisms on a vignetted bright background");
+  auto pk_out = std::make_shared<std::string>();
+  auto pk_opt = std::make_shared<synth::PlanktonOptions>();
+  pk->add_option("OUT", *pk_out, "Output folder (stSS/img_IIIII.png and manifest.json)")->required();
+  pk->add_option("--images", pk_opt->images, "Number of images");
+  pk->add_option("--width", pk_opt->width, "Image width");
+  pk->add_option("--height", pk_opt->height, "Image height");
+  pk->add_option("--min-objects", pk_opt->min_objects, "Fewest organisms per image");
+  pk->add_option("--max-objects", pk_opt->max_objects, "Most organisms per image");
+  pk->add_option("--stations", pk_opt->stations, "Station folders the images are spread over");
+  pk->add_option("--nested-fraction", pk_opt->nested_fraction, "Share of organisms holding a particle inside");
+  pk->add_option("--seed", pk_opt->seed, "Random seed (same seed, same files)");
+  pk->callback([pk_out, pk_opt] {
+    const auto s = synth::write_plankton(*pk_out, *pk_opt);
+    fmt::print("wrote {} images, {} organisms ({} holding a particle) to {}\n", s.images, s.organisms, s.nested, *pk_out);
   });
 }
 

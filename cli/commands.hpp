@@ -27,5 +27,6 @@ void add_events_command(CLI::App& app, GlobalOptions& global);
 void add_synth_commands(CLI::App& app, GlobalOptions& global);
 void add_ops_commands(CLI::App& app, GlobalOptions& global);     // ops, op NAME
 void add_measure_command(CLI::App& app, GlobalOptions& global);
+void add_run_commands(CLI::App& app, GlobalOptions& global);        // run, runs
 
 }  // namespace tessera::cli

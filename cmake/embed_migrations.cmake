@@ -1,4 +1,5 @@
 # Writes OUT: a C++ file defining tessera::catalog::embedded_migrations() from the numbered .sql FILES.
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 set(body "")
 foreach(f ${FILES})

@@ -21,10 +21,7 @@ namespace tessera::app {
 namespace fs = std::filesystem;
 namespace {
 
-struct Candidate {
-  fs::path path;         // absolute
-  std::string relative;  // to its source, '/'-separated: what the pattern sees
-};
+using Candidate = ImageFile;
 
 // What one worker made of one file.
 struct Outcome {
@@ -35,33 +32,6 @@ struct Outcome {
 };
 
 std::string absolute_string(const fs::path& p) { return fs::weakly_canonical(fs::absolute(p)).string(); }
-
-std::vector<Candidate> scan(const std::vector<fs::path>& sources) {
-  std::vector<Candidate> out;
-  for (const fs::path& source : sources) {
-    std::error_code ec;
-    if (fs::is_regular_file(source, ec)) {
-      out.push_back({fs::absolute(source), source.filename().string()});
-      continue;
-    }
-    const fs::path root = fs::absolute(source);
-    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-         it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      const std::string name = it->path().filename().string();
-      if (name.starts_with(".")) {  // hidden files and folders (editors' temp files, .DS_Store, ...)
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (!it->is_regular_file() || !image::has_image_extension(it->path())) continue;
-      out.push_back({it->path(), fs::relative(it->path(), root).generic_string()});
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.path < b.path; });
-  out.erase(std::unique(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) { return a.path == b.path; }),
-            out.end());
-  return out;
-}
 
 class Importer {
  public:
@@ -222,6 +192,34 @@ class Importer {
 
 }  // namespace
 
+std::vector<ImageFile> scan_image_files(const std::vector<fs::path>& sources) {
+  std::vector<ImageFile> out;
+  for (const fs::path& source : sources) {
+    std::error_code ec;
+    if (fs::is_regular_file(source, ec)) {
+      out.push_back({fs::absolute(source), source.filename().string()});
+      continue;
+    }
+    const fs::path root = fs::absolute(source);
+    for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      const std::string name = it->path().filename().string();
+      if (name.starts_with(".")) {  // hidden files and folders (editors' temp files, .DS_Store, ...)
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (!it->is_regular_file() || !image::has_image_extension(it->path())) continue;
+      out.push_back({it->path(), fs::relative(it->path(), root).generic_string()});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ImageFile& a, const ImageFile& b) { return a.path < b.path; });
+  out.erase(std::unique(out.begin(), out.end(), [](const ImageFile& a, const ImageFile& b) { return a.path == b.path; }),
+            out.end());
+  return out;
+}
+
+
 void validate_import_options(const ImportOptions& options) {
   if (options.sources.empty()) throw Error(ErrorCode::invalid_argument, "import: name at least one source folder or file");
   for (const fs::path& source : options.sources) {
@@ -269,7 +267,7 @@ ImportReport import_images(Workspace& workspace, const ImportOptions& options) {
   validate_import_options(options);
   ImportReport report;
   Importer importer(workspace, options);
-  importer.run(scan(options.sources), report);
+  importer.run(scan_image_files(options.sources), report);
   return report;
 }
 
@@ -287,7 +285,7 @@ void watch_images(Workspace& workspace, const ImportOptions& options, const std:
   while (!stop) {
     std::vector<Candidate> stable;
     std::map<fs::path, State> now;
-    for (Candidate& c : scan(options.sources)) {
+    for (Candidate& c : scan_image_files(options.sources)) {
       std::error_code ec;
       State s{fs::file_size(c.path, ec), fs::last_write_time(c.path, ec)};
       if (ec) continue;

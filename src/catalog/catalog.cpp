@@ -608,11 +608,13 @@ void Catalog::finish_run(Id run_id, const std::string& status, const nlohmann::j
   });
 }
 
-std::vector<Run> Catalog::list_runs(Id project_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT id, spec, tessera_version, status, counts, error, started_at, duration_s "
-                      "FROM pipeline_runs WHERE project_id = ? ORDER BY id",
-                      {project_id});
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT id, spec, tessera_version, status, counts, error, started_at, duration_s, params, inputs, project_id "
+    "FROM pipeline_runs ";
+
+std::vector<Run> runs_from(Rows& r) {
   std::vector<Run> out;
   for (size_t i = 0; i < r.size(); ++i) {
     Run run;
@@ -625,9 +627,28 @@ std::vector<Run> Catalog::list_runs(Id project_id) {
     run.error = r.opt_text(i, 5);
     run.started_at = r.text(i, 6);
     run.duration_s = r.opt_f64(i, 7);
+    run.params = parse_json(r.opt_text(i, 8));
+    run.inputs = parse_json(r.opt_text(i, 9));
+    run.project_id = r.i64(i, 10);
     out.push_back(std::move(run));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Run> Catalog::list_runs(Id project_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query(std::string(kRunColumns) + "WHERE project_id = ? ORDER BY id", {project_id});
+  return runs_from(r);
+}
+
+Run Catalog::get_run(Id run_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query(std::string(kRunColumns) + "WHERE id = ?", {run_id});
+  auto runs = runs_from(r);
+  if (runs.empty()) throw Error(ErrorCode::not_found, fmt::format("run {} does not exist", run_id));
+  return std::move(runs.front());
 }
 
 std::vector<Id> Catalog::add_objects(Id project_id, std::optional<Id> run_id, Id image_id,

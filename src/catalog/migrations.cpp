@@ -24,7 +24,25 @@ int stored_version(Connection& db) {
 }  // namespace
 
 std::string render_migration(const std::string& sql, Dialect dialect) {
-  std::string out = sql;
+  // Lines after "--@sqlite" or "--@postgresql" belong to that backend only, up to the next marker
+  // ("--@all" returns to shared lines).
+  std::string out;
+  bool keep = true;
+  size_t start = 0;
+  while (start < sql.size()) {
+    size_t end = sql.find('\n', start);
+    if (end == std::string::npos) end = sql.size();
+    const std::string_view line(sql.data() + start, end - start);
+    if (line.starts_with("--@")) {
+      const std::string_view which = line.substr(3);
+      keep = which.starts_with("all") || (which.starts_with("sqlite") && dialect == Dialect::sqlite) ||
+             (which.starts_with("postgresql") && dialect == Dialect::postgresql);
+    } else if (keep) {
+      out.append(line);
+      out += '\n';
+    }
+    start = end + 1;
+  }
   if (dialect == Dialect::sqlite) {
     replace_all(out, "{{pk}}", "INTEGER PRIMARY KEY AUTOINCREMENT");
     replace_all(out, "{{json}}", "TEXT");
@@ -64,7 +82,16 @@ int migrate(Connection& db) {
         db.rollback();
         continue;
       }
-      db.execute_script(render_migration(migration.sql, db.dialect()));
+      const std::string script = render_migration(migration.sql, db.dialect());
+      if (db.dialect() == Dialect::sqlite && script.find("writable_schema") != std::string::npos) {
+        // An edited stored definition takes effect once the schema cookie changes: bump it in the same
+        // transaction so this and every other open connection reload the schema.
+        const std::int64_t cookie = db.query("PRAGMA schema_version").i64(0, 0);
+        db.execute_script(script);
+        db.execute_script(fmt::format("PRAGMA schema_version = {}", cookie + 1));
+      } else {
+        db.execute_script(script);
+      }
       db.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                  {std::int64_t{number}, std::string(migration.name), utc_now_iso()});
       db.commit();

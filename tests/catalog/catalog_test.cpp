@@ -195,8 +195,8 @@ TYPED_TEST_SUITE(CatalogTest, Backends, fixture::BackendNames);
 
 TYPED_TEST(CatalogTest, OpeningAFreshCatalogAppliesEveryMigration) {
   EXPECT_EQ(this->catalog().backend(), TypeParam::kBackend);
-  EXPECT_EQ(this->catalog().schema_version(), 1);
-  EXPECT_EQ(latest_schema_version(), 1);
+  EXPECT_EQ(this->catalog().schema_version(), 2);
+  EXPECT_EQ(latest_schema_version(), 2);
   Rows rows =
       this->backend_.raw()->query("SELECT version, name FROM schema_migrations ORDER BY version");
   ASSERT_EQ(rows.size(), 1u);
@@ -214,7 +214,7 @@ TYPED_TEST(CatalogTest, ReopeningDoesNotReapplyMigrations) {
   this->add_plate();
   this->reopen();
   this->reopen();
-  EXPECT_EQ(this->catalog().schema_version(), 1);
+  EXPECT_EQ(this->catalog().schema_version(), 2);
   Rows rows = this->backend_.raw()->query("SELECT version, applied_at FROM schema_migrations");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows.text(0, 1), applied_at);

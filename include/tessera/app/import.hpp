@@ -41,6 +41,16 @@ struct ImportReport {
   bool ok() const { return failed.empty() && unmatched.empty(); }
 };
 
+// An image file found under a source folder.
+struct ImageFile {
+  std::filesystem::path path;  // absolute
+  std::string relative;        // to its source, '/'-separated: what a path pattern sees
+};
+
+// Image files (by extension) under the sources, recursively, hidden files and folders skipped, sorted by
+// path, each once. A source that is a file is taken as it is.
+std::vector<ImageFile> scan_image_files(const std::vector<std::filesystem::path>& sources);
+
 // Validates options against each other (fields named by series_by/frame_by exist in the pattern, the
 // frame field is an integer, the sources exist). Error{invalid_argument} naming the option.
 void validate_import_options(const ImportOptions& options);

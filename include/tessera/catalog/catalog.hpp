@@ -70,6 +70,7 @@ class Catalog {
   void finish_run(Id run_id, const std::string& status, const nlohmann::json& counts,
                   const std::optional<std::string>& error, double duration_s);
   std::vector<Run> list_runs(Id project_id);
+  Run get_run(Id run_id);  // Error{not_found}
   // Stores the objects of one image in one transaction; returns their ids in order.
   std::vector<Id> add_objects(Id project_id, std::optional<Id> run_id, Id image_id, const std::vector<NewObject>& objects);
   std::vector<ObjectRecord> list_objects(Id image_id, std::optional<Id> run_id = std::nullopt);

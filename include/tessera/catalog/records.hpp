@@ -154,10 +154,13 @@ struct ObjectRecord {
 
 struct Run {
   Id id = 0;
+  Id project_id = 0;
   std::string kind;  // spec["kind"]: "measure", "pipeline", ...
   nlohmann::json spec;
   std::string tessera_version;
-  std::string status;
+  nlohmann::json params;
+  nlohmann::json inputs;
+  std::string status;  // running | succeeded | partial | failed | cancelled
   nlohmann::json counts;
   std::optional<std::string> error;
   std::string started_at;

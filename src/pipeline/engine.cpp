@@ -1,0 +1,148 @@
+#include "tessera/pipeline/engine.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "split.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/core/parallel.hpp"
+
+namespace tessera::pipeline {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kMaxErrors = 1000;
+
+void run_op(const Node& node, const ops::OpRegistry& registry, Object& object) {
+  ops::FacetMap inputs;
+  for (const auto& [op_facet, object_facet] : node.in) {
+    auto it = object.facets.find(object_facet);
+    if (it == object.facets.end())
+      throw Error(ErrorCode::invalid_argument, fmt::format("facet '{}' is missing", object_facet));
+    inputs.emplace(op_facet, it->second);  // cv::Mat copies share pixels
+  }
+  ops::FacetMap outputs = registry.run(node.name, inputs, node.params);
+  for (const auto& [op_facet, object_facet] : node.out) {
+    auto it = outputs.find(op_facet);
+    if (it != outputs.end()) object.facets[object_facet] = std::move(it->second);
+  }
+}
+
+// Runs fn on the object and turns any failure into the object's error, so one bad object does not stop
+// the others.
+template <typename Fn>
+void guarded(const Node& node, Object& object, Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    object.error = e.what();
+  } catch (const cv::Exception& e) {
+    object.error = fmt::format("OpenCV: {}", e.err.empty() ? e.what() : e.err);
+  } catch (const std::bad_alloc&) {
+    object.error = "out of memory";
+  } catch (const std::exception& e) {
+    object.error = e.what();
+  }
+  if (!object.error.empty()) object.failed_node = node.index;
+}
+
+}  // namespace
+
+bool Batch::is_failed(int i) const {
+  for (int guard = 0; i >= 0 && guard < static_cast<int>(objects.size()) + 1; ++guard) {
+    if (!objects[i].error.empty()) return true;
+    i = objects[i].parent;
+  }
+  return false;
+}
+
+json RunStats::counts() const {
+  return {{"items", items}, {"roots", roots}, {"objects", objects}, {"failed", failed}};
+}
+
+void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Batch& batch) {
+  for (const Node& node : spec.nodes) {
+    if (node.kind == Node::Kind::write) continue;
+    std::optional<SplitSpec> split;
+    if (node.kind == Node::Kind::split) split = split_spec(node);
+    // Index loop: a split appends to batch.objects while we walk it.
+    const size_t n = batch.objects.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (batch.objects[i].stage != node.stage || batch.is_failed(static_cast<int>(i))) continue;
+      if (node.kind == Node::Kind::op) {
+        guarded(node, batch.objects[i], [&] { run_op(node, registry, batch.objects[i]); });
+      } else {
+        // On failure, children already appended for this object are removed with it.
+        const size_t before = batch.objects.size();
+        guarded(node, batch.objects[i], [&] { split_regions(*split, batch, static_cast<int>(i), node.stage + 1); });
+        if (!batch.objects[i].error.empty()) batch.objects.resize(before);
+      }
+    }
+  }
+}
+
+RunStats run_pipeline(const PipelineSpec& spec, const ops::OpRegistry& registry, const Source& source,
+                      const std::vector<Writer*>& writers, const RunOptions& options) {
+  std::vector<const Node*> write_nodes;
+  for (const Node& node : spec.nodes) {
+    if (node.kind == Node::Kind::write) write_nodes.push_back(&node);
+  }
+  if (write_nodes.size() != writers.size())
+    throw Error(ErrorCode::internal, fmt::format("pipeline: {} write nodes but {} writers", write_nodes.size(), writers.size()));
+
+  const auto start = std::chrono::steady_clock::now();
+  RunStats stats;
+  stats.objects.assign(static_cast<size_t>(spec.stages), 0);
+  struct Done {
+    Batch batch;
+    std::vector<std::unique_ptr<Prepared>> prepared;
+  };
+  const int jobs = std::max(1, options.jobs);
+  ordered_parallel_for<Done>(
+      source.size(), jobs,
+      [&](size_t i) {
+        Done done;
+        done.batch = source.load(i);
+        done.batch.index = i;
+        if (done.batch.load_error.empty()) process_batch(spec, registry, done.batch);
+        for (size_t w = 0; w < writers.size(); ++w) done.prepared.push_back(writers[w]->prepare(done.batch, write_nodes[w]->stage));
+        if (options.fail_fast) {
+          if (!done.batch.load_error.empty())
+            throw Error(ErrorCode::io, fmt::format("{}: {}", done.batch.source, done.batch.load_error));
+          for (const Object& o : done.batch.objects) {
+            if (!o.error.empty())
+              throw Error(ErrorCode::invalid_argument,
+                          fmt::format("{}: {}: {} (stopped: --fail-fast)", o.id, spec.nodes[o.failed_node].label(), o.error));
+          }
+        }
+        return done;
+      },
+      [&](size_t, Done&& done) {
+        const Batch& batch = done.batch;
+        ++stats.items;
+        if (!batch.load_error.empty()) {
+          ++stats.failed;
+          if (stats.errors.size() < kMaxErrors) stats.errors.push_back({batch.source, "load", batch.load_error});
+        }
+        for (size_t i = 0; i < batch.objects.size(); ++i) {
+          const Object& o = batch.objects[i];
+          if (o.parent < 0) ++stats.roots;
+          if (!o.error.empty()) {
+            ++stats.failed;
+            if (stats.errors.size() < kMaxErrors) stats.errors.push_back({o.id, spec.nodes[o.failed_node].label(), o.error});
+          } else if (!batch.is_failed(static_cast<int>(i))) {
+            ++stats.objects[static_cast<size_t>(o.stage)];
+          }
+        }
+        for (size_t w = 0; w < writers.size(); ++w) writers[w]->write(batch, write_nodes[w]->stage, std::move(done.prepared[w]));
+        if (options.on_item) options.on_item();
+      },
+      static_cast<size_t>(std::max(4, 3 * jobs)));
+  for (Writer* writer : writers) writer->finish();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace tessera::pipeline
