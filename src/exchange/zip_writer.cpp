@@ -78,7 +78,9 @@ void ZipWriter::add_source(std::string_view name, void* source_ptr, ZipMethod me
   }
   const auto i = static_cast<zip_uint64_t>(index);
   const zip_int32_t cm = method == ZipMethod::store ? ZIP_CM_STORE : ZIP_CM_DEFLATE;
-  if (zip_set_file_compression(archive_->zip, i, cm, 0) != 0 ||
+  // Level 1: on a 13 MB EcoTaxa TSV it is 7x faster than zlib's default 6 for 4% more bytes (and 40x
+  // faster than libzip's default, 9). Exports are written far more often than their size matters.
+  if (zip_set_file_compression(archive_->zip, i, cm, method == ZipMethod::deflate ? 1 : 0) != 0 ||
       zip_file_set_mtime(archive_->zip, i, archive_->mtime, 0) != 0) {
     throw Error(ErrorCode::internal, fmt::format("archive '{}': cannot set up entry '{}': {}", path_.string(),
                                                  name, zip_strerror(archive_->zip)));

@@ -12,7 +12,7 @@ namespace tessera::exchange {
 // How an entry's bytes are kept in the archive.
 enum class ZipMethod {
   store,    // as is: already-compressed images, .npy arrays (numpy.savez does the same)
-  deflate,  // DEFLATE at zlib's default level: text (TSV, JSON, CSV)
+  deflate,  // DEFLATE at level 1 (fast; text still shrinks 4x or more): TSV, JSON, CSV
 };
 
 // Writes a ZIP archive through libzip, atomically: nothing appears at `path` until finish() has written
