@@ -1,0 +1,149 @@
+#pragma once
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "tessera/core/file.hpp"
+#include "tessera/image/decode.hpp"
+#include "tessera/stitch/register.hpp"
+
+namespace tessera::stitch::test {
+
+inline const std::filesystem::path kData = TESSERA_SOURCE_DIR "/../shared/data";
+
+// A real image of the shared data set, decoded by tessera; empty when the data set is absent.
+inline cv::Mat shared_image(const std::string& relative) {
+  const std::filesystem::path path = kData / relative;
+  if (!std::filesystem::exists(path)) return {};
+  return image::decode(read_file(path), path.string()).frames.front();
+}
+
+// 8-bit grey texture with structure at every scale from 2 to 256 px (octaves of smoothly interpolated
+// random values), like tissue seen at low magnification; deterministic for a seed.
+inline cv::Mat textured_image(cv::Size size, unsigned seed) {
+  cv::RNG rng(seed);
+  cv::Mat sum = cv::Mat::zeros(size, CV_32F);
+  double amplitude = 1.0;
+  for (int cell = 256; cell >= 2; cell /= 2) {
+    cv::Mat coarse(size.height / cell + 2, size.width / cell + 2, CV_32F);
+    rng.fill(coarse, cv::RNG::UNIFORM, -1.0, 1.0);
+    cv::Mat fine;
+    cv::resize(coarse, fine, cv::Size(coarse.cols * cell, coarse.rows * cell), 0, 0, cv::INTER_CUBIC);
+    sum += amplitude * fine(cv::Rect(0, 0, size.width, size.height));
+    amplitude *= 0.75;
+  }
+  cv::Mat out;
+  cv::normalize(sum, sum, 20, 235, cv::NORM_MINMAX);
+  sum.convertTo(out, CV_8U);
+  return out;
+}
+
+// Tiles cut from a source image at known, jittered places, as a stage would deliver them.
+struct CutGrid {
+  std::vector<Tile> tiles;        // row/col and nominal set (nominal frame: tile 0 nominal at 0, 0)
+  std::vector<cv::Point> truth;   // true top-left of each tile in the source
+  cv::Size tile;
+  double noise = 0;
+};
+
+// cols x rows tiles of `tile` size, spaced by tile * (1 - overlap); each true position is the nominal one
+// plus a uniform integer jitter in [-jitter, jitter] on each axis; Gaussian noise of sd `noise` is added to
+// every tile independently (as a camera does). The source must hold the jittered grid.
+inline CutGrid cut_grid(const cv::Mat& source, int cols, int rows, cv::Size tile, double overlap, int jitter,
+                        double noise, unsigned seed) {
+  CutGrid g;
+  g.tile = tile;
+  g.noise = noise;
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> jit(-jitter, jitter);
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      Tile t;
+      t.row = r;
+      t.col = c;
+      g.tiles.push_back(t);
+    }
+  }
+  place_on_grid(g.tiles, tile, overlap, overlap);
+  cv::RNG rng(seed + 1);
+  for (size_t i = 0; i < g.tiles.size(); ++i) {
+    Tile& t = g.tiles[i];
+    const cv::Point at(jitter + static_cast<int>(t.nominal->x) + jit(gen), jitter + static_cast<int>(t.nominal->y) + jit(gen));
+    CV_Assert(cv::Rect(0, 0, source.cols, source.rows).contains(at) &&
+              at.x + tile.width <= source.cols && at.y + tile.height <= source.rows);
+    cv::Mat pixels = source(cv::Rect(at, tile)).clone();
+    if (noise > 0) {
+      cv::Mat n(pixels.size(), CV_MAKETYPE(CV_32F, pixels.channels()));
+      rng.fill(n, cv::RNG::NORMAL, 0.0, noise);
+      cv::Mat wide;
+      pixels.convertTo(wide, CV_MAKETYPE(CV_32F, pixels.channels()));
+      wide += n;
+      wide.convertTo(pixels, pixels.type());
+    }
+    t.name = "r" + std::to_string(t.row) + "_c" + std::to_string(t.col);
+    t.image = pixels;
+    g.truth.push_back(at);
+  }
+  return g;
+}
+
+// Largest placement error over the tiles (px): each tile's position relative to the anchor's, against the
+// truth relative to the anchor's truth. Tiles listed in `skip` are left out.
+inline double max_placement_error(const Placement& p, const CutGrid& g, const std::vector<int>& skip = {}) {
+  const int a = p.anchor;
+  double worst = 0;
+  for (size_t i = 0; i < p.placed.size(); ++i) {
+    if (std::find(skip.begin(), skip.end(), static_cast<int>(i)) != skip.end()) continue;
+    const cv::Point2d placed = p.placed[i].position - p.placed[static_cast<size_t>(a)].position;
+    const cv::Point2d truth = cv::Point2d(g.truth[i] - g.truth[static_cast<size_t>(a)]);
+    worst = std::max(worst, cv::norm(placed - truth));
+  }
+  return worst;
+}
+
+// RMS difference between a mosaic and the source where the mosaic comes from two or more tiles
+// (`overlaps`) and from one (`singles`), with the mosaic mapped onto the source through the anchor tile.
+struct SeamResidual {
+  double overlaps = 0;
+  double singles = 0;
+  long long overlap_pixels = 0;
+};
+inline SeamResidual seam_residual(const cv::Mat& mosaic, const Placement& p, const CutGrid& g, const cv::Mat& source) {
+  const std::vector<cv::Point> offsets = p.mosaic_offsets();
+  const cv::Point shift = g.truth[static_cast<size_t>(p.anchor)] - offsets[static_cast<size_t>(p.anchor)];
+  cv::Mat cover = cv::Mat::zeros(mosaic.size(), CV_8U);
+  for (const cv::Point& t : g.truth) cover(cv::Rect(t - shift, g.tile) & cv::Rect(cv::Point(), mosaic.size())) += 1;
+  double sum_overlap = 0, sum_single = 0;
+  long long n_overlap = 0, n_single = 0;
+  for (int y = 0; y < mosaic.rows; ++y) {
+    for (int x = 0; x < mosaic.cols; ++x) {
+      const int c = cover.at<uint8_t>(y, x);
+      if (c == 0) continue;
+      const cv::Point s(x + shift.x, y + shift.y);
+      if (s.x < 0 || s.y < 0 || s.x >= source.cols || s.y >= source.rows) continue;
+      for (int ch = 0; ch < mosaic.channels(); ++ch) {
+        const double d = static_cast<double>(mosaic.ptr<uint8_t>(y)[x * mosaic.channels() + ch]) -
+                         source.ptr<uint8_t>(s.y)[s.x * source.channels() + ch];
+        if (c >= 2) {
+          sum_overlap += d * d;
+          ++n_overlap;
+        } else {
+          sum_single += d * d;
+          ++n_single;
+        }
+      }
+    }
+  }
+  SeamResidual r;
+  r.overlaps = n_overlap ? std::sqrt(sum_overlap / n_overlap) : 0;
+  r.singles = n_single ? std::sqrt(sum_single / n_single) : 0;
+  r.overlap_pixels = n_overlap;
+  return r;
+}
+
+}  // namespace tessera::stitch::test
