@@ -30,22 +30,22 @@ void run_op(const Node& node, const ops::OpRegistry& registry, Object& object) {
   }
 }
 
-// Runs fn on the object and turns any failure into the object's error, so one bad object does not stop
-// the others.
+// Runs fn and returns its failure as text ("" when it succeeded), so one bad object does not stop the
+// others. The caller stores it by index: fn may append to the batch, which moves its objects.
 template <typename Fn>
-void guarded(const Node& node, Object& object, Fn&& fn) {
+std::string guarded(Fn&& fn) {
   try {
     fn();
+    return {};
   } catch (const Error& e) {
-    object.error = e.what();
+    return e.what();
   } catch (const cv::Exception& e) {
-    object.error = fmt::format("OpenCV: {}", e.err.empty() ? e.what() : e.err);
+    return fmt::format("OpenCV: {}", e.err.empty() ? e.what() : e.err);
   } catch (const std::bad_alloc&) {
-    object.error = "out of memory";
+    return "out of memory";
   } catch (const std::exception& e) {
-    object.error = e.what();
+    return e.what();
   }
-  if (!object.error.empty()) object.failed_node = node.index;
 }
 
 }  // namespace
@@ -71,13 +71,14 @@ void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Ba
     const size_t n = batch.objects.size();
     for (size_t i = 0; i < n; ++i) {
       if (batch.objects[i].stage != node.stage || batch.is_failed(static_cast<int>(i))) continue;
-      if (node.kind == Node::Kind::op) {
-        guarded(node, batch.objects[i], [&] { run_op(node, registry, batch.objects[i]); });
-      } else {
-        // On failure, children already appended for this object are removed with it.
-        const size_t before = batch.objects.size();
-        guarded(node, batch.objects[i], [&] { split_regions(*split, batch, static_cast<int>(i), node.stage + 1); });
-        if (!batch.objects[i].error.empty()) batch.objects.resize(before);
+      const size_t before = batch.objects.size();
+      std::string error = node.kind == Node::Kind::op
+                              ? guarded([&] { run_op(node, registry, batch.objects[i]); })
+                              : guarded([&] { split_regions(*split, batch, static_cast<int>(i), node.stage + 1); });
+      if (!error.empty()) {
+        batch.objects.resize(before);  // children a failed split appended go with it
+        batch.objects[i].error = std::move(error);
+        batch.objects[i].failed_node = node.index;
       }
     }
   }
