@@ -27,6 +27,7 @@ void add_events_command(CLI::App& app, GlobalOptions& global);
 void add_synth_commands(CLI::App& app, GlobalOptions& global);
 void add_ops_commands(CLI::App& app, GlobalOptions& global);     // ops, op NAME
 void add_measure_command(CLI::App& app, GlobalOptions& global);
+void add_track_commands(CLI::App& app, GlobalOptions& global);   // track files, track convert
 void add_run_commands(CLI::App& app, GlobalOptions& global);        // run, runs
 
 }  // namespace tessera::cli

@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   cli::add_synth_commands(app, global);
   cli::add_ops_commands(app, global);
   cli::add_measure_command(app, global);
+  cli::add_track_commands(app, global);
   cli::add_run_commands(app, global);
 
   try {
