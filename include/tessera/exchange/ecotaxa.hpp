@@ -99,8 +99,9 @@ struct EcoTaxaColumn {
 // with BOM, TAB-separated, '"'-quoted where a value holds TAB, CR, LF or '"'; header row, type row,
 // one line per object image) and the images under image_folder. Objects stream in: rows are spooled to
 // a scratch file (the header, the union of all columns, is known only at the end) and images to another
-// that the zip reads at finish(), so memory stays flat apart from the object ids and image names kept
-// to enforce uniqueness. Images are stored, the TSV deflated. Column order: object_id, img_file_name,
+// that the zip reads at finish(), so no row or image stays in memory; what grows is about 1 KB per image
+// line for the object ids and image names kept to enforce uniqueness and libzip's directory entries
+// (measured: +85 MB over 100,000 objects). Images are stored, the TSV deflated. Column order: object_id, img_file_name,
 // img_rank, predefined object columns, custom object columns (first appearance), then sample_*,
 // acq_*, process_* each led by its id.
 //
