@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job, on data tessera makes itself: a synthetic 3-position fluorescence time-lapse with exact
-# ground truth, imported into a fresh workspace on the embedded SQLite catalog, then listed and summarised.
+# ground truth, imported into a fresh workspace on the embedded SQLite catalog, listed, measured, run through
+# the example pipelines (nuclei into the catalog; plankton into an EcoTaxa zip), and summarised.
 set -euo pipefail
 tessera=$(realpath "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
 out=${2:-demo}
 
 rm -rf "$out"
@@ -37,6 +39,15 @@ echo "== measuring every frame: Otsu, labels, scikit-image regionprops; objects 
 "$tessera" measure --set all-frames --min-area 30 --jobs 2 --csv objects.csv
 echo "objects.csv: $(($(wc -l < objects.csv) - 1)) objects; first rows:"
 head -3 objects.csv | cut -c1-150
+
+echo "== the same measurement as a declarative pipeline (examples/timelapse_nuclei.json): objects with masks in the catalog =="
+"$tessera" run "$root/examples/timelapse_nuclei.json" --jobs 2
+
+echo "== plankton: 200 generated images -> vignetting correction, Otsu, regions with 10 px padding, EcoTaxa vignettes =="
+"$tessera" synth plankton plankton --images 200 --seed 1
+"$tessera" run "$root/examples/plankton_ecotaxa.json" --jobs 2
+echo "plankton_ecotaxa.zip: $(unzip -Z1 plankton_ecotaxa.zip | grep -c png) images, TSV $(unzip -Z1 plankton_ecotaxa.zip | grep tsv)"
+"$tessera" runs
 
 echo "== summary =="
 "$tessera" info
