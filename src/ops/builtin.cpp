@@ -10,6 +10,7 @@ void register_builtin_ops(OpRegistry& r) {
   register_augment_ops(r);
   register_region_ops(r);
   register_metric_ops(r);
+  register_stitch_ops(r);
 }
 
 }  // namespace tessera::ops

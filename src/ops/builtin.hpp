@@ -13,6 +13,7 @@ void register_preprocess_ops(OpRegistry& r);  // preprocess.cpp
 void register_augment_ops(OpRegistry& r);     // augment.cpp
 void register_region_ops(OpRegistry& r);      // regions.cpp
 void register_metric_ops(OpRegistry& r);      // metrics.cpp
+void register_stitch_ops(OpRegistry& r);      // stitch_op.cpp
 
 void register_builtin_ops(OpRegistry& r);
 

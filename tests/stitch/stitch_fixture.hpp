@@ -35,7 +35,7 @@ inline cv::Mat textured_image(cv::Size size, unsigned seed) {
     cv::Mat fine;
     cv::resize(coarse, fine, cv::Size(coarse.cols * cell, coarse.rows * cell), 0, 0, cv::INTER_CUBIC);
     sum += amplitude * fine(cv::Rect(0, 0, size.width, size.height));
-    amplitude *= 0.75;
+    amplitude *= 0.9;
   }
   cv::Mat out;
   cv::normalize(sum, sum, 20, 235, cv::NORM_MINMAX);
@@ -106,44 +106,46 @@ inline double max_placement_error(const Placement& p, const CutGrid& g, const st
   return worst;
 }
 
-// RMS difference between a mosaic and the source where the mosaic comes from two or more tiles
-// (`overlaps`) and from one (`singles`), with the mosaic mapped onto the source through the anchor tile.
+// RMS difference between a mosaic and the source, with the mosaic mapped onto the source through the anchor
+// tile: over all pixels that come from two or more tiles, over the worst single overlap of two tiles (a
+// seam is local, so the worst overlap is what the eye would see), and over pixels that come from one tile.
 struct SeamResidual {
   double overlaps = 0;
+  double worst_overlap = 0;
   double singles = 0;
   long long overlap_pixels = 0;
 };
 inline SeamResidual seam_residual(const cv::Mat& mosaic, const Placement& p, const CutGrid& g, const cv::Mat& source) {
   const std::vector<cv::Point> offsets = p.mosaic_offsets();
   const cv::Point shift = g.truth[static_cast<size_t>(p.anchor)] - offsets[static_cast<size_t>(p.anchor)];
-  cv::Mat cover = cv::Mat::zeros(mosaic.size(), CV_8U);
-  for (const cv::Point& t : g.truth) cover(cv::Rect(t - shift, g.tile) & cv::Rect(cv::Point(), mosaic.size())) += 1;
-  double sum_overlap = 0, sum_single = 0;
-  long long n_overlap = 0, n_single = 0;
-  for (int y = 0; y < mosaic.rows; ++y) {
-    for (int x = 0; x < mosaic.cols; ++x) {
-      const int c = cover.at<uint8_t>(y, x);
-      if (c == 0) continue;
-      const cv::Point s(x + shift.x, y + shift.y);
-      if (s.x < 0 || s.y < 0 || s.x >= source.cols || s.y >= source.rows) continue;
-      for (int ch = 0; ch < mosaic.channels(); ++ch) {
-        const double d = static_cast<double>(mosaic.ptr<uint8_t>(y)[x * mosaic.channels() + ch]) -
-                         source.ptr<uint8_t>(s.y)[s.x * source.channels() + ch];
-        if (c >= 2) {
-          sum_overlap += d * d;
-          ++n_overlap;
-        } else {
-          sum_single += d * d;
-          ++n_single;
-        }
-      }
+  const cv::Rect frame = cv::Rect(cv::Point(), mosaic.size()) & (cv::Rect(cv::Point(), source.size()) - shift);
+  cv::Mat m, s, d2;
+  mosaic(frame).convertTo(m, CV_MAKETYPE(CV_64F, mosaic.channels()));
+  source(frame + shift).convertTo(s, CV_MAKETYPE(CV_64F, source.channels()));
+  cv::Mat d = m - s;
+  cv::multiply(d, d, d2);
+  d2 = d2.reshape(1, d2.rows);  // channels side by side: one squared error per sample
+  const int ch = mosaic.channels();
+  std::vector<cv::Rect> rects;  // each tile's true rectangle in frame coordinates, in samples
+  for (const cv::Point& t : g.truth) rects.push_back(cv::Rect(t - shift - frame.tl(), g.tile));
+  cv::Mat cover = cv::Mat::zeros(d2.size(), CV_8U);
+  auto samples = [&](const cv::Rect& r) {
+    return cv::Rect(r.x * ch, r.y, r.width * ch, r.height) & cv::Rect(cv::Point(), d2.size());
+  };
+  for (const cv::Rect& r : rects) cover(samples(r)) += 1;
+  SeamResidual out;
+  const cv::Mat overlap_mask = cover >= 2, single_mask = cover == 1;
+  out.overlap_pixels = cv::countNonZero(overlap_mask);
+  out.overlaps = std::sqrt(cv::mean(d2, overlap_mask)[0]);
+  out.singles = std::sqrt(cv::mean(d2, single_mask)[0]);
+  for (size_t i = 0; i < rects.size(); ++i) {
+    for (size_t j = i + 1; j < rects.size(); ++j) {
+      const cv::Rect common = samples(rects[i] & rects[j]);
+      if (common.area() < 1000) continue;
+      out.worst_overlap = std::max(out.worst_overlap, std::sqrt(cv::mean(d2(common))[0]));
     }
   }
-  SeamResidual r;
-  r.overlaps = n_overlap ? std::sqrt(sum_overlap / n_overlap) : 0;
-  r.singles = n_single ? std::sqrt(sum_single / n_single) : 0;
-  r.overlap_pixels = n_overlap;
-  return r;
+  return out;
 }
 
 }  // namespace tessera::stitch::test
