@@ -25,21 +25,27 @@ json read_pipeline(const std::string& path) {
   }
 }
 
-void print_report(const app::PipelineRunReport& report) {
+void print_report(const app::PipelineRunReport& report, bool verbose) {
   const auto& s = report.stats;
   std::string objects;
   for (size_t stage = 1; stage < s.objects.size(); ++stage) objects += fmt::format(", {} objects (stage {})", s.objects[stage], stage);
   fmt::print(stderr, "run {}: {} — {} items, {} roots{}, {} failed, {:.2f} s\n", report.run_id, report.status, s.items, s.roots,
              objects, s.failed, s.seconds);
   for (const json& out : report.outputs) fmt::print(stderr, "  wrote {}\n", out.dump());
+  if (verbose) {
+    double total = 0;
+    for (const auto& [name, seconds] : s.node_seconds) total += seconds;
+    for (const auto& [name, seconds] : s.node_seconds)
+      fmt::print(stderr, "  {:<48} {:8.3f} s  {:5.1f}%\n", name, seconds, total > 0 ? 100 * seconds / total : 0.0);
+  }
   const size_t shown = std::min<size_t>(s.errors.size(), 10);
   for (size_t i = 0; i < shown; ++i) fmt::print(stderr, "  failed: {}: {}: {}\n", s.errors[i].object, s.errors[i].node, s.errors[i].message);
   if (s.failed > static_cast<std::int64_t>(shown))
     fmt::print(stderr, "  ... {} more failures (tessera runs show {})\n", s.failed - static_cast<std::int64_t>(shown), report.run_id);
 }
 
-void finish(const app::PipelineRunReport& report) {
-  print_report(report);
+void finish(const app::PipelineRunReport& report, bool verbose) {
+  print_report(report, verbose);
   if (report.status != "succeeded")
     throw Error(ErrorCode::internal, fmt::format("run {} ended {}: {} object(s) failed", report.run_id, report.status, report.stats.failed));
 }
@@ -73,6 +79,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
   auto options = std::make_shared<app::PipelineRunOptions>();
   auto repeat = std::make_shared<std::int64_t>(0);
   auto check_only = std::make_shared<bool>(false);
+  auto timings = std::make_shared<bool>(false);
   run->add_option("PIPELINE", *file, "Pipeline JSON file (see examples/)");
   run->add_option("--set", *set, "Run on the images of this catalog set");
   run->add_option("--where", input->where, "Run on catalog images matching this filter (narrows --set)");
@@ -82,12 +89,13 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
   run->add_flag("--fail-fast", options->fail_fast, "Stop at the first object that fails (default: record it and go on)");
   run->add_option("--repeat", *repeat, "Run a recorded pipeline run again on exactly its inputs");
   run->add_flag("--check", *check_only, "Only check the pipeline file and list every problem");
-  run->callback([&global, file, input, set, dir, options, repeat, check_only] {
+  run->add_flag("--timings", *timings, "Print the time spent in loading, each node and each writer (summed over workers)");
+  run->callback([&global, file, input, set, dir, options, repeat, check_only, timings] {
     app::Workspace ws = global.open_workspace();
     if (*repeat > 0) {
       if (!file->empty() || !set->empty() || !dir->empty() || !input->where.empty())
         throw Error(ErrorCode::invalid_argument, "--repeat takes its pipeline and inputs from the run record: give nothing else");
-      finish(app::repeat_run(ws, global.project, *repeat, *options));
+      finish(app::repeat_run(ws, global.project, *repeat, *options), *timings);
       return;
     }
     if (file->empty()) throw Error(ErrorCode::invalid_argument, "give a PIPELINE file (or --repeat RUN)");
@@ -103,7 +111,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
     if (input->dir && (input->set || !input->where.empty()))
       throw Error(ErrorCode::invalid_argument, "--input reads files: it cannot be combined with --set or --where");
     if (!input->pattern.empty() && !input->dir) throw Error(ErrorCode::invalid_argument, "--pattern needs --input");
-    finish(app::run_pipeline(ws, global.project, pipeline, *input, *options));
+    finish(app::run_pipeline(ws, global.project, pipeline, *input, *options), *timings);
   });
 
   auto* runs = app.add_subcommand("runs", "List recorded runs (pipelines, measurements)");
@@ -134,6 +142,7 @@ void add_run_commands(CLI::App& app, GlobalOptions& global) {
                    json c = r.counts;
                    c.erase("errors");
                    c.erase("outputs");
+                   c.erase("seconds_by_node");
                    return c.dump();
                  }() : "");
     }

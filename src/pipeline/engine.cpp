@@ -1,6 +1,7 @@
 #include "tessera/pipeline/engine.hpp"
 
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -59,11 +60,22 @@ bool Batch::is_failed(int i) const {
 }
 
 json RunStats::counts() const {
-  return {{"items", items}, {"roots", roots}, {"objects", objects}, {"failed", failed}};
+  json by_node = json::object();
+  for (const auto& [name, s] : node_seconds) by_node[name] = std::round(s * 1000) / 1000;
+  return {{"items", items}, {"roots", roots}, {"objects", objects}, {"failed", failed}, {"seconds_by_node", by_node}};
 }
 
-void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Batch& batch) {
+namespace {
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Batch& batch, std::vector<double>* seconds) {
   for (const Node& node : spec.nodes) {
+    const auto node_start = std::chrono::steady_clock::now();
     if (node.kind == Node::Kind::write) continue;
     std::optional<SplitSpec> split;
     if (node.kind == Node::Kind::split) split = split_spec(node);
@@ -81,6 +93,7 @@ void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Ba
         batch.objects[i].failed_node = node.index;
       }
     }
+    if (seconds) (*seconds)[static_cast<size_t>(node.index)] += since(node_start);
   }
 }
 
@@ -99,16 +112,27 @@ RunStats run_pipeline(const PipelineSpec& spec, const ops::OpRegistry& registry,
   struct Done {
     Batch batch;
     std::vector<std::unique_ptr<Prepared>> prepared;
+    std::vector<double> seconds;  // per node; a write node's slot holds its prepare time
+    double load_seconds = 0;
   };
+  std::vector<double> node_total(spec.nodes.size(), 0.0), write_total(spec.nodes.size(), 0.0);
+  double load_total = 0;
   const int jobs = std::max(1, options.jobs);
   ordered_parallel_for<Done>(
       source.size(), jobs,
       [&](size_t i) {
         Done done;
+        done.seconds.assign(spec.nodes.size(), 0.0);
+        auto start_load = std::chrono::steady_clock::now();
         done.batch = source.load(i);
         done.batch.index = i;
-        if (done.batch.load_error.empty()) process_batch(spec, registry, done.batch);
-        for (size_t w = 0; w < writers.size(); ++w) done.prepared.push_back(writers[w]->prepare(done.batch, write_nodes[w]->stage));
+        done.load_seconds = since(start_load);
+        if (done.batch.load_error.empty()) process_batch(spec, registry, done.batch, &done.seconds);
+        for (size_t w = 0; w < writers.size(); ++w) {
+          const auto start_prepare = std::chrono::steady_clock::now();
+          done.prepared.push_back(writers[w]->prepare(done.batch, write_nodes[w]->stage));
+          done.seconds[static_cast<size_t>(write_nodes[w]->index)] += since(start_prepare);
+        }
         if (options.fail_fast) {
           if (!done.batch.load_error.empty())
             throw Error(ErrorCode::io, fmt::format("{}: {}", done.batch.source, done.batch.load_error));
@@ -137,12 +161,31 @@ RunStats run_pipeline(const PipelineSpec& spec, const ops::OpRegistry& registry,
             ++stats.objects[static_cast<size_t>(o.stage)];
           }
         }
-        for (size_t w = 0; w < writers.size(); ++w) writers[w]->write(batch, write_nodes[w]->stage, std::move(done.prepared[w]));
+        for (size_t k = 0; k < node_total.size(); ++k) node_total[k] += done.seconds[k];
+        load_total += done.load_seconds;
+        for (size_t w = 0; w < writers.size(); ++w) {
+          const auto start_write = std::chrono::steady_clock::now();
+          writers[w]->write(batch, write_nodes[w]->stage, std::move(done.prepared[w]));
+          write_total[static_cast<size_t>(write_nodes[w]->index)] += since(start_write);
+        }
         if (options.on_item) options.on_item();
       },
       static_cast<size_t>(std::max(4, 3 * jobs)));
-  for (Writer* writer : writers) writer->finish();
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (size_t w = 0; w < writers.size(); ++w) {
+    const auto start_finish = std::chrono::steady_clock::now();
+    writers[w]->finish();
+    write_total[static_cast<size_t>(write_nodes[w]->index)] += since(start_finish);
+  }
+  stats.node_seconds.emplace_back("load", load_total);
+  for (const Node& node : spec.nodes) {
+    if (node.kind == Node::Kind::write) {
+      stats.node_seconds.emplace_back(node.label() + " prepare", node_total[static_cast<size_t>(node.index)]);
+      stats.node_seconds.emplace_back(node.label() + " write", write_total[static_cast<size_t>(node.index)]);
+    } else {
+      stats.node_seconds.emplace_back(node.label(), node_total[static_cast<size_t>(node.index)]);
+    }
+  }
+  stats.seconds = since(start);
   return stats;
 }
 

@@ -199,9 +199,11 @@ TYPED_TEST(CatalogTest, OpeningAFreshCatalogAppliesEveryMigration) {
   EXPECT_EQ(latest_schema_version(), 2);
   Rows rows =
       this->backend_.raw()->query("SELECT version, name FROM schema_migrations ORDER BY version");
-  ASSERT_EQ(rows.size(), 1u);
+  ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows.i64(0, 0), 1);
   EXPECT_EQ(rows.text(0, 1), "0001_init.sql");
+  EXPECT_EQ(rows.i64(1, 0), 2);
+  EXPECT_EQ(rows.text(1, 1), "0002_run_partial.sql");
   // The schema's tables exist and are empty but for the fixture's project.
   EXPECT_EQ(this->count_rows("images"), 0);
   EXPECT_EQ(this->count_rows("jobs"), 0);
@@ -210,13 +212,13 @@ TYPED_TEST(CatalogTest, OpeningAFreshCatalogAppliesEveryMigration) {
 
 TYPED_TEST(CatalogTest, ReopeningDoesNotReapplyMigrations) {
   const std::string applied_at =
-      this->backend_.raw()->query("SELECT applied_at FROM schema_migrations").text(0, 0);
+      this->backend_.raw()->query("SELECT applied_at FROM schema_migrations ORDER BY version").text(0, 0);
   this->add_plate();
   this->reopen();
   this->reopen();
   EXPECT_EQ(this->catalog().schema_version(), 2);
-  Rows rows = this->backend_.raw()->query("SELECT version, applied_at FROM schema_migrations");
-  ASSERT_EQ(rows.size(), 1u);
+  Rows rows = this->backend_.raw()->query("SELECT version, applied_at FROM schema_migrations ORDER BY version");
+  ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows.text(0, 1), applied_at);
   EXPECT_EQ(this->count(""), 12);
   EXPECT_EQ(this->catalog().get_project("plate").id, this->project());
@@ -228,6 +230,48 @@ TYPED_TEST(CatalogTest, OpeningACatalogNewerThanThisBuildThrowsUnsupported) {
       {std::int64_t{99}, std::string("0099_future.sql"), std::string("2099-01-01T00:00:00Z")});
   const std::string message = expect_error(ErrorCode::unsupported, [&] { this->reopen(); });
   EXPECT_THAT(message, HasSubstr("99"));
+}
+
+// Makes the fresh catalog's run statuses what the first release had (no 'partial'), as version 1.
+void downgrade_run_statuses(Connection& raw, const std::string& backend) {
+  if (backend == "sqlite") {
+    raw.execute_script(
+        "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, '''partial'', ', '') "
+        "WHERE name = 'pipeline_runs'; PRAGMA writable_schema = OFF;");
+  } else {
+    raw.execute_script(
+        "ALTER TABLE pipeline_runs DROP CONSTRAINT pipeline_runs_status_check; ALTER TABLE pipeline_runs ADD "
+        "CONSTRAINT pipeline_runs_status_check CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled'))");
+  }
+  raw.execute_script("DELETE FROM schema_migrations WHERE version = 2");
+}
+
+TYPED_TEST(CatalogTest, AVersion1CatalogRefusesPartialRuns) {
+  downgrade_run_statuses(*this->backend_.raw(), TypeParam::kBackend);
+  // The premise of the upgrade test below: without migration 0002 the status is refused.
+  EXPECT_ANY_THROW(this->backend_.raw()->execute(
+      "INSERT INTO pipeline_runs (project_id, spec, tessera_version, status, started_at) "
+      "VALUES (?, '{}', 'x', 'partial', 'now')",
+      {this->project()}));
+}
+
+TYPED_TEST(CatalogTest, UpgradingAVersion1CatalogAllowsPartialRunsAndKeepsRunsAndTheirObjects) {
+  const Id image = this->add_plate().front();
+  const Id run = this->catalog().start_run(this->project(), {{"kind", "pipeline"}}, "test", {}, {});
+  NewObject object;
+  object.label = 1;
+  this->catalog().add_objects(this->project(), run, image, {object});
+  downgrade_run_statuses(*this->backend_.raw(), TypeParam::kBackend);
+  this->reopen();  // migrates to version 2 again
+  EXPECT_EQ(this->catalog().schema_version(), 2);
+  this->catalog().finish_run(run, "partial", {{"failed", 1}}, std::string("1 object failed"), 0.5);
+  EXPECT_EQ(this->catalog().get_run(run).status, "partial");
+  const auto objects = this->catalog().list_objects(image);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.front().run_id, run);
+  // Statuses outside the list are still refused, by a fresh connection too.
+  EXPECT_ANY_THROW(this->catalog().finish_run(run, "bogus", {}, std::nullopt, 0.0));
+  EXPECT_ANY_THROW(this->backend_.raw()->execute("UPDATE pipeline_runs SET status = 'bogus' WHERE id = ?", {run}));
 }
 
 // --- Projects ------------------------------------------------------------------------------------
@@ -1134,7 +1178,7 @@ TEST(CatalogFixture, GivesEachPostgresTestAnEmptyCatalogOfItsOwn) {
     a->ensure_project("only-in-first");
     EXPECT_EQ(a->list_projects().size(), 1u);
     EXPECT_TRUE(b->list_projects().empty());
-    EXPECT_EQ(b->schema_version(), 1);
+    EXPECT_EQ(b->schema_version(), latest_schema_version());
   }
   first.destroy();
   second.destroy();

@@ -43,7 +43,9 @@ struct RunStats {
   std::int64_t failed = 0;            // objects (or unreadable items) that failed
   std::vector<ObjectError> errors;    // the first 1,000 failures, in source order
   double seconds = 0;
-  nlohmann::json counts() const;      // {"items", "roots", "objects", "failed", "stages": [...]}
+  // Where the time went, summed over workers: "load", each node's label, each writer's "prepare"/"write".
+  std::vector<std::pair<std::string, double>> node_seconds;
+  nlohmann::json counts() const;      // {"items", "roots", "objects", "failed", "seconds_by_node"}
 };
 
 // Streams every source item through the nodes and hands the results to the writers (one per write node,
@@ -54,6 +56,8 @@ RunStats run_pipeline(const PipelineSpec& spec, const ops::OpRegistry& registry,
                       const std::vector<Writer*>& writers, const RunOptions& options);
 
 // The nodes of a pipeline applied to one batch in place (what each worker does; exposed for tests).
-void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Batch& batch);
+// seconds, when given, gets each node's time added at the node's index.
+void process_batch(const PipelineSpec& spec, const ops::OpRegistry& registry, Batch& batch,
+                   std::vector<double>* seconds = nullptr);
 
 }  // namespace tessera::pipeline
