@@ -22,8 +22,10 @@ class Inflater {
  public:
   Inflater(std::string_view in, const std::string& what) : in_(in), what_(what) {}
 
-  // Inflates one deflate stream starting at byte `start`; returns the byte after it.
-  size_t run(size_t start, std::string& out) {
+  // Inflates one deflate stream starting at byte `start`, appending to out; back-references may not
+  // reach before out[output_start] (an earlier gzip member). Returns the byte after the stream.
+  size_t run(size_t start, std::string& out, size_t output_start) {
+    output_start_ = output_start;
     pos_ = start;
     bit_buf_ = 0;
     bit_count_ = 0;
@@ -187,12 +189,9 @@ class Inflater {
     codes(out, lit, dist);
   }
 
- public:
-  size_t output_start_ = 0;  // distances may not reach into a previous gzip member's output
-
- private:
   std::string_view in_;
   const std::string& what_;
+  size_t output_start_ = 0;
   size_t pos_ = 0;
   std::uint32_t bit_buf_ = 0;
   int bit_count_ = 0;
@@ -253,8 +252,7 @@ std::string gunzip(std::string_view data, const std::string& what) {
     if (flags & 2U) at += 2;  // FHCRC
     if (at > data.size()) throw corrupt("truncated header");
     const size_t start = out.size();
-    inflater.output_start_ = start;
-    at = inflater.run(at, out);
+    at = inflater.run(at, out, start);
     if (at + 8 > data.size()) throw corrupt("missing trailer");
     const std::string_view member(out.data() + start, out.size() - start);
     if (le32(data, at) != crc32(member)) throw corrupt("CRC-32 mismatch");

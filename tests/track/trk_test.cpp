@@ -175,3 +175,32 @@ TEST(Tar, RoundTripsMembersAndPadsToRecords) {
 
 }  // namespace
 }  // namespace tessera::track
+
+namespace tessera::track {
+namespace {
+
+TEST(Gunzip, InflatesWhatPythonCompressesAtEveryLevel) {
+  if (std::system("/usr/bin/python3 -c 'import gzip' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  TempDir dir;
+  // Text with repeats (long matches, dynamic Huffman blocks), random bytes (stored blocks) and two members.
+  const std::string script = fmt::format(R"(
+import gzip, random
+random.seed(3)
+text = ''.join(random.choice(['cell ', 'nucleus ', 'track ', str(random.randint(0, 99999)) + ' ']) for _ in range(60000)).encode()
+noise = bytes(random.getrandbits(8) for _ in range(70000))
+open('{0}/plain', 'wb').write(text + noise + text[:5000])
+for level in (0, 1, 6, 9):
+    open('{0}/z%d.gz' % level, 'wb').write(gzip.compress(text + noise, compresslevel=level) + gzip.compress(text[:5000], compresslevel=level))
+)",
+                                         dir.path().string());
+  write_file_atomic(dir / "make.py", script);
+  ASSERT_EQ(std::system(fmt::format("/usr/bin/python3 {}", (dir / "make.py").string()).c_str()), 0);
+  const std::string plain = read_file(dir / "plain");
+  for (const int level : {0, 1, 6, 9}) {
+    const auto path = dir / fmt::format("z{}.gz", level);
+    EXPECT_EQ(gunzip(read_file(path), path.string()), plain) << "level " << level;
+  }
+}
+
+}  // namespace
+}  // namespace tessera::track
