@@ -419,9 +419,9 @@ cv::Mat divide_flat_field(const cv::Mat& image, const cv::Mat& flat) {
   }
   // Doubles keep 32-bit integers exact; everything else fits a float's 24-bit mantissa.
   const int work = image.depth() == CV_32S || image.depth() == CV_64F ? CV_64F : CV_32F;
-  cv::Mat values, divisor, out;
+  cv::Mat values, divisor = flat, out;
   image.convertTo(values, work);
-  flat.convertTo(divisor, work);
+  if (flat.depth() != work) flat.convertTo(divisor, work);  // the blur's flat field is float already
   cv::divide(values, divisor, values);
   values.convertTo(out, image.depth());
   return out;
