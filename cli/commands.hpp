@@ -29,5 +29,6 @@ void add_ops_commands(CLI::App& app, GlobalOptions& global);     // ops, op NAME
 void add_measure_command(CLI::App& app, GlobalOptions& global);
 void add_track_commands(CLI::App& app, GlobalOptions& global);   // track files, track convert
 void add_run_commands(CLI::App& app, GlobalOptions& global);        // run, runs
+void add_stitch_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace tessera::cli

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   cli::add_measure_command(app, global);
   cli::add_track_commands(app, global);
   cli::add_run_commands(app, global);
+  cli::add_stitch_command(app, global);
 
   try {
     app.parse(argc, argv);

@@ -34,8 +34,9 @@ VipsForeignTiffCompression tiff_compression(const std::string& name) {
   invalid(fmt::format("parameter 'compression' must be none, deflate or lzw, got '{}'", name));
 }
 
-// Checks what can be checked before any pixel is blended, so a typo in the output name costs nothing.
-void check_output(const fs::path& path, const TileFormat& format, const MosaicOptions& options) {
+}  // namespace
+
+void check_mosaic_output(const fs::path& path, const TileFormat& format, const MosaicOptions& options) {
   const std::string ext = lower_extension(path);
   if (ext == ".png") {
     const int depth = CV_MAT_DEPTH(format.type);
@@ -50,6 +51,8 @@ void check_output(const fs::path& path, const TileFormat& format, const MosaicOp
   }
   if (options.feather < 0) invalid(fmt::format("parameter 'feather' must be >= 0, got {}", options.feather));
 }
+
+namespace {
 
 // Beside the target, so the final rename stays on one file system; the extension picks nothing here (the
 // saver is explicit) but keeps the temp file recognisable.
@@ -81,7 +84,7 @@ void save(VipsImage* image, const fs::path& tmp, const fs::path& path, const Til
 
 MosaicInfo render_mosaic(const Placement& placement, const fs::path& path, const MosaicOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  check_output(path, placement.format, options);
+  check_mosaic_output(path, placement.format, options);
   detail::BlendImage mosaic(placement, options.feather);
   const fs::path tmp = temp_path_for(path);
   try {

@@ -33,6 +33,9 @@ struct MosaicInfo {
 MosaicInfo render_mosaic(const Placement& placement, const std::filesystem::path& path,
                          const MosaicOptions& options = {});
 
+// Throws what render_mosaic would for this path, pixel type and options, before any work is done.
+void check_mosaic_output(const std::filesystem::path& path, const TileFormat& format, const MosaicOptions& options);
+
 // The same blend into memory, for mosaics that fit (ops, tests, previews).
 cv::Mat compose(const Placement& placement, const MosaicOptions& options = {});
 
