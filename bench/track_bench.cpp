@@ -3,6 +3,8 @@
 // tracker or with a greedy nearest-neighbour linker (the anchor), and prints one line of timings and
 // accuracy. Generation is timed apart from linking.
 //   tessera_bench_track --frames N --objects M [--linker tessera|nearest] [--seed S]
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,8 +13,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tessera/track/evaluate.hpp"
 #include "tessera/track/tracker.hpp"
@@ -105,7 +105,8 @@ class Movie {
       c.row += c.vr;
       c.col += c.vc;
       c.radius = std::min(10.0, c.radius * 1.004);
-      const bool outside = c.row < -c.radius || c.col < -c.radius || c.row > size_ + c.radius || c.col > size_ + c.radius;
+      const bool outside =
+          c.row < -c.radius || c.col < -c.radius || c.row > size_ + c.radius || c.col > size_ + c.radius;
       if (outside) continue;
       if (uniform(0, 1) < 1.0 / 150.0 && c.radius > 6.0) {  // division
         const double a = uniform(0, 3.14159265);
@@ -125,7 +126,8 @@ class Movie {
       next.push_back(fresh(side == 0 ? 0 : side == 1 ? size_ : edge, side == 2 ? 0 : side == 3 ? size_ : edge));
     }
     // and cells die now and then, so the count stays near the target.
-    while (next.size() > target_) next.erase(next.begin() + static_cast<std::ptrdiff_t>(uniform(0, static_cast<double>(next.size()))));
+    while (next.size() > target_)
+      next.erase(next.begin() + static_cast<std::ptrdiff_t>(uniform(0, static_cast<double>(next.size()))));
     cells_ = std::move(next);
   }
 
@@ -203,10 +205,14 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--frames") frames = std::atoi(argv[i + 1]);
-    else if (flag == "--objects") objects = std::atoi(argv[i + 1]);
-    else if (flag == "--linker") linker = argv[i + 1];
-    else if (flag == "--seed") seed = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--frames")
+      frames = std::atoi(argv[i + 1]);
+    else if (flag == "--objects")
+      objects = std::atoi(argv[i + 1]);
+    else if (flag == "--linker")
+      linker = argv[i + 1];
+    else if (flag == "--seed")
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
     else {
       fmt::print(stderr, "usage: {} --frames N --objects M [--linker tessera|nearest] [--seed S]\n", argv[0]);
       return 2;
@@ -229,8 +235,10 @@ int main(int argc, char** argv) {
     std::vector<ObjectDesc> frame = movie.next(t, truth);
     const auto t1 = Clock::now();
     count += static_cast<long long>(frame.size());
-    if (linker == "tessera") tracker.add_frame(std::move(frame));
-    else nearest.add_frame(frame);
+    if (linker == "tessera")
+      tracker.add_frame(std::move(frame));
+    else
+      nearest.add_frame(frame);
     const auto t2 = Clock::now();
     generate_s += std::chrono::duration<double>(t1 - t0).count();
     link_s += std::chrono::duration<double>(t2 - t1).count();
@@ -239,9 +247,10 @@ int main(int argc, char** argv) {
   const TrackSet result = linker == "tessera" ? tracker.finish() : nearest.finish();
   link_s += std::chrono::duration<double>(Clock::now() - t0).count();
   const auto score = tessera::track::score_tracking(truth, result);
-  fmt::print("linker={} frames={} objects={} link_s={:.3f} generate_s={:.3f} link_accuracy={:.4f} link_precision={:.4f} "
-             "division_f1={:.3f} true_divisions={}\n",
-             linker, frames, count, link_s, generate_s, score.link_recall(), score.link_precision(), score.division_f1(),
-             score.true_divisions);
+  fmt::print(
+      "linker={} frames={} objects={} link_s={:.3f} generate_s={:.3f} link_accuracy={:.4f} link_precision={:.4f} "
+      "division_f1={:.3f} true_divisions={}\n",
+      linker, frames, count, link_s, generate_s, score.link_recall(), score.link_precision(), score.division_f1(),
+      score.true_divisions);
   return 0;
 }

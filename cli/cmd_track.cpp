@@ -15,12 +15,14 @@ void add_track_commands(CLI::App& app, GlobalOptions&) {
   auto* files = track->add_subcommand("files", "Track a folder of per-frame label images");
   auto request = std::make_shared<track::TrackFilesRequest>();
   auto format = std::make_shared<std::string>("ctc");
-  files->add_option("--masks", request->masks,
-                    "Folder of label images: a Cell Tracking Challenge folder (mask###.tif) or one PNG/TIFF per frame, "
-                    "natural-sorted")
+  files
+      ->add_option("--masks", request->masks,
+                   "Folder of label images: a Cell Tracking Challenge folder (mask###.tif) or one PNG/TIFF per frame, "
+                   "natural-sorted")
       ->required();
-  files->add_option("--images", request->images, "Folder of intensity images, one per frame (optional; used as a cue "
-                                                 "and written as the raw movie)");
+  files->add_option("--images", request->images,
+                    "Folder of intensity images, one per frame (optional; used as a cue "
+                    "and written as the raw movie)");
   files->add_option("--out", request->out, "Output: a folder (ctc) or a .trk file (trk)")->required();
   files->add_option("--format", *format, "Output format")->check(CLI::IsMember({"ctc", "trk"}));
   files->add_option("--max-gap", request->options.max_gap, "Frames an object may be missing and its track go on")

@@ -1,14 +1,14 @@
 #include "tessera/track/ctc.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <map>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <regex>
-
-#include <fmt/format.h>
-#include <opencv2/core.hpp>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
@@ -105,8 +105,8 @@ std::vector<Track> parse_ctc_tracks(std::string_view text, const std::string& na
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("{}: line {}: '{}' needs L >= 1, 0 <= B <= E and P >= 0", name, line_no, line));
     }
-    tracks.push_back({static_cast<std::int32_t>(v[0]), static_cast<std::int32_t>(v[1]),
-                      static_cast<std::int32_t>(v[2]), static_cast<std::int32_t>(v[3]), false});
+    tracks.push_back({static_cast<std::int32_t>(v[0]), static_cast<std::int32_t>(v[1]), static_cast<std::int32_t>(v[2]),
+                      static_cast<std::int32_t>(v[3]), false});
   }
   std::sort(tracks.begin(), tracks.end(), [](const Track& a, const Track& b) { return a.id < b.id; });
   for (size_t k = 1; k < tracks.size(); ++k) {
@@ -180,7 +180,8 @@ TrackedMovie read_ctc(const std::filesystem::path& dir) {
       break;
     }
   }
-  if (track_name.empty()) throw Error(ErrorCode::not_found, fmt::format("{}: no res_track.txt or man_track.txt", dir.string()));
+  if (track_name.empty())
+    throw Error(ErrorCode::not_found, fmt::format("{}: no res_track.txt or man_track.txt", dir.string()));
   int expect = 0;
   for (const auto& [t, name] : *masks) {
     if (t != expect) {

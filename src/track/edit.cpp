@@ -1,8 +1,8 @@
 #include "tessera/track/edit.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "tessera/core/error.hpp"
 
@@ -36,17 +36,19 @@ TrackSet merge_tracks(const TrackSet& set, std::int32_t into, std::int32_t from)
       if (o.track == from) label_b = o.label;
     }
     if (label_a != 0 && label_b != 0) {
-      invalid(fmt::format("merge tracks: frame {} holds both track {} (label {}) and track {} (label {}); a track "
-                          "has one object per frame",
-                          f, into, label_a, from, label_b));
+      invalid(
+          fmt::format("merge tracks: frame {} holds both track {} (label {}) and track {} (label {}); a track "
+                      "has one object per frame",
+                      f, into, label_a, from, label_b));
     }
   }
   const Track& early = a.begin <= b.begin ? a : b;
   const Track& late = a.begin <= b.begin ? b : a;
   if (late.parent != 0 && late.parent != early.id) {
-    invalid(fmt::format("merge tracks: track {} (frames {}-{}) has parent track {}; only the earlier track {} "
-                        "may keep a parent (unset it first)",
-                        late.id, late.begin, late.end, late.parent, early.id));
+    invalid(
+        fmt::format("merge tracks: track {} (frames {}-{}) has parent track {}; only the earlier track {} "
+                    "may keep a parent (unset it first)",
+                    late.id, late.begin, late.end, late.parent, early.id));
   }
   const std::int32_t parent = early.parent;
   const int end = std::max(a.end, b.end);
@@ -54,9 +56,10 @@ TrackSet merge_tracks(const TrackSet& set, std::int32_t into, std::int32_t from)
   for (Track& t : out.tracks) {
     if ((t.parent != into && t.parent != from) || t.id == into || t.id == from) continue;
     if (t.begin <= end) {
-      invalid(fmt::format("merge tracks: track {}, a child of track {}, begins at frame {}, but the merged track "
-                          "would end at frame {}",
-                          t.id, t.parent, t.begin, end));
+      invalid(
+          fmt::format("merge tracks: track {}, a child of track {}, begins at frame {}, but the merged track "
+                      "would end at frame {}",
+                      t.id, t.parent, t.begin, end));
     }
     t.parent = into;
   }
@@ -76,8 +79,8 @@ TrackSet merge_tracks(const TrackSet& set, std::int32_t into, std::int32_t from)
 SplitResult split_track(const TrackSet& set, std::int32_t id, int frame) {
   const Track& t = get_track(set, id, "split track");
   if (frame <= t.begin || frame > t.end) {
-    invalid(fmt::format("split track: track {} spans frames {}-{}; a split frame must be in {}-{}", id, t.begin,
-                        t.end, t.begin + 1, t.end));
+    invalid(fmt::format("split track: track {} spans frames {}-{}; a split frame must be in {}-{}", id, t.begin, t.end,
+                        t.begin + 1, t.end));
   }
   SplitResult result{set, set.next_id()};
   TrackSet& out = result.set;
@@ -106,8 +109,8 @@ TrackSet set_parent(const TrackSet& set, std::int32_t child, std::int32_t parent
   const Track& p = get_track(set, parent, "set parent");
   if (child == parent) invalid(fmt::format("set parent: track {} cannot be its own parent", child));
   if (p.end >= c.begin) {
-    invalid(fmt::format("set parent: track {} ends at frame {}, not before track {} begins at frame {}", parent,
-                        p.end, child, c.begin));
+    invalid(fmt::format("set parent: track {} ends at frame {}, not before track {} begins at frame {}", parent, p.end,
+                        child, c.begin));
   }
   TrackSet out = set;
   mutable_track(out, child).parent = parent;

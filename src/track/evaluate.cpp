@@ -1,13 +1,13 @@
 #include "tessera/track/evaluate.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -30,8 +30,10 @@ Events events_of(const TrackSet& set) {
     for (const ObjectTrack& o : set.frames[f]) {
       const ObjectKey key{static_cast<int>(f), o.label};
       const auto it = last.find(o.track);
-      if (it != last.end()) ev.links.push_back({it->second, key});
-      else first[o.track] = key;
+      if (it != last.end())
+        ev.links.push_back({it->second, key});
+      else
+        first[o.track] = key;
       last[o.track] = key;
     }
   }
@@ -64,8 +66,8 @@ double TrackingScore::division_f1() const {
 
 TrackingScore score_tracking(const TrackSet& truth, const TrackSet& result) {
   if (truth.frames.size() != result.frames.size()) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("score: truth has {} frames, result {}",
-                                                         truth.frames.size(), result.frames.size()));
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("score: truth has {} frames, result {}", truth.frames.size(), result.frames.size()));
   }
   for (size_t f = 0; f < truth.frames.size(); ++f) {
     const auto& a = truth.frames[f];

@@ -1,11 +1,11 @@
 #include "tessera/track/files.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
 #include <regex>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
@@ -67,9 +67,8 @@ std::vector<std::filesystem::path> frame_paths(const std::filesystem::path& dir)
       break;
     }
   }
-  std::sort(images.begin(), images.end(), [](const auto& a, const auto& b) {
-    return natural_less(a.filename().string(), b.filename().string());
-  });
+  std::sort(images.begin(), images.end(),
+            [](const auto& a, const auto& b) { return natural_less(a.filename().string(), b.filename().string()); });
   if (images.empty()) throw Error(ErrorCode::not_found, fmt::format("{}: no .png or .tif images", dir.string()));
   return images;
 }
@@ -116,8 +115,10 @@ TrackedMovie read_movie(const std::filesystem::path& path) {
 }
 
 void write_movie(const std::filesystem::path& path, const TrackedMovie& movie) {
-  if (format_of(path) == SeriesFormat::trk) write_trk(path, movie);
-  else write_ctc(path, movie);
+  if (format_of(path) == SeriesFormat::trk)
+    write_trk(path, movie);
+  else
+    write_ctc(path, movie);
 }
 
 TrackFilesSummary track_files(const TrackFilesRequest& request) {
@@ -126,9 +127,9 @@ TrackFilesSummary track_files(const TrackFilesRequest& request) {
   if (!request.images.empty()) {
     images = read_frame_folder(request.images, false);
     if (images.frames.size() != masks.frames.size()) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("{} holds {} frames but {} holds {}", request.images.string(),
-                                                           images.frames.size(), request.masks.string(),
-                                                           masks.frames.size()));
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{} holds {} frames but {} holds {}", request.images.string(), images.frames.size(),
+                              request.masks.string(), masks.frames.size()));
     }
   }
   Tracker tracker(request.options, masks.frames.front().size());
@@ -139,13 +140,15 @@ TrackFilesSummary track_files(const TrackFilesRequest& request) {
     if (!images.frames.empty()) {
       intensity = images.frames[t];
       if (intensity.channels() != 1) {
-        throw Error(ErrorCode::invalid_argument, fmt::format("{}: intensity image {} has {} channels, expected 1", what,
-                                                             images.files[t].filename().string(), intensity.channels()));
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("{}: intensity image {} has {} channels, expected 1", what,
+                                images.files[t].filename().string(), intensity.channels()));
       }
       if (intensity.size() != masks.frames[t].size()) {
-        throw Error(ErrorCode::invalid_argument, fmt::format("{}: intensity image {} is {}x{}, the mask {}x{}", what,
-                                                             images.files[t].filename().string(), intensity.cols,
-                                                             intensity.rows, masks.frames[t].cols, masks.frames[t].rows));
+        throw Error(
+            ErrorCode::invalid_argument,
+            fmt::format("{}: intensity image {} is {}x{}, the mask {}x{}", what, images.files[t].filename().string(),
+                        intensity.cols, intensity.rows, masks.frames[t].cols, masks.frames[t].rows));
       }
     }
     auto objects = objects_from_labels(masks.frames[t], intensity, what);
@@ -159,8 +162,10 @@ TrackFilesSummary track_files(const TrackFilesRequest& request) {
   for (const Track& t : set.tracks) ++children[t.parent];
   for (const auto& [parent, count] : children) summary.divisions += parent != 0 && count >= 2;
   TrackedMovie movie = make_movie(masks.frames, set, images.frames);
-  if (request.format == SeriesFormat::trk) write_trk(request.out, movie);
-  else write_ctc(request.out, movie);
+  if (request.format == SeriesFormat::trk)
+    write_trk(request.out, movie);
+  else
+    write_ctc(request.out, movie);
   return summary;
 }
 

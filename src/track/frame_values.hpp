@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace tessera::track {
 

@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdint>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 #include "track/tar.hpp"
@@ -33,10 +33,14 @@ class Inflater {
     while (!last) {
       last = bits(1) != 0;
       const int type = static_cast<int>(bits(2));
-      if (type == 0) stored(out);
-      else if (type == 1) fixed(out);
-      else if (type == 2) dynamic(out);
-      else fail("invalid block type");
+      if (type == 0)
+        stored(out);
+      else if (type == 1)
+        fixed(out);
+      else if (type == 2)
+        dynamic(out);
+      else
+        fail("invalid block type");
     }
     return pos_;
   }
@@ -84,7 +88,8 @@ class Inflater {
     }
     std::array<std::uint16_t, kMaxBits + 1> offs{};
     for (int len = 1; len < kMaxBits; ++len) {
-      offs[static_cast<size_t>(len + 1)] = static_cast<std::uint16_t>(offs[static_cast<size_t>(len)] + h.count[static_cast<size_t>(len)]);
+      offs[static_cast<size_t>(len + 1)] =
+          static_cast<std::uint16_t>(offs[static_cast<size_t>(len)] + h.count[static_cast<size_t>(len)]);
     }
     for (int s = 0; s < n; ++s) {
       if (lengths[s] != 0) h.symbol[offs[lengths[s]]++] = static_cast<std::uint16_t>(s);
@@ -108,16 +113,16 @@ class Inflater {
   }
 
   void codes(std::string& out, const Huffman& lit, const Huffman& dist) {
-    static constexpr std::array<std::uint16_t, 29> kLenBase = {3,  4,  5,  6,  7,  8,  9,  10,  11,  13,
-                                                                 15, 17, 19, 23, 27, 31, 35, 43,  51,  59,
-                                                                 67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static constexpr std::array<std::uint16_t, 29> kLenBase = {3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
+                                                               15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
+                                                               67, 83, 99, 115, 131, 163, 195, 227, 258};
     static constexpr std::array<std::uint8_t, 29> kLenExtra = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                                                2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+                                                               2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
     static constexpr std::array<std::uint16_t, 30> kDistBase = {
         1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
         193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
     static constexpr std::array<std::uint8_t, 30> kDistExtra = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                                                 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+                                                                6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
     for (;;) {
       int symbol = decode(lit);
       if (symbol < 256) {
@@ -152,7 +157,8 @@ class Inflater {
   }
 
   void dynamic(std::string& out) {
-    static constexpr std::array<std::uint8_t, 19> kOrder = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+    static constexpr std::array<std::uint8_t, 19> kOrder = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                                            11, 4,  12, 3, 13, 2, 14, 1, 15};
     const int nlen = static_cast<int>(bits(5)) + 257;
     const int ndist = static_cast<int>(bits(5)) + 1;
     const int ncode = static_cast<int>(bits(4)) + 4;
@@ -240,7 +246,8 @@ std::string gunzip(std::string_view data, const std::string& what) {
     size_t at = pos + 10;
     if (flags & 4U) {  // FEXTRA
       if (at + 2 > data.size()) throw corrupt("truncated header");
-      at += 2 + (static_cast<unsigned char>(data[at]) | (static_cast<size_t>(static_cast<unsigned char>(data[at + 1])) << 8));
+      at += 2 + (static_cast<unsigned char>(data[at]) |
+                 (static_cast<size_t>(static_cast<unsigned char>(data[at + 1])) << 8));
     }
     for (const unsigned flag : {8U, 16U}) {  // FNAME, FCOMMENT: zero-terminated
       if (flags & flag) {

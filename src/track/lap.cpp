@@ -56,15 +56,16 @@ std::vector<int> solve_assignment(const CostMatrix& m) {
       }
       if (lowest == kForbidden) {
         throw Error(ErrorCode::internal,
-                    fmt::format("assignment: row {} of {}x{} has no feasible column", current, m.rows,
-                                m.cols));
+                    fmt::format("assignment: row {} of {}x{} has no feasible column", current, m.rows, m.cols));
       }
       min_value = lowest;
       const auto j = static_cast<size_t>(remaining[best]);
       col_seen[j] = 1;
       remaining[best] = remaining[--unvisited];
-      if (row4col[j] < 0) sink = static_cast<int>(j);
-      else i = row4col[j];
+      if (row4col[j] < 0)
+        sink = static_cast<int>(j);
+      else
+        i = row4col[j];
     }
     // Update the potentials so every reduced cost stays >= 0, then flip the augmenting path.
     u[current] += min_value;

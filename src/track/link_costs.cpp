@@ -20,9 +20,7 @@ double log_ratio(double a, double b) { return std::abs(std::log(a / b)); }
 
 }  // namespace
 
-double CostModel::birth(const ObjectDesc& o) const {
-  return touches_border(o, frame) ? kBorderBirth : kBirth;
-}
+double CostModel::birth(const ObjectDesc& o) const { return touches_border(o, frame) ? kBorderBirth : kBirth; }
 
 double CostModel::radius(int skipped) const { return max_distance * std::sqrt(1.0 + skipped); }
 
@@ -45,8 +43,7 @@ std::optional<double> CostModel::link(const ObjectDesc& from, const ObjectDesc& 
   return (1.0 - overlap) + move * move + area_weight * log_ratio(b, a) + kGapPenalty * skipped;
 }
 
-std::optional<double> CostModel::division(const ObjectDesc& m, const ObjectDesc& d1,
-                                          const ObjectDesc& d2) const {
+std::optional<double> CostModel::division(const ObjectDesc& m, const ObjectDesc& d1, const ObjectDesc& d2) const {
   const double am = static_cast<double>(m.area);
   const double a1 = static_cast<double>(d1.area);
   const double a2 = static_cast<double>(d2.area);

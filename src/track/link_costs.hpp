@@ -1,8 +1,7 @@
 #pragma once
 
-#include <optional>
-
 #include <opencv2/core.hpp>
+#include <optional>
 
 #include "tessera/track/objects.hpp"
 

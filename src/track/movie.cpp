@@ -1,10 +1,10 @@
 #include "tessera/track/movie.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 #include "track/frame_values.hpp"
@@ -36,8 +36,8 @@ void validate(const TrackedMovie& movie, bool contiguous, const MovieNames& name
   for (size_t t = 0; t < movie.labels.size(); ++t) {
     const cv::Mat& m = movie.labels[t];
     if (m.type() != CV_32SC1) {
-      invalid(fmt::format("{}: labels must be one channel of 32-bit integers, got type {}", frame_name(static_cast<int>(t)),
-                          m.type()));
+      invalid(fmt::format("{}: labels must be one channel of 32-bit integers, got type {}",
+                          frame_name(static_cast<int>(t)), m.type()));
     }
     if (m.size() != movie.labels.front().size()) {
       invalid(fmt::format("{}: label image is {}x{}, but frame 0 is {}x{} (the size may not change within a series)",
@@ -90,10 +90,14 @@ void validate(const TrackedMovie& movie, bool contiguous, const MovieNames& name
                           tr.end));
     }
     const std::vector<int>& frames = it->second;
-    if (frames.front() < tr.begin) invalid(fmt::format("{}: label {} is present, but {}", frame_name(frames.front()), tr.id, span));
-    if (frames.back() > tr.end) invalid(fmt::format("{}: label {} is present, but {}", frame_name(frames.back()), tr.id, span));
-    if (frames.front() > tr.begin) invalid(fmt::format("{}: label {} is missing, but {}", frame_name(tr.begin), tr.id, span));
-    if (frames.back() < tr.end) invalid(fmt::format("{}: label {} is missing, but {}", frame_name(tr.end), tr.id, span));
+    if (frames.front() < tr.begin)
+      invalid(fmt::format("{}: label {} is present, but {}", frame_name(frames.front()), tr.id, span));
+    if (frames.back() > tr.end)
+      invalid(fmt::format("{}: label {} is present, but {}", frame_name(frames.back()), tr.id, span));
+    if (frames.front() > tr.begin)
+      invalid(fmt::format("{}: label {} is missing, but {}", frame_name(tr.begin), tr.id, span));
+    if (frames.back() < tr.end)
+      invalid(fmt::format("{}: label {} is missing, but {}", frame_name(tr.end), tr.id, span));
     if (contiguous && static_cast<int>(frames.size()) != tr.end - tr.begin + 1) {
       int missing = tr.begin;
       while (std::binary_search(frames.begin(), frames.end(), missing)) ++missing;
@@ -102,7 +106,8 @@ void validate(const TrackedMovie& movie, bool contiguous, const MovieNames& name
     }
     if (tr.parent != 0) {
       const Track* p = find(tr.parent);
-      if (p == nullptr) invalid(fmt::format("{}: label {} has parent {}, which is not a track", names.lineage, tr.id, tr.parent));
+      if (p == nullptr)
+        invalid(fmt::format("{}: label {} has parent {}, which is not a track", names.lineage, tr.id, tr.parent));
       if (p->id == tr.id) invalid(fmt::format("{}: label {} is its own parent", names.lineage, tr.id));
       if (p->end >= tr.begin) {
         invalid(fmt::format("{}: label {} begins at frame {}, but its parent {} ends at frame {} (must end before)",

@@ -1,11 +1,11 @@
 #include "tessera/track/objects.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <type_traits>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -59,10 +59,8 @@ double disc_overlap(double r1, double r2, double d) {
 
 }  // namespace
 
-std::vector<ObjectDesc> objects_from_labels(const cv::Mat& labels, const cv::Mat& intensity,
-                                            const std::string& what) {
-  if (labels.channels() != 1 ||
-      (labels.depth() != CV_8U && labels.depth() != CV_16U && labels.depth() != CV_32S)) {
+std::vector<ObjectDesc> objects_from_labels(const cv::Mat& labels, const cv::Mat& intensity, const std::string& what) {
+  if (labels.channels() != 1 || (labels.depth() != CV_8U && labels.depth() != CV_16U && labels.depth() != CV_32S)) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: labels must be one channel of 8-, 16-bit unsigned or 32-bit signed "
                             "integers, got type {}",
@@ -70,14 +68,16 @@ std::vector<ObjectDesc> objects_from_labels(const cv::Mat& labels, const cv::Mat
   }
   if (!intensity.empty() && (intensity.size() != labels.size() || intensity.channels() != 1)) {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("{}: intensity image is {}x{} with {} channels, labels are {}x{}", what,
-                            intensity.cols, intensity.rows, intensity.channels(), labels.cols,
-                            labels.rows));
+                fmt::format("{}: intensity image is {}x{} with {} channels, labels are {}x{}", what, intensity.cols,
+                            intensity.rows, intensity.channels(), labels.cols, labels.rows));
   }
   std::vector<LabelledRun> runs;
-  if (labels.depth() == CV_8U) runs = all_runs<std::uint8_t>(labels, what);
-  else if (labels.depth() == CV_16U) runs = all_runs<std::uint16_t>(labels, what);
-  else runs = all_runs<std::int32_t>(labels, what);
+  if (labels.depth() == CV_8U)
+    runs = all_runs<std::uint8_t>(labels, what);
+  else if (labels.depth() == CV_16U)
+    runs = all_runs<std::uint16_t>(labels, what);
+  else
+    runs = all_runs<std::int32_t>(labels, what);
   // Raster order is row order within each label; a stable sort by label keeps it.
   std::stable_sort(runs.begin(), runs.end(),
                    [](const LabelledRun& a, const LabelledRun& b) { return a.label < b.label; });
@@ -157,8 +157,7 @@ double iou(const ObjectDesc& a, const ObjectDesc& b) {
 
 bool touches_border(const ObjectDesc& object, cv::Size frame) {
   if (frame.empty()) return false;
-  return object.bbox[0] <= 0 || object.bbox[1] <= 0 || object.bbox[2] >= frame.height ||
-         object.bbox[3] >= frame.width;
+  return object.bbox[0] <= 0 || object.bbox[1] <= 0 || object.bbox[2] >= frame.height || object.bbox[3] >= frame.width;
 }
 
 }  // namespace tessera::track

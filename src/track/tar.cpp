@@ -1,11 +1,11 @@
 #include "track/tar.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -108,7 +108,8 @@ std::vector<TarMember> read_tar(std::string_view archive, const std::string& wha
       for (size_t i = 0; i < data.size();) {
         const size_t space = data.find(' ', i);
         if (space == std::string_view::npos) break;
-        const size_t len = static_cast<size_t>(std::strtoull(std::string(data.substr(i, space - i)).c_str(), nullptr, 10));
+        const size_t len =
+            static_cast<size_t>(std::strtoull(std::string(data.substr(i, space - i)).c_str(), nullptr, 10));
         if (len == 0 || i + len > data.size()) break;
         const std::string_view record = data.substr(space + 1, i + len - space - 2);
         if (record.starts_with("path=")) long_name = std::string(record.substr(5));

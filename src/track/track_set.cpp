@@ -1,10 +1,10 @@
 #include "tessera/track/track_set.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -18,8 +18,8 @@ namespace {
 }  // namespace
 
 const Track* TrackSet::find_track(std::int32_t id) const {
-  const auto it = std::lower_bound(tracks.begin(), tracks.end(), id,
-                                   [](const Track& t, std::int32_t v) { return t.id < v; });
+  const auto it =
+      std::lower_bound(tracks.begin(), tracks.end(), id, [](const Track& t, std::int32_t v) { return t.id < v; });
   return it != tracks.end() && it->id == id ? &*it : nullptr;
 }
 
@@ -47,8 +47,7 @@ void validate(const TrackSet& set) {
     const Track& t = set.tracks[k];
     if (t.id < 1) fail(fmt::format("track id {} is not positive", t.id));
     if (k > 0 && set.tracks[k - 1].id >= t.id) {
-      fail(fmt::format("track {} is listed after track {} (ids must ascend, once each)", t.id,
-                       set.tracks[k - 1].id));
+      fail(fmt::format("track {} is listed after track {} (ids must ascend, once each)", t.id, set.tracks[k - 1].id));
     }
     if (t.begin > t.end) fail(fmt::format("track {} begins at frame {} after its end {}", t.id, t.begin, t.end));
   }
@@ -66,16 +65,15 @@ void validate(const TrackSet& set) {
       const ObjectTrack& o = objects[k];
       if (o.label < 1) fail(fmt::format("frame {}: label {} is not positive", frame, o.label));
       if (k > 0 && objects[k - 1].label >= o.label) {
-        fail(fmt::format("frame {}: label {} is listed after label {} (labels must ascend, once each)",
-                         frame, o.label, objects[k - 1].label));
+        fail(fmt::format("frame {}: label {} is listed after label {} (labels must ascend, once each)", frame, o.label,
+                         objects[k - 1].label));
       }
       if (set.find_track(o.track) == nullptr) {
         fail(fmt::format("frame {}, label {}: track {} does not exist", frame, o.label, o.track));
       }
       const auto [it, fresh] = label_in_frame.emplace(o.track, o.label);
       if (!fresh) {
-        fail(fmt::format("frame {}: track {} holds both label {} and label {}", frame, o.track,
-                         it->second, o.label));
+        fail(fmt::format("frame {}: track {} holds both label {} and label {}", frame, o.track, it->second, o.label));
       }
       Seen& s = seen[o.track];
       s.first = std::min(s.first, frame);
@@ -86,17 +84,18 @@ void validate(const TrackSet& set) {
     const auto it = seen.find(t.id);
     if (it == seen.end()) fail(fmt::format("track {} holds no object", t.id));
     if (it->second.first != t.begin || it->second.last != t.end) {
-      fail(fmt::format("track {} says frames {}-{} but its objects are in frames {}-{}", t.id, t.begin,
-                       t.end, it->second.first, it->second.last));
+      fail(fmt::format("track {} says frames {}-{} but its objects are in frames {}-{}", t.id, t.begin, t.end,
+                       it->second.first, it->second.last));
     }
     if (t.parent != 0) {
       const Track* parent = set.find_track(t.parent);
       if (parent == nullptr) fail(fmt::format("track {}: parent track {} does not exist", t.id, t.parent));
       if (t.parent == t.id) fail(fmt::format("track {} is its own parent", t.id));
       if (parent->end >= t.begin) {
-        fail(fmt::format("track {} begins at frame {} but its parent track {} ends at frame {} (a parent "
-                         "must end before its child begins)",
-                         t.id, t.begin, parent->id, parent->end));
+        fail(
+            fmt::format("track {} begins at frame {} but its parent track {} ends at frame {} (a parent "
+                        "must end before its child begins)",
+                        t.id, t.begin, parent->id, parent->end));
       }
     }
   }

@@ -1,11 +1,11 @@
 #include "tessera/track/tracker.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 #include "track/lap.hpp"
@@ -148,7 +148,8 @@ void Tracker::add_frame(std::vector<ObjectDesc> objects) {
   for (size_t k = 0; k < objects.size(); ++k) {
     const ObjectDesc& o = objects[k];
     if (o.label < 1) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("track: frame {}: label {} is not positive", frame, o.label));
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("track: frame {}: label {} is not positive", frame, o.label));
     }
     if (k > 0 && objects[k - 1].label == o.label) {
       throw Error(ErrorCode::invalid_argument, fmt::format("track: frame {}: label {} appears twice", frame, o.label));
@@ -164,7 +165,8 @@ void Tracker::add_frame(std::vector<ObjectDesc> objects) {
 void Tracker::State::set_auto_distance(const std::vector<ObjectDesc>& objects) {
   std::vector<double> diameters;
   diameters.reserve(objects.size());
-  for (const ObjectDesc& o : objects) diameters.push_back(2.0 * std::sqrt(static_cast<double>(o.area) / std::numbers::pi));
+  for (const ObjectDesc& o : objects)
+    diameters.push_back(2.0 * std::sqrt(static_cast<double>(o.area) / std::numbers::pi));
   const auto mid = diameters.begin() + static_cast<std::ptrdiff_t>(diameters.size() / 2);
   std::nth_element(diameters.begin(), mid, diameters.end());
   model.max_distance = std::max(5.0, 1.5 * *mid);
@@ -248,8 +250,7 @@ void Tracker::State::add(std::vector<ObjectDesc> objects) {
 }
 
 std::vector<Division> Tracker::State::find_divisions(const std::vector<const Tail*>& rows,
-                                                     const std::vector<ObjectDesc>& cols,
-                                                     const SpatialGrid& grid,
+                                                     const std::vector<ObjectDesc>& cols, const SpatialGrid& grid,
                                                      const std::vector<int>& link) const {
   std::vector<char> born(cols.size(), 1);
   for (const int c : link) {
@@ -304,9 +305,8 @@ std::vector<Division> Tracker::State::find_divisions(const std::vector<const Tai
 
 TrackSet Tracker::finish() {
   if (frames() < 2) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("track: the series has {} frame{}; tracking needs at least 2", frames(),
-                            frames() == 1 ? "" : "s"));
+    throw Error(ErrorCode::invalid_argument, fmt::format("track: the series has {} frame{}; tracking needs at least 2",
+                                                         frames(), frames() == 1 ? "" : "s"));
   }
   TrackSet out = std::move(state_->out);
   const TrackOptions options = state_->options;

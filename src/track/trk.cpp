@@ -1,11 +1,11 @@
 #include "tessera/track/trk.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-#include <set>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
@@ -115,9 +115,11 @@ std::vector<Track> tracks_of(const nlohmann::json& lineage, const std::vector<cv
   }
   for (const auto& [label, t] : tracks) {
     if (t.parent != 0) {
-      if (!tracks.contains(t.parent)) invalid(fmt::format("{}: label {} has parent {}, which has no entry", where_json, label, t.parent));
+      if (!tracks.contains(t.parent))
+        invalid(fmt::format("{}: label {} has parent {}, which has no entry", where_json, label, t.parent));
       if (!daughters[t.parent].contains(label)) {
-        invalid(fmt::format("{}: label {} names parent {}, whose daughters do not include it", where_json, label, t.parent));
+        invalid(fmt::format("{}: label {} names parent {}, whose daughters do not include it", where_json, label,
+                            t.parent));
       }
     }
     for (const std::int32_t d : daughters[label]) {
@@ -165,7 +167,8 @@ TrackedMovie read_trk(const std::filesystem::path& path) {
   std::map<std::string, std::string> members;
   for (TarMember& m : read_tar(bytes, path.string())) members[m.name] = std::move(m.data);
   for (const char* need : {"raw.npy", "tracked.npy"}) {
-    if (!members.contains(need)) throw Error(ErrorCode::corrupt, fmt::format("{}: no {} in the archive", path.string(), need));
+    if (!members.contains(need))
+      throw Error(ErrorCode::corrupt, fmt::format("{}: no {} in the archive", path.string(), need));
   }
   nlohmann::json lineage;
   try {
@@ -174,8 +177,8 @@ TrackedMovie read_trk(const std::filesystem::path& path) {
     } else if (members.contains("lineages.json")) {
       lineage = nlohmann::json::parse(members["lineages.json"]);
       if (!lineage.is_array() || lineage.size() != 1) {
-        throw Error(ErrorCode::unsupported, fmt::format("{}: lineages.json holds {} movies; tessera reads one", path.string(),
-                                                        lineage.is_array() ? lineage.size() : 0));
+        throw Error(ErrorCode::unsupported, fmt::format("{}: lineages.json holds {} movies; tessera reads one",
+                                                        path.string(), lineage.is_array() ? lineage.size() : 0));
       }
       lineage = lineage.front();
     } else {
@@ -191,8 +194,8 @@ TrackedMovie read_trk(const std::filesystem::path& path) {
     if (a->shape.size() == 5 && a->shape.front() == 1) a->shape.erase(a->shape.begin());
   }
   if (tracked.shape.size() != 4 || tracked.shape[3] != 1) {
-    throw Error(ErrorCode::corrupt, fmt::format("{}: tracked.npy must be (frames, rows, cols, 1), got {} axes", path.string(),
-                                                tracked.shape.size()));
+    throw Error(ErrorCode::corrupt, fmt::format("{}: tracked.npy must be (frames, rows, cols, 1), got {} axes",
+                                                path.string(), tracked.shape.size()));
   }
   TrackedMovie movie;
   for (cv::Mat& m : exchange::npy_to_mats(tracked)) {

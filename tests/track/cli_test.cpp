@@ -1,8 +1,8 @@
-#include <cstdlib>
-#include <sys/wait.h>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
 
 #include "tessera/core/file.hpp"
 #include "tessera/image/encode.hpp"
@@ -45,8 +45,10 @@ TEST(TrackCli, TracksAFolderAndConvertsBothWays) {
                 .status,
             0);
   EXPECT_EQ(read_ctc(dir / "ctc").labels.size(), 12u);
-  ASSERT_EQ(tessera(dir, fmt::format("track convert {} {}", (dir / "ctc").string(), (dir / "m.trk").string())).status, 0);
-  ASSERT_EQ(tessera(dir, fmt::format("track convert {} {}", (dir / "m.trk").string(), (dir / "back").string())).status, 0);
+  ASSERT_EQ(tessera(dir, fmt::format("track convert {} {}", (dir / "ctc").string(), (dir / "m.trk").string())).status,
+            0);
+  ASSERT_EQ(tessera(dir, fmt::format("track convert {} {}", (dir / "m.trk").string(), (dir / "back").string())).status,
+            0);
   for (const auto& e : std::filesystem::directory_iterator(dir / "ctc")) {
     EXPECT_EQ(read_file(e.path()), read_file(dir / "back" / e.path().filename())) << e.path().filename();
   }
@@ -64,7 +66,8 @@ TEST(TrackCli, BadInputExitsWithAClearMessage) {
   a(cv::Rect(2, 2, 5, 5)).setTo(1);
   image::write_image(dir / "sizes" / "f1.png", a);
   image::write_image(dir / "sizes" / "f2.png", cv::Mat(24, 20, CV_16U, cv::Scalar(0)));
-  CliRun r = tessera(dir, fmt::format("track files --masks {} --out {}", (dir / "sizes").string(), (dir / "o").string()));
+  CliRun r =
+      tessera(dir, fmt::format("track files --masks {} --out {}", (dir / "sizes").string(), (dir / "o").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("frame 1 (f2.png): image is 20x24, but frame 0 (f1.png) is 20x20"), std::string::npos) << r.err;
 
@@ -74,8 +77,8 @@ TEST(TrackCli, BadInputExitsWithAClearMessage) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("the series has 1 frame"), std::string::npos) << r.err;
 
-  r = tessera(dir, fmt::format("track files --masks {} --out {} --format trk", (dir / "sizes").string(),
-                               (dir / "o").string()));
+  r = tessera(
+      dir, fmt::format("track files --masks {} --out {} --format trk", (dir / "sizes").string(), (dir / "o").string()));
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("does not end in .trk"), std::string::npos) << r.err;
 }

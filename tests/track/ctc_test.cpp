@@ -51,7 +51,8 @@ TEST(Ctc, ExportImportExportIsByteIdentical) {
   EXPECT_TRUE(std::filesystem::exists(dir / "first" / "t000.tif"));
   EXPECT_EQ(back.tracks, movie.tracks) << "no gaps: the lineage comes back unchanged";
   ASSERT_EQ(back.labels.size(), movie.labels.size());
-  for (size_t t = 0; t < back.labels.size(); ++t) EXPECT_EQ(cv::norm(back.labels[t], movie.labels[t], cv::NORM_INF), 0.0);
+  for (size_t t = 0; t < back.labels.size(); ++t)
+    EXPECT_EQ(cv::norm(back.labels[t], movie.labels[t], cv::NORM_INF), 0.0);
   EXPECT_EQ(cv::norm(back.raw[3], movie.raw[3], cv::NORM_INF), 0.0);
 }
 

@@ -14,7 +14,7 @@ using tessera::test::expect_invalid;
 TrackSet lineage() {
   TrackSet s;
   s.tracks = {{1, 0, 2, 0, true}, {2, 3, 5, 1, false}, {3, 0, 5, 0, false}, {4, 3, 4, 1, false}};
-  s.frames = {{{1, 1}, {2, 3}}, {{1, 1}, {2, 3}}, {{1, 1}, {2, 3}},
+  s.frames = {{{1, 1}, {2, 3}},         {{1, 1}, {2, 3}},         {{1, 1}, {2, 3}},
               {{2, 3}, {5, 2}, {6, 4}}, {{2, 3}, {5, 2}, {6, 4}}, {{2, 3}, {5, 2}}};
   validate(s);
   return s;

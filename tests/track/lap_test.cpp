@@ -1,10 +1,10 @@
 #include "track/lap.hpp"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <numeric>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "tessera/core/error.hpp"
 

@@ -1,8 +1,8 @@
 #include "tessera/track/objects.hpp"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "test_util.hpp"
 
@@ -11,10 +11,10 @@ namespace {
 
 TEST(Objects, MeasuresEachLabelWithRunsAndIntensity) {
   cv::Mat labels = (cv::Mat_<std::uint16_t>(3, 5) << 0, 7, 7, 0, 2,  //
-                    0, 7, 0, 0, 2,                                     //
+                    0, 7, 0, 0, 2,                                   //
                     7, 7, 0, 0, 0);
   cv::Mat intensity = (cv::Mat_<float>(3, 5) << 0, 1, 3, 0, 10,  //
-                       0, 5, 0, 0, 20,                            //
+                       0, 5, 0, 0, 20,                           //
                        7, 9, 0, 0, 0);
   const auto objects = objects_from_labels(labels, intensity);
   ASSERT_EQ(objects.size(), 2u);

@@ -1,8 +1,8 @@
-#include <filesystem>
-#include <fstream>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tessera/core/file.hpp"
@@ -64,8 +64,8 @@ TEST(SharedData, DeepcellOneDivisionIsFound) {
 
   const TrackSet result = track(objects, {}, labels[0].size());
   const TrackingScore score = score_tracking(truth, result);
-  fmt::print("deepcell one division: links {}/{}, divisions {}/{} (reported {})\n", score.found_links,
-             score.true_links, score.matched_divisions, score.true_divisions, score.result_divisions);
+  fmt::print("deepcell one division: links {}/{}, divisions {}/{} (reported {})\n", score.found_links, score.true_links,
+             score.matched_divisions, score.true_divisions, score.result_divisions);
   EXPECT_EQ(score.found_links, 1);
   EXPECT_EQ(score.matched_divisions, 1);
   EXPECT_EQ(score.result_divisions, 1);
@@ -97,13 +97,14 @@ TEST(SharedData, LaptrackNapariExampleAgreesWithItsPersistentIds) {
     for (const ObjectTrack& o : ids.frames[t]) {
       if (!ids.find_object(static_cast<int>(t + 1), o.label)) continue;
       ++implied;
-      agreed += result.find_object(static_cast<int>(t), o.label) == result.find_object(static_cast<int>(t + 1), o.label);
+      agreed +=
+          result.find_object(static_cast<int>(t), o.label) == result.find_object(static_cast<int>(t + 1), o.label);
     }
   }
   int objects_total = 0;
   for (const auto& f : objects) objects_total += static_cast<int>(f.size());
-  fmt::print("laptrack napari example: {} objects, {} tracks, {} of {} id-implied links agree ({:.3f})\n", objects_total,
-             result.tracks.size(), agreed, implied, static_cast<double>(agreed) / implied);
+  fmt::print("laptrack napari example: {} objects, {} tracks, {} of {} id-implied links agree ({:.3f})\n",
+             objects_total, result.tracks.size(), agreed, implied, static_cast<double>(agreed) / implied);
   EXPECT_GE(implied, 150);
   EXPECT_GE(static_cast<double>(agreed) / implied, 0.70);
 }
@@ -173,9 +174,10 @@ TEST(SharedData, LaptrackDenseEpitheliumLinksMostCells) {
   }
   std::sort(ious.begin(), ious.end());
   const double share = static_cast<double>(continued) / static_cast<double>(later);
-  fmt::print("laptrack dense epithelium: {} objects after frame 0, {:.3f} continue a track, median link IoU {:.2f}, "
-             "{} divisions\n",
-             later, share, ious[ious.size() / 2], divisions_of(result));
+  fmt::print(
+      "laptrack dense epithelium: {} objects after frame 0, {:.3f} continue a track, median link IoU {:.2f}, "
+      "{} divisions\n",
+      later, share, ious[ious.size() / 2], divisions_of(result));
   EXPECT_GE(share, 0.8);
   EXPECT_GE(ious[ious.size() / 2], 0.55);
 }

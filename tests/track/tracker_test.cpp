@@ -1,11 +1,11 @@
 #include "tessera/track/tracker.hpp"
 
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <map>
 #include <random>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "tessera/track/evaluate.hpp"
 #include "test_util.hpp"
@@ -47,11 +47,11 @@ TEST(Tracker, SyntheticTimelapsesMeetTheLinkAndDivisionGoals) {
       total.matched_divisions += score.matched_divisions;
     }
   }
-  fmt::print("total: link accuracy {:.4f} ({} of {}), link precision {:.4f}, division precision {:.3f} recall {:.3f} "
-             "F1 {:.3f} ({} true, {} reported)\n",
-             total.link_recall(), total.found_links, total.true_links, total.link_precision(),
-             total.division_precision(), total.division_recall(), total.division_f1(), total.true_divisions,
-             total.result_divisions);
+  fmt::print(
+      "total: link accuracy {:.4f} ({} of {}), link precision {:.4f}, division precision {:.3f} recall {:.3f} "
+      "F1 {:.3f} ({} true, {} reported)\n",
+      total.link_recall(), total.found_links, total.true_links, total.link_precision(), total.division_precision(),
+      total.division_recall(), total.division_f1(), total.true_divisions, total.result_divisions);
   EXPECT_GE(total.true_divisions, 20);  // the movies do exercise divisions
   EXPECT_GE(total.link_recall(), 0.99);
   EXPECT_GE(total.link_precision(), 0.99);
@@ -113,8 +113,8 @@ TEST(Tracker, GapClosingBridgesMissedDetections) {
   ASSERT_GT(dropped, 50);
   const TrackSet result = track(s.objects, {.max_gap = 2}, s.size);
   const TrackingScore score = score_tracking(s.truth, result);
-  fmt::print("gap closing: {} objects dropped, link accuracy {:.4f}, precision {:.4f}\n", dropped,
-             score.link_recall(), score.link_precision());
+  fmt::print("gap closing: {} objects dropped, link accuracy {:.4f}, precision {:.4f}\n", dropped, score.link_recall(),
+             score.link_precision());
   EXPECT_GE(score.link_recall(), 0.98);
   EXPECT_GE(score.link_precision(), 0.98);
 

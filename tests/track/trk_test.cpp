@@ -1,9 +1,9 @@
 #include "tessera/track/trk.hpp"
 
-#include <cstdlib>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "tessera/core/error.hpp"
@@ -96,10 +96,9 @@ assert int(tracked[2, 3, 5, 0]) == 3
 // A .trk with the fixture's arrays and the given lineage.
 std::filesystem::path trk_with(const TempDir& dir, const std::string& name, const nlohmann::json& lineage) {
   const TrackedMovie m = read_trk(kFixture);
-  const std::vector<TarMember> members = {
-      {"lineage.json", lineage.dump()},
-      {"raw.npy", exchange::encode_npy(exchange::npy_from_mats(m.raw))},
-      {"tracked.npy", exchange::encode_npy(exchange::npy_from_mats(m.labels))}};
+  const std::vector<TarMember> members = {{"lineage.json", lineage.dump()},
+                                          {"raw.npy", exchange::encode_npy(exchange::npy_from_mats(m.raw))},
+                                          {"tracked.npy", exchange::encode_npy(exchange::npy_from_mats(m.labels))}};
   write_file_atomic(dir / name, write_tar(members));
   return dir / name;
 }

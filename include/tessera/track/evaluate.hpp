@@ -10,9 +10,9 @@ namespace tessera::track {
 // A link joins two consecutive appearances of one track (across a gap too); a division is a mother's
 // last object with the set of her daughters' first objects.
 struct TrackingScore {
-  std::int64_t true_links = 0;     // links in the truth
-  std::int64_t found_links = 0;    // of those, also links in the result
-  std::int64_t result_links = 0;   // links in the result
+  std::int64_t true_links = 0;    // links in the truth
+  std::int64_t found_links = 0;   // of those, also links in the result
+  std::int64_t result_links = 0;  // links in the result
   std::int64_t true_divisions = 0;
   std::int64_t result_divisions = 0;
   std::int64_t matched_divisions = 0;  // same mother object and same daughter objects

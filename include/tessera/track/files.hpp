@@ -1,10 +1,9 @@
 #pragma once
 
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "tessera/track/movie.hpp"
 #include "tessera/track/tracker.hpp"

@@ -1,10 +1,9 @@
 #pragma once
 
 #include <functional>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "tessera/track/track_set.hpp"
 
@@ -35,8 +34,7 @@ void validate(const TrackedMovie& movie, bool contiguous, const MovieNames& name
 // Paints each object of the segmentation (per frame, CV_8U/16U/32S labels, as tracked) with its track
 // id. Error{invalid_argument} naming the frame and label for a label of the segmentation that the set
 // does not track, or frame counts or sizes that differ.
-TrackedMovie make_movie(const std::vector<cv::Mat>& segmentation, const TrackSet& set,
-                        std::vector<cv::Mat> raw = {});
+TrackedMovie make_movie(const std::vector<cv::Mat>& segmentation, const TrackSet& set, std::vector<cv::Mat> raw = {});
 
 // The track set of a movie: in each frame the objects are its pixel values, each its own track.
 TrackSet track_set_of(const TrackedMovie& movie);

@@ -3,10 +3,9 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 namespace tessera::track {
 

@@ -35,9 +35,9 @@ struct TrackSet {
   std::vector<Track> tracks;
   std::vector<std::vector<ObjectTrack>> frames;
 
-  const Track* find_track(std::int32_t id) const;  // nullptr when absent
+  const Track* find_track(std::int32_t id) const;                                // nullptr when absent
   std::optional<std::int32_t> find_object(int frame, std::int32_t label) const;  // its track
-  std::vector<std::int32_t> children(std::int32_t id) const;                    // ascending ids
+  std::vector<std::int32_t> children(std::int32_t id) const;                     // ascending ids
   std::int32_t next_id() const;  // one above the largest id (1 for an empty set)
   friend bool operator==(const TrackSet&, const TrackSet&) = default;
 };

@@ -1,9 +1,8 @@
 #pragma once
 
 #include <memory>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "tessera/track/objects.hpp"
 #include "tessera/track/track_set.hpp"
