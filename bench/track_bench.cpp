@@ -2,7 +2,8 @@
 // entering and leaving disc-shaped objects in memory (with its true lineage), links it with tessera's
 // tracker or with a greedy nearest-neighbour linker (the anchor), and prints one line of timings and
 // accuracy. Generation is timed apart from linking.
-//   tessera_bench_track --frames N --objects M [--linker tessera|nearest] [--seed S]
+//   tessera_bench_track --frames N --objects M [--linker tessera|nearest] [--seed S] [--spacing PX]
+// (--spacing: side of the square each object has on average, default 40 px; ~16 px discs.)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,8 +61,8 @@ ObjectDesc disc(const Cell& c, std::int32_t label, int size) {
 // half the area on either side), cells drifting out and new ones entering at the border.
 class Movie {
  public:
-  Movie(int objects, std::uint64_t seed) : rng_(seed), target_(static_cast<size_t>(objects)) {
-    size_ = static_cast<int>(std::sqrt(objects * 40.0 * 40.0));  // one cell per 40x40 px
+  Movie(int objects, double spacing, std::uint64_t seed) : rng_(seed), target_(static_cast<size_t>(objects)) {
+    size_ = static_cast<int>(std::sqrt(objects * spacing * spacing));  // one cell per spacing^2 px
     for (int k = 0; k < objects; ++k) cells_.push_back(fresh(uniform(0, size_), uniform(0, size_)));
   }
   int size() const { return size_; }
@@ -203,27 +204,31 @@ int main(int argc, char** argv) {
   int objects = 500;
   std::string linker = "tessera";
   std::uint64_t seed = 1;
+  double spacing = 40.0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--frames")
+    if (flag == "--frames") {
       frames = std::atoi(argv[i + 1]);
-    else if (flag == "--objects")
+    } else if (flag == "--objects") {
       objects = std::atoi(argv[i + 1]);
-    else if (flag == "--linker")
+    } else if (flag == "--linker") {
       linker = argv[i + 1];
-    else if (flag == "--seed")
+    } else if (flag == "--seed") {
       seed = std::strtoull(argv[i + 1], nullptr, 10);
-    else {
-      fmt::print(stderr, "usage: {} --frames N --objects M [--linker tessera|nearest] [--seed S]\n", argv[0]);
+    } else if (flag == "--spacing") {
+      spacing = std::atof(argv[i + 1]);
+    } else {
+      fmt::print(stderr, "usage: {} --frames N --objects M [--linker tessera|nearest] [--seed S] [--spacing PX]\n",
+                 argv[0]);
       return 2;
     }
   }
-  if (frames < 2 || objects < 1 || (linker != "tessera" && linker != "nearest")) {
-    fmt::print(stderr, "need --frames >= 2, --objects >= 1, --linker tessera|nearest\n");
+  if (frames < 2 || objects < 1 || !(spacing >= 5.0) || (linker != "tessera" && linker != "nearest")) {
+    fmt::print(stderr, "need --frames >= 2, --objects >= 1, --spacing >= 5, --linker tessera|nearest\n");
     return 2;
   }
   using Clock = std::chrono::steady_clock;
-  Movie movie(objects, seed);
+  Movie movie(objects, spacing, seed);
   TrackSet truth;
   tessera::track::Tracker tracker({}, {movie.size(), movie.size()});
   NearestLinker nearest(20.0);  // the tracker's automatic radius for these ~16 px discs is ~24 px

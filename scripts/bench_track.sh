@@ -2,7 +2,8 @@
 # Tracking benchmark (`make bench`): a generated time-lapse of 500 moving, dividing, entering and leaving
 # objects per frame (with its true lineage), linked by tessera's tracker at 250, 500 and 1,000 frames
 # (seconds, peak RSS, accuracy; linear in frames?) and, in the same run, by a greedy nearest-neighbour
-# linker (the anchor: no global assignment, no gap closing, no divisions). Each size runs as its own
+# linker (the anchor: no global assignment, no gap closing, no divisions), plus one packed run where
+# neighbours touch. Each size runs as its own
 # process under /usr/bin/time -v; link seconds exclude generating the objects.
 #   scripts/bench_track.sh [BUILD]      TESSERA_BENCH_SMOKE=1: 20 and 40 frames of 50 objects (CI)
 set -euo pipefail
@@ -24,12 +25,13 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 runs=${TESSERA_BENCH_TRACK_RUNS:-3}
-# run LINKER FRAMES: prints "link_s rss_mb accuracy precision division_f1 objects", the best link time
+# run LINKER FRAMES [SPACING]: prints "link_s rss_mb accuracy precision division_f1 objects", the best link time
 # of $runs runs (other work on this machine makes single runs noisy)
 run() {
-  local linker=$1 frames=$2 best="" line rss
+  local linker=$1 frames=$2 spacing=${3:-40} best="" line rss
   for _ in $(seq "$runs"); do
-    /usr/bin/time -v -o "$out/time" "$driver" --frames "$frames" --objects "$objects" --linker "$linker" >"$out/line" ||
+    /usr/bin/time -v -o "$out/time" "$driver" --frames "$frames" --objects "$objects" --linker "$linker" --spacing "$spacing" \
+      >"$out/line" ||
       die "$linker at $frames frames failed"
     local s
     s=$(sed -n 's/.*link_s=\([^ ]*\).*/\1/p' "$out/line")
@@ -53,6 +55,10 @@ for frames in "${sizes[@]}"; do
   secs[$frames]=$s
   printf '  %-30s %7d %10d %9.2f %10s %10s %11s %9s\n' "tessera track" "$frames" "$n" "$s" "$rss" "$acc" "$prec" "$f1"
 done
+# Packed: one object per 18x18 px for ~16 px discs, so neighbours touch and candidate groups grow.
+read -r ds drss dacc dprec df1 dn < <(run tessera "$full" 18)
+printf '  %-30s %7d %10d %9.2f %10s %10s %11s %9s\n' "tessera track, packed (18 px)" "$full" "$dn" "$ds" "$drss" "$dacc" \
+  "$dprec" "$df1"
 read -r as arss aacc aprec af1 an < <(run nearest "$full")
 printf '  %-30s %7d %10d %9.2f %10s %10s %11s %9s\n' "nearest neighbour (anchor)" "$full" "$an" "$as" "$arss" "$aacc" "$aprec" "$af1"
 
