@@ -132,6 +132,22 @@ TEST(PipelineSpec, UnknownOpGetsACloseNameHintForTypos) {
   }
 }
 
+// A misspelt op is one problem, not one per later node that uses what it was meant to make. BUG
+// (src/pipeline/spec.cpp, check_op returns before adding the node's "out" facets when the op is unknown):
+// every later node reading 'gray' reports it missing too, burying the one real mistake (the shipped
+// example with "to_grey" reports 4 problems instead of 1).
+TEST(PipelineSpec, UnknownOpDoesNotCascadeIntoMissingFacets) {
+  const json nodes = json::array({
+      {{"op", "to_grey"}, {"in", "raw"}, {"out", {{"image", "gray"}}}},
+      {{"op", "threshold_otsu"}, {"in", "gray"}, {"out", "mask"}},
+      {{"op", "label"}, {"in", "mask"}, {"out", "labels"}},
+      {{"split", "extract_regions"}, {"labels", "labels"}, {"crop", {"gray"}}},
+  });
+  const Problems p = problems_of(test::with_nodes(nodes, json::array({{{"write", "csv"}, {"path", "/tmp/x.csv"}, {"images", "gray"}}})));
+  EXPECT_THAT(line_for(p, "node 1 (to_grey)"), HasSubstr("did you mean to_gray"));
+  EXPECT_EQ(p.lines.size(), 1u) << p.message;
+}
+
 TEST(PipelineSpec, PipelineWithoutWriterIsRejected) {
   const Problems p = problems_of(test::with_nodes(test::split_nodes(5), json::array()));
   EXPECT_THAT(line_for(p, "pipeline"), HasSubstr("has no writer"));
