@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "tessera/core/csv.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
 #include "tessera/core/parallel.hpp"
@@ -82,16 +83,6 @@ std::string measure_csv_header() {
 }
 
 namespace {
-
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
 
 // The CSV rows of one image. Formatting 20 floats at 17 digits per object costs about as much as measuring
 // them, so workers format and the ordered consumer only writes.

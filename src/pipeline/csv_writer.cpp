@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "tessera/core/csv.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
 #include "tessera/pipeline/writer.hpp"
@@ -21,14 +22,7 @@ std::string csv_cell(const ojson& v) {
   if (v.is_null()) return "";
   if (v.is_number_float()) return fmt::format("{}", v.get<double>());
   if (!v.is_string()) return v.dump();
-  const std::string s = v.get<std::string>();
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string quoted = "\"";
-  for (char c : s) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
+  return csv_field(v.get<std::string>());
 }
 
 struct CsvRows : Prepared {
