@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -422,6 +423,50 @@ TEST(PipelineRun, UnreadableFileMakesAPartialRunWithCountsAndFirstErrors) {
   std::int64_t organisms = 0;
   for (const json& image : p.manifest["images"]) organisms += static_cast<std::int64_t>(image["organisms"].size());
   EXPECT_EQ(static_cast<std::int64_t>(read_csv(p.out / "objects.csv").size()), organisms);
+}
+
+// Distinct files must give distinct objects. BUG (src/app/pipeline_sources.cpp, DirectorySource::load: the
+// root id is safe_id(relative path without extension), which maps ' ' and '/' to '_'): "st01/img 7.png" and
+// "st01/img_7.png", or "st01/img_7.png" and "st01_img_7.png", get the same root id, so their regions share
+// object ids: the EcoTaxa writer stops the run ("object_id is already in the bundle"), and without it the
+// CSV holds duplicate ids and the images writer silently overwrites one file's crops with the other's.
+TEST(PipelineRun, DistinctFilesWhoseNamesLookAlikeGiveDistinctObjectIds) {
+  Plankton p;
+  const fs::path dir = p.dir / "alike";
+  fs::create_directories(dir / "st01");
+  fs::copy_file(p.data / "st01" / "img_00000.png", dir / "st01" / "img 7.png");
+  fs::copy_file(p.data / "st02" / "img_00001.png", dir / "st01" / "img_7.png");
+  fs::copy_file(p.data / "st03" / "img_00002.png", dir / "st01_img_7.png");
+  PipelineInput in;
+  in.dir = dir;
+  json pipeline = plankton_pipeline(p.out);
+  for (json& node : pipeline["nodes"]) {
+    if (node.value("write", "") == "ecotaxa") {
+      node["sample"] = {{"id", "alike"}};
+      node["acq"] = {{"id", "alike_acq"}};
+    }
+  }
+  try {
+    const PipelineRunReport report = run_pipeline(p.ws, "default", pipeline, in, quiet());
+    EXPECT_EQ(report.status, "succeeded");
+  } catch (const Error& e) {
+    ADD_FAILURE() << "run failed: " << e.what();
+  }
+  // Without the EcoTaxa writer the run goes through: ids in the CSV must still be unique.
+  json csv_only = plankton_pipeline(p.out);
+  csv_only["nodes"].erase(csv_only["nodes"].size() - 2);
+  csv_only["nodes"].back()["images"] = "mask";
+  run_pipeline(p.ws, "default", csv_only, in, quiet());
+  const auto rows = read_csv(p.out / "objects.csv");
+  std::set<std::string> ids, sources;
+  for (const auto& row : rows) {
+    EXPECT_TRUE(ids.insert(row.at("object_id")).second) << "duplicate object id " << row.at("object_id") << " (" << row.at("source") << ")";
+    sources.insert(row.at("source"));
+  }
+  EXPECT_EQ(sources.size(), 3u);
+  std::size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(p.out / "objects_images")) files += entry.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, rows.size()) << "one mask file per row, none overwritten";
 }
 
 // With fail_fast the same file stops the run: recorded failed, the error rethrown, no half-written output.
