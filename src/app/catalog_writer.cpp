@@ -54,8 +54,14 @@ class CatalogWriter : public pipeline::Writer {
       n.features["object_id"] = o.id;
       if (store_masks_) {
         auto mask = o.facets.find(mask_facet_);
-        if (mask != o.facets.end() && !mask->second.mat.empty())
-          n.mask_blob = target_->workspace->blobs().put(image::encode(mask->second.mat, ".png"));
+        if (mask != o.facets.end() && !mask->second.mat.empty()) {
+          // Stored at the object's box (what the record holds), not at its padded crop: a reader places
+          // the mask at (bbox_x0, bbox_y0) without knowing how much padding the border allowed.
+          cv::Mat m = mask->second.mat;
+          const cv::Rect in_crop(o.box.tl() - o.crop.tl(), o.box.size());
+          if (m.size() == o.crop.size() && (in_crop & cv::Rect(0, 0, m.cols, m.rows)) == in_crop) m = m(in_crop);
+          n.mask_blob = target_->workspace->blobs().put(image::encode(m, ".png"));
+        }
       }
       out->items.push_back(std::move(item));
     }
@@ -75,10 +81,17 @@ class CatalogWriter : public pipeline::Writer {
         std::vector<catalog::NewObject> objects;
         std::vector<int> indices;
         for (auto* item : group) {
-          const int parent = batch.objects[item->index].parent;
-          const bool child_of_stored = stored.count(parent) > 0;
-          if ((pass == 1) != child_of_stored) continue;
-          if (child_of_stored) item->object.parent_id = stored[parent];
+          // A region nested in another (split with nested = children) has a parent of its own stage: it
+          // goes in the second pass, pointing at its outer region's record.
+          const pipeline::Object& o = batch.objects[item->index];
+          const bool nested = o.parent >= 0 && batch.objects[o.parent].stage == o.stage;
+          if ((pass == 1) != nested) continue;
+          if (nested) {
+            auto parent = stored.find(o.parent);
+            if (parent == stored.end())
+              throw Error(ErrorCode::internal, fmt::format("catalog writer: {} was written before its outer object", o.id));
+            item->object.parent_id = parent->second;
+          }
           objects.push_back(item->object);
           indices.push_back(item->index);
         }

@@ -1,5 +1,7 @@
 #include "pipeline_sources.hpp"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "tessera/app/import.hpp"
@@ -83,7 +85,16 @@ DirectorySource::DirectorySource(fs::path dir, const std::string& pattern) : dir
       }
       fields = std::move(*matched);
     }
-    files_.push_back({std::move(f.path), std::move(f.relative), std::move(fields)});
+    const std::string id = safe_id(fs::path(f.relative).replace_extension().generic_string());
+    files_.push_back({std::move(f.path), std::move(f.relative), std::move(fields), id});
+  }
+  // Paths that differ only in characters an id cannot hold ('st01/img 7.png', 'st01_img_7.png') would
+  // share an id, and their objects would overwrite each other in every output: those get a suffix from
+  // their path's hash, which stays the same from run to run.
+  std::map<std::string, int> uses;
+  for (const File& f : files_) ++uses[f.id];
+  for (File& f : files_) {
+    if (uses[f.id] > 1) f.id += "_" + sha256_hex(f.relative).substr(0, 8);
   }
 }
 
@@ -93,8 +104,7 @@ pipeline::Batch DirectorySource::load(std::size_t index) const {
   batch.source = file.path.string();
   guarded_load(batch, [&] {
     const image::Image decoded = image::decode(read_file(file.path), file.relative);
-    const std::string stem = fs::path(file.relative).replace_extension().generic_string();
-    add_frames(batch, decoded, safe_id(stem), {{"source", file.relative}, {"fields", file.fields}});
+    add_frames(batch, decoded, file.id, {{"source", file.relative}, {"fields", file.fields}});
   });
   return batch;
 }

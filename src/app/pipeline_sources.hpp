@@ -42,6 +42,7 @@ class DirectorySource : public pipeline::Source {
     std::filesystem::path path;
     std::string relative;
     nlohmann::json fields;
+    std::string id;  // root id: the path made safe, unique among the files
   };
   std::filesystem::path dir_;
   std::vector<File> files_;

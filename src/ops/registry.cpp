@@ -91,11 +91,33 @@ const OpDescriptor* OpRegistry::find(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+// Levenshtein distance, for "did you mean" hints on misspelt op names.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
 const OpDescriptor& OpRegistry::get(const std::string& name) const {
   if (const OpDescriptor* op = find(name)) return *op;
   std::string similar;
   for (const auto& op : ops_) {
-    if (op.name.find(name) != std::string::npos || name.find(op.name.substr(0, 4)) != std::string::npos) {
+    // Typos (a swapped, missing or extra letter or two) and names that contain or start like the other.
+    const bool typo = edit_distance(op.name, name) <= std::max<size_t>(2, op.name.size() / 4);
+    if (typo || op.name.find(name) != std::string::npos || name.find(op.name.substr(0, 4)) != std::string::npos) {
       similar += (similar.empty() ? "" : ", ") + op.name;
     }
   }
@@ -115,6 +137,15 @@ nlohmann::json OpRegistry::validate(const std::string& name, const nlohmann::jso
   if (!params.is_null() && !params.is_object()) {
     throw Error(ErrorCode::invalid_argument, fmt::format("{}: parameters must be a JSON object", name));
   }
+  // Every bad parameter is reported, not only the first: a pipeline file is fixed in one go.
+  std::vector<Error> problems;
+  auto checked = [&](auto&& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      problems.push_back(e);
+    }
+  };
   nlohmann::json out = nlohmann::json::object();
   if (params.is_object()) {
     for (const auto& [key, value] : params.items()) {
@@ -122,20 +153,30 @@ nlohmann::json OpRegistry::validate(const std::string& name, const nlohmann::jso
       if (!known) {
         std::string names;
         for (const auto& p : op.params) names += (names.empty() ? "" : ", ") + p.name;
-        throw Error(ErrorCode::invalid_argument,
-                    fmt::format("{}: unknown parameter '{}' (parameters: {})", name, key, names.empty() ? "none" : names),
-                    {{"op", name}, {"parameter", key}});
+        problems.emplace_back(ErrorCode::invalid_argument,
+                              fmt::format("{}: unknown parameter '{}' (parameters: {})", name, key, names.empty() ? "none" : names),
+                              nlohmann::json{{"op", name}, {"parameter", key}});
       }
     }
   }
   for (const ParamSpec& p : op.params) {
     if (params.is_object() && params.contains(p.name)) {
-      out[p.name] = coerce(name, p, params[p.name]);
+      checked([&] { out[p.name] = coerce(name, p, params[p.name]); });
     } else if (p.is_required()) {
-      bad_param(name, p, "is required");
+      checked([&] { bad_param(name, p, "is required"); });
     } else {
       out[p.name] = p.default_value;
     }
+  }
+  if (problems.size() == 1) throw problems.front();
+  if (!problems.empty()) {
+    std::string message;
+    nlohmann::json each = nlohmann::json::array();
+    for (const Error& e : problems) {
+      message += (message.empty() ? "" : "; ") + std::string(e.what());
+      each.push_back(e.what());
+    }
+    throw Error(ErrorCode::invalid_argument, message, {{"op", name}, {"problems", each}});
   }
   return out;
 }

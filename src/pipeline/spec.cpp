@@ -19,11 +19,23 @@ bool is_matrix(FacetKind k) { return k == FacetKind::image || k == FacetKind::ma
 // when it runs); tables and lists must match.
 bool fits(FacetKind have, FacetKind want) { return have == want || (is_matrix(have) && is_matrix(want)); }
 
-// Collects problems, each prefixed with the node it belongs to.
+// Collects problems, each prefixed with the node it belongs to. An error carrying several problems
+// (the registry reports every bad parameter of an op) adds one line each.
 struct Problems {
   std::vector<std::string> lines;
   void add(const std::string& where, const std::string& what) { lines.push_back(where + ": " + what); }
+  void add(const std::string& where, const Error& e) {
+    if (e.details().is_object() && e.details().contains("problems") && e.details()["problems"].is_array()) {
+      for (const auto& p : e.details()["problems"]) add(where, p.get<std::string>());
+    } else {
+      add(where, std::string(e.what()));
+    }
+  }
 };
+
+// Facets named by a node that could not be checked (an unknown op): later nodes may use them under any
+// kind, so one mistake is reported once rather than again at every node downstream.
+using Unchecked = std::set<std::string>;
 
 std::string kind_names(const Facets& facets) {
   std::string out;
@@ -72,14 +84,22 @@ std::map<std::string, std::string> facet_mapping(const json& node, const char* k
   return mapping;
 }
 
-void check_op(const json& j, Node& node, const ops::OpRegistry& registry, Facets& facets, Problems& problems) {
+void check_op(const json& j, Node& node, const ops::OpRegistry& registry, Facets& facets, Unchecked& unchecked,
+              Problems& problems) {
   const std::string where = node.label();
   const ops::OpDescriptor* op = registry.find(node.name);
   if (!op) {
     try {
       registry.get(node.name);  // for its message listing close names
     } catch (const Error& e) {
-      problems.add(where, e.what());
+      problems.add(where, std::string(e.what()));
+    }
+    // What it would have made is unknown: the names its "out" gives are taken as made.
+    if (j.contains("out") && j["out"].is_string()) unchecked.insert(j["out"].get<std::string>());
+    if (j.contains("out") && j["out"].is_object()) {
+      for (const auto& [op_facet, name] : j["out"].items()) {
+        if (name.is_string()) unchecked.insert(name.get<std::string>());
+      }
     }
     return;
   }
@@ -87,7 +107,7 @@ void check_op(const json& j, Node& node, const ops::OpRegistry& registry, Facets
   try {
     node.params = registry.validate(node.name, j.value("params", json::object()));
   } catch (const Error& e) {
-    problems.add(where, e.what());
+    problems.add(where, e);
   }
   node.in = facet_mapping(j, "in", op->inputs, where, problems);
   node.out = facet_mapping(j, "out", op->outputs, where, problems);
@@ -95,6 +115,10 @@ void check_op(const json& j, Node& node, const ops::OpRegistry& registry, Facets
     auto mapped = node.in.find(input.name);
     const std::string name = mapped == node.in.end() ? input.name : mapped->second;
     auto have = facets.find(name);
+    if (unchecked.count(name)) {
+      node.in[input.name] = name;
+      continue;
+    }
     if (have == facets.end()) {
       if (input.optional && mapped == node.in.end()) continue;
       problems.add(where, fmt::format("input '{}' needs the facet '{}', which no earlier node makes (available: {})",
@@ -116,10 +140,11 @@ void check_op(const json& j, Node& node, const ops::OpRegistry& registry, Facets
       node.out[output.name] = output.name;
     }
     facets[node.out[output.name]] = output.kind;
+    unchecked.erase(node.out[output.name]);
   }
 }
 
-void check_split(const json& j, Node& node, Facets& facets, Problems& problems) {
+void check_split(const json& j, Node& node, Facets& facets, Unchecked& unchecked, Problems& problems) {
   const std::string where = node.label();
   if (node.name != "extract_regions") {
     problems.add(where, fmt::format("unknown split '{}' (known: extract_regions)", node.name));
@@ -135,6 +160,7 @@ void check_split(const json& j, Node& node, Facets& facets, Problems& problems) 
     return;
   }
   auto need = [&](const std::string& name, const char* role, bool matrix) {
+    if (unchecked.count(name)) return;
     auto have = facets.find(name);
     if (have == facets.end()) {
       problems.add(where, fmt::format("{} facet '{}' is not made by any earlier node (available: {})", role, name, kind_names(facets)));
@@ -147,11 +173,14 @@ void check_split(const json& j, Node& node, Facets& facets, Problems& problems) 
   for (const std::string& c : split.crop) need(c, "crop", true);
   if (!split.features.empty()) need(split.features, "features", false);
   Facets children;
+  Unchecked unchecked_children;
   for (const std::string& c : split.crop) {
     if (facets.count(c)) children[c] = facets[c];
+    if (unchecked.count(c)) unchecked_children.insert(c);
   }
   children[split.mask] = FacetKind::mask;
   facets = std::move(children);
+  unchecked = std::move(unchecked_children);
 }
 
 }  // namespace
@@ -214,6 +243,7 @@ PipelineSpec parse_pipeline(const json& source, const ops::OpRegistry& registry,
     problems.add("pipeline", "'nodes' must be a non-empty list");
   } else {
     Facets facets{{"raw", FacetKind::image}};
+    Unchecked unchecked;
     int stage = 0;
     bool wrote = false;
     for (size_t i = 0; i < source["nodes"].size(); ++i) {
@@ -239,11 +269,11 @@ PipelineSpec parse_pipeline(const json& source, const ops::OpRegistry& registry,
       if (j.contains("op")) {
         node.kind = Node::Kind::op;
         if (wrote) problems.add(node.label(), "comes after a writer; writers end the pipeline");
-        check_op(j, node, registry, facets, problems);
+        check_op(j, node, registry, facets, unchecked, problems);
       } else if (j.contains("split")) {
         node.kind = Node::Kind::split;
         if (wrote) problems.add(node.label(), "comes after a writer; writers end the pipeline");
-        check_split(j, node, facets, problems);
+        check_split(j, node, facets, unchecked, problems);
         node.stage = stage;
         ++stage;
       } else {
@@ -260,13 +290,16 @@ PipelineSpec parse_pipeline(const json& source, const ops::OpRegistry& registry,
           allowed.insert("write");
           allowed.insert("comment");
           check_fields(j, allowed, node.label(), problems);
-          for (const std::string& p : kind->check(j, facets, stage)) problems.add(node.label(), p);
+          // Writers see unchecked facets as images: their kind cannot be known.
+          Facets visible = facets;
+          for (const std::string& name : unchecked) visible.emplace(name, FacetKind::image);
+          for (const std::string& p : kind->check(j, visible, stage)) problems.add(node.label(), p);
         }
       }
       spec.nodes.push_back(std::move(node));
     }
     spec.stages = stage + 1;
-    if (problems.lines.empty() && !wrote) problems.add("pipeline", "has no writer: its results would be lost (add a 'write' node)");
+    if (!wrote) problems.add("pipeline", "has no writer: its results would be lost (add a 'write' node)");
   }
   if (!problems.lines.empty()) {
     std::string message = fmt::format("pipeline{}: {} problem{}:", spec.name.empty() ? "" : " '" + spec.name + "'",

@@ -425,7 +425,7 @@ TEST(PipelineRun, UnreadableFileMakesAPartialRunWithCountsAndFirstErrors) {
   EXPECT_EQ(static_cast<std::int64_t>(read_csv(p.out / "objects.csv").size()), organisms);
 }
 
-// Distinct files must give distinct objects. BUG (src/app/pipeline_sources.cpp, DirectorySource::load: the
+// Distinct files must give distinct objects. Was a bug, fixed (src/app/pipeline_sources.cpp, DirectorySource::load: the
 // root id is safe_id(relative path without extension), which maps ' ' and '/' to '_'): "st01/img 7.png" and
 // "st01/img_7.png", or "st01/img_7.png" and "st01_img_7.png", get the same root id, so their regions share
 // object ids: the EcoTaxa writer stops the run ("object_id is already in the bundle"), and without it the
@@ -592,7 +592,7 @@ void check_catalog_objects(Plankton& p, catalog::Id run_id, bool expect_children
   EXPECT_EQ(seen, rows.size()) << "every object of the run belongs to an image of the project";
 }
 
-// BUG (src/app/catalog_writer.cpp, CatalogWriter::write, the two-pass loop): in pass 0 an item goes in when
+// Was a bug, fixed (src/app/catalog_writer.cpp, CatalogWriter::write, the two-pass loop): in pass 0 an item goes in when
 // its parent is not yet in `stored`, which is true for every item then, nested children included; in pass 1
 // the children go in again with their parent. Each nested region is stored twice (once without a parent,
 // so it counts as an organism) and the writer's summary says 21 objects where the run made 18.
@@ -618,7 +618,7 @@ TEST(PipelineRun, CatalogRunStoresObjectsWithRunBoxFeaturesMasksAndNestedParents
 }
 
 // With padding, the stored mask covers the padded crop: the record must say where that crop lies (a border
-// object's padding is clipped, so the box alone cannot tell). BUG (src/app/catalog_writer.cpp,
+// object's padding is clipped, so the box alone cannot tell). Was a bug, fixed (src/app/catalog_writer.cpp,
 // CatalogWriter::prepare): the mask facet (crop-sized) is stored, but neither the crop nor the padding
 // actually applied is, so a mask of a padded split cannot be placed in its image.
 TEST(PipelineRun, CatalogMasksOfAPaddedSplitCanBePlacedInTheImage) {

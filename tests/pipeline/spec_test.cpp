@@ -115,7 +115,7 @@ TEST(PipelineSpec, EveryProblemComesInOneErrorEachNamingItsNode) {
 }
 
 // A misspelt op name gets a hint even when the typo is in its first letters (a transposition or a dropped
-// letter is the common typo). BUG (src/ops/registry.cpp, OpRegistry::get): close names are found only by
+// letter is the common typo). Was a bug, fixed (src/ops/registry.cpp, OpRegistry::get): close names are found only by
 // substring or a shared 4-letter prefix, so "treshold_otsu" or "lable" get no hint at all.
 TEST(PipelineSpec, UnknownOpGetsACloseNameHintForTypos) {
   const struct {
@@ -132,7 +132,7 @@ TEST(PipelineSpec, UnknownOpGetsACloseNameHintForTypos) {
   }
 }
 
-// A misspelt op is one problem, not one per later node that uses what it was meant to make. BUG
+// A misspelt op is one problem, not one per later node that uses what it was meant to make. Was a bug, fixed:
 // (src/pipeline/spec.cpp, check_op returns before adding the node's "out" facets when the op is unknown):
 // every later node reading 'gray' reports it missing too, burying the one real mistake (the shipped
 // example with "to_grey" reports 4 problems instead of 1).
@@ -154,7 +154,7 @@ TEST(PipelineSpec, PipelineWithoutWriterIsRejected) {
   EXPECT_EQ(p.lines.size(), 1u);
 }
 
-// "One error listing every problem": a missing writer is a problem like the others. BUG
+// "One error listing every problem": a missing writer is a problem like the others. Was a bug, fixed:
 // (src/pipeline/spec.cpp, parse_pipeline, `if (problems.lines.empty() && !wrote)`): the no-writer problem is
 // only reported when there is no other problem, so the user fixes the parameter, reruns --check and only
 // then learns the pipeline also needs a writer.
@@ -166,12 +166,12 @@ TEST(PipelineSpec, MissingWriterIsListedWithTheOtherProblems) {
   EXPECT_THAT(line_for(p, "pipeline"), HasSubstr("has no writer"));
 }
 
-// Every bad parameter of a node is a problem of its own. BUG (src/ops/registry.cpp, OpRegistry::validate,
+// Every bad parameter of a node is a problem of its own. Was a bug, fixed (src/ops/registry.cpp, OpRegistry::validate,
 // which throws at the first bad parameter and is called once per node by src/pipeline/spec.cpp check_op):
 // only the first bad parameter of a node is reported.
 TEST(PipelineSpec, EveryBadParameterOfANodeIsListed) {
   json pipeline = test::with_nodes(
-      json::array({{{"op", "threshold_otsu"}, {"in", "raw"}, {"out", "mask"}, {"params", {{"bins", 1}, {"dark_objects", "yes"}}}}}),
+      json::array({{{"op", "threshold_otsu"}, {"in", "raw"}, {"out", "mask"}, {"params", {{"bins", 1}, {"dark_objects", "maybe"}}}}}),
       valid_tail());
   const Problems p = problems_of(pipeline);
   EXPECT_THAT(p.message, HasSubstr("'bins'"));

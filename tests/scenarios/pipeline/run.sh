@@ -139,7 +139,7 @@ check catalog-on-folder 2 "catalog writer" -- "$tessera" run catalog.json --inpu
 check catalog-run 0 "succeeded .* 4 items" -- "$tessera" run catalog.json --set all --jobs 2
 last=$("$tessera" runs --json | tail -1 | $py -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 check catalog-show 0 '"image_ids"' -- "$tessera" runs show "$last"
-# The catalog writer stored as many objects as the run made. BUG (src/app/catalog_writer.cpp,
+# The catalog writer stored as many objects as the run made. Was a bug, fixed (src/app/catalog_writer.cpp,
 # CatalogWriter::write): nested children are stored twice (once without their parent), so this fails.
 check catalog-count 0 '^ok' -- bash -c "\"$tessera\" runs show $last | $py -c '
 import json, sys
