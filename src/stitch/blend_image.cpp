@@ -1,20 +1,39 @@
 #include "stitch/blend_image.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
 #include <exception>
+#include <mutex>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "stitch/vips_format.hpp"
+#include "stitch/vips_tile.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::stitch::detail {
 
-// What the region generator reads; built once, read-only while libvips evaluates.
+using image::detail::VipsRef;
+
+// One tile's image while regions are made from it.
+struct TileSlot {
+  std::mutex mutex;
+  VipsRef image;                     // open while the tile still has pixels to give
+  long long remaining = 0;           // mosaic pixels still to make from this tile
+  std::atomic<bool> finished{false};  // every pixel made: threads drop their regions of it
+};
+
+// What the region generator reads. Geometry is fixed at construction; slots change under their mutex.
 struct BlendPlan {
-  std::vector<VipsImage*> inputs;  // owned by BlendImage::inputs_
-  std::vector<cv::Rect> rects;     // each tile's rectangle in the mosaic
-  std::vector<double> ramp_x;      // weight of a tile's column u, rising linearly from both edges
+  const Placement* placement = nullptr;
+  std::vector<cv::Mat> pixels;  // in-memory tiles, continuous; empty Mat = read the tile's file
+  std::vector<cv::Rect> rects;  // each tile's rectangle in the mosaic
+  std::vector<std::unique_ptr<TileSlot>> slots;
+  std::atomic<int> opens{0};
+  std::vector<double> ramp_x;  // weight of a tile's column u, rising linearly from both edges
   std::vector<double> ramp_y;
   int bands = 1;
   int depth = CV_8U;
@@ -40,22 +59,73 @@ struct BlendPlan {
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   }
+
+  // A new region on tile i's image, opening it if needed. A tile asked for again after it finished (a
+  // sink that computes a region twice) is reopened and then kept open.
+  VipsRegion* region_for(size_t i) {
+    TileSlot& slot = *slots[i];
+    std::lock_guard lock(slot.mutex);
+    if (!slot.image) {
+      slot.image = open_tile_image(placement->tiles[i], pixels[i], placement->format);
+      ++opens;
+      if (slot.finished) {
+        slot.finished = false;
+        slot.remaining = LLONG_MAX;
+      }
+    }
+    return vips_region_new(slot.image.get());
+  }
+
+  // Records `area` more pixels made from tile i; true when that was the last of them (the image is closed,
+  // the caller's region being its last user once every thread has dropped theirs).
+  bool made(size_t i, long long area) {
+    TileSlot& slot = *slots[i];
+    std::lock_guard lock(slot.mutex);
+    slot.remaining -= area;
+    if (slot.remaining > 0) return false;
+    slot.image = VipsRef();
+    slot.finished = true;
+    return true;
+  }
 };
 
 namespace {
 
-using image::detail::VipsRef;
-
-// Per-thread state: one input region per tile (made on first use) and the accumulators.
+// Per-thread state: one input region per tile in use, and the accumulators (float for pixel types up to 16
+// bits and float, whose values a float sum holds exactly enough; double for 32-bit integers and double).
 struct BlendSequence {
-  std::vector<VipsRegion*> regions;
-  std::vector<double> sum;
-  std::vector<double> weight;
+  std::vector<VipsRegion*> regions;  // by tile; null = none
+  std::vector<size_t> in_use;        // tiles with a region
+  std::vector<float> sum_f, weight_f;
+  std::vector<double> sum_d, weight_d;
+
+  template <typename Acc>
+  std::vector<Acc>& sum() {
+    if constexpr (std::is_same_v<Acc, float>) return sum_f;
+    else return sum_d;
+  }
+  template <typename Acc>
+  std::vector<Acc>& weight() {
+    if constexpr (std::is_same_v<Acc, float>) return weight_f;
+    else return weight_d;
+  }
+
+  void drop(size_t i) {
+    g_object_unref(regions[i]);
+    regions[i] = nullptr;
+    in_use.erase(std::find(in_use.begin(), in_use.end(), i));
+  }
+  // Regions of tiles other threads finished: dropping them lets the tile's image go.
+  void drop_finished(const BlendPlan& plan) {
+    for (size_t k = in_use.size(); k-- > 0;) {
+      if (plan.slots[in_use[k]]->finished) drop(in_use[k]);
+    }
+  }
 };
 
 void* start_blend(VipsImage*, void* a, void*) {
   auto* seq = new BlendSequence;
-  seq->regions.assign(static_cast<BlendPlan*>(a)->inputs.size(), nullptr);
+  seq->regions.assign(static_cast<BlendPlan*>(a)->rects.size(), nullptr);
   return seq;
 }
 
@@ -68,64 +138,88 @@ int stop_blend(void* s, void*, void*) {
   return 0;
 }
 
-template <typename T>
+// Adds one tile's weighted pixels over `tile_rect` (tile coordinates) to the accumulators of out_rect.
+template <typename T, typename Acc, int kBands>
 void accumulate(const BlendPlan& plan, VipsRegion* in, const VipsRect& tile_rect, const VipsRect& out_rect,
                 int out_x, int out_y, BlendSequence& seq) {
-  const int bands = plan.bands;
+  const int bands = kBands > 0 ? kBands : plan.bands;
   for (int y = 0; y < tile_rect.height; ++y) {
     const T* src = reinterpret_cast<const T*>(VIPS_REGION_ADDR(in, tile_rect.left, tile_rect.top + y));
-    const double wy = plan.ramp_y[static_cast<size_t>(tile_rect.top + y)];
+    const Acc wy = static_cast<Acc>(plan.ramp_y[static_cast<size_t>(tile_rect.top + y)]);
     const size_t row = static_cast<size_t>(out_y - out_rect.top + y) * out_rect.width + (out_x - out_rect.left);
-    double* sum = seq.sum.data() + row * bands;
-    double* weight = seq.weight.data() + row;
+    Acc* sum = seq.sum<Acc>().data() + row * bands;
+    Acc* weight = seq.weight<Acc>().data() + row;
     const double* wx = plan.ramp_x.data() + tile_rect.left;
     for (int x = 0; x < tile_rect.width; ++x) {
-      const double w = wy * wx[x];
+      const Acc w = wy * static_cast<Acc>(wx[x]);
       weight[x] += w;
-      for (int c = 0; c < bands; ++c) sum[x * bands + c] += w * static_cast<double>(src[x * bands + c]);
+      for (int c = 0; c < bands; ++c) sum[x * bands + c] += w * static_cast<Acc>(src[x * bands + c]);
     }
   }
 }
 
-template <typename T>
-void finish(const BlendPlan& plan, VipsRegion* out, const BlendSequence& seq) {
+template <typename T, typename Acc>
+void finish(const BlendPlan& plan, VipsRegion* out, BlendSequence& seq) {
   const VipsRect& r = out->valid;
   const int bands = plan.bands;
   for (int y = 0; y < r.height; ++y) {
     T* dst = reinterpret_cast<T*>(VIPS_REGION_ADDR(out, r.left, r.top + y));
     const size_t row = static_cast<size_t>(y) * r.width;
     for (int x = 0; x < r.width; ++x) {
-      const double w = seq.weight[row + x];
-      const double* sum = seq.sum.data() + (row + x) * bands;
+      const Acc w = seq.weight<Acc>()[row + x];
+      const Acc* sum = seq.sum<Acc>().data() + (row + x) * bands;
       for (int c = 0; c < bands; ++c) dst[x * bands + c] = w > 0 ? cv::saturate_cast<T>(sum[c] / w) : T(0);
     }
   }
 }
 
-template <typename T>
-int generate_typed(VipsRegion* out, BlendSequence& seq, const BlendPlan& plan) {
+// A region inside one tile only: its pixels as they are (weights cancel), zero where no tile is.
+void copy_single(VipsRegion* out, VipsRegion* in, const VipsRect& want, const cv::Rect& common, size_t pixel_bytes) {
   const VipsRect& r = out->valid;
-  const size_t pixels = static_cast<size_t>(r.width) * r.height;
-  seq.sum.assign(pixels * plan.bands, 0.0);
-  seq.weight.assign(pixels, 0.0);
-  const cv::Rect region(r.left, r.top, r.width, r.height);
-  for (int i : plan.tiles_touching(r)) {
-    const cv::Rect& tile = plan.rects[static_cast<size_t>(i)];
-    const cv::Rect common = tile & region;
-    if (common.empty()) continue;
-    VipsRegion*& in = seq.regions[static_cast<size_t>(i)];
-    if (in == nullptr) in = vips_region_new(plan.inputs[static_cast<size_t>(i)]);
-    VipsRect want{common.x - tile.x, common.y - tile.y, common.width, common.height};
-    if (vips_region_prepare(in, &want) != 0) return -1;
-    accumulate<T>(plan, in, want, r, common.x, common.y, seq);
+  if (common.width != r.width || common.height != r.height) vips_region_black(out);
+  for (int y = 0; y < common.height; ++y) {
+    std::memcpy(VIPS_REGION_ADDR(out, common.x, common.y + y), VIPS_REGION_ADDR(in, want.left, want.top + y),
+                static_cast<size_t>(common.width) * pixel_bytes);
   }
-  finish<T>(plan, out, seq);
+}
+
+template <typename T>
+int generate_typed(VipsRegion* out, BlendSequence& seq, BlendPlan& plan) {
+  using Acc = std::conditional_t<(sizeof(T) <= 2 || std::is_same_v<T, float>), float, double>;
+  seq.drop_finished(plan);
+  const VipsRect& r = out->valid;
+  const cv::Rect region(r.left, r.top, r.width, r.height);
+  std::vector<size_t> covering;
+  for (int t : plan.tiles_touching(r)) {
+    if (!(plan.rects[static_cast<size_t>(t)] & region).empty()) covering.push_back(static_cast<size_t>(t));
+  }
+  const size_t pixels = static_cast<size_t>(r.width) * r.height;
+  if (covering.size() != 1) {
+    seq.sum<Acc>().assign(pixels * plan.bands, Acc(0));
+    seq.weight<Acc>().assign(pixels, Acc(0));
+  }
+  for (size_t i : covering) {
+    const cv::Rect& tile = plan.rects[i];
+    const cv::Rect common = tile & region;
+    if (seq.regions[i] == nullptr) {
+      seq.regions[i] = plan.region_for(i);
+      seq.in_use.push_back(i);
+    }
+    VipsRect want{common.x - tile.x, common.y - tile.y, common.width, common.height};
+    if (vips_region_prepare(seq.regions[i], &want) != 0) return -1;
+    if (covering.size() == 1) copy_single(out, seq.regions[i], want, common, sizeof(T) * plan.bands);
+    else if (plan.bands == 1) accumulate<T, Acc, 1>(plan, seq.regions[i], want, r, common.x, common.y, seq);
+    else accumulate<T, Acc, 0>(plan, seq.regions[i], want, r, common.x, common.y, seq);
+    if (plan.made(i, common.area())) seq.drop(i);
+  }
+  if (covering.empty()) vips_region_black(out);
+  if (covering.size() > 1) finish<T, Acc>(plan, out, seq);
   return 0;
 }
 
 int generate_blend(VipsRegion* out, void* s, void* a, void*, gboolean*) {
   auto& seq = *static_cast<BlendSequence*>(s);
-  const auto& plan = *static_cast<const BlendPlan*>(a);
+  auto& plan = *static_cast<BlendPlan*>(a);
   try {
     switch (plan.depth) {
       case CV_8U: return generate_typed<uint8_t>(out, seq, plan);
@@ -138,7 +232,7 @@ int generate_blend(VipsRegion* out, void* s, void* a, void*, gboolean*) {
       default: vips_error("tessera", "stitch: unsupported pixel depth"); return -1;
     }
   } catch (const std::exception& e) {  // never let an exception cross libvips' C frames
-    vips_error("tessera", "stitch: %s", e.what());
+    vips_error("tessera", "%s", e.what());
     return -1;
   }
 }
@@ -155,38 +249,6 @@ std::vector<double> ramp(int length, int feather) {
 double median(std::vector<int> v) {
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
   return v[v.size() / 2];
-}
-
-// The tile as a libvips image of the mosaic's band format: its file opened for top-to-bottom reading, or
-// its pixels wrapped without a copy.
-VipsRef open_input(const Tile& tile, const TileFormat& format, std::vector<cv::Mat>& kept) {
-  VipsRef in;
-  const int depth = CV_MAT_DEPTH(format.type);
-  if (!tile.image.empty()) {
-    cv::Mat m = tile.image;
-    if (!m.isContinuous()) kept.push_back(m = m.clone());
-    in = VipsRef(vips_image_new_from_memory(m.data, m.total() * m.elemSize(), m.cols, m.rows, m.channels(),
-                                            vips_format_of(depth)));
-  } else {
-    in = VipsRef(vips_image_new_from_file(tile.path.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                          VIPS_FAIL_ON_ERROR, nullptr));
-  }
-  if (!in) {
-    throw Error(ErrorCode::corrupt,
-                fmt::format("stitch: cannot read tile '{}': {}", tile.name, image::detail::take_vips_error()));
-  }
-  if (vips_image_get_width(in.get()) != format.size.width || vips_image_get_height(in.get()) != format.size.height ||
-      vips_image_get_bands(in.get()) != CV_MAT_CN(format.type)) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("stitch: tile '{}' changed since it was registered", tile.name));
-  }
-  if (vips_image_get_format(in.get()) != vips_format_of(depth)) {  // an unsigned 32-bit file: widened as decode does
-    VipsRef cast;
-    if (vips_cast(in.get(), cast.out(), vips_format_of(depth), nullptr) != 0) {
-      throw Error(ErrorCode::corrupt, fmt::format("stitch: tile '{}': {}", tile.name, image::detail::take_vips_error()));
-    }
-    in = std::move(cast);
-  }
-  return in;
 }
 
 VipsInterpretation interpretation_for(int type) {
@@ -220,6 +282,7 @@ BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::mak
   image::detail::ensure_vips();
   const TileFormat& format = placement.format;
   BlendPlan& plan = *plan_;
+  plan.placement = &placement;
   plan.bands = CV_MAT_CN(format.type);
   plan.depth = CV_MAT_DEPTH(format.type);
   if (vips_format_of(plan.depth) == VIPS_FORMAT_NOTSET) {
@@ -235,7 +298,9 @@ BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::mak
   plan.cells_x = (size.width + plan.cell.width - 1) / plan.cell.width;
   plan.cells_y = (size.height + plan.cell.height - 1) / plan.cell.height;
   plan.cells.resize(static_cast<size_t>(plan.cells_x * plan.cells_y));
+  double xres = 1.0, yres = 1.0;
   for (size_t i = 0; i < placement.tiles.size(); ++i) {
+    const Tile& tile = placement.tiles[i];
     const cv::Rect rect(offsets[i], format.size);
     plan.rects.push_back(rect);
     for (int cy = rect.y / plan.cell.height; cy <= (rect.br().y - 1) / plan.cell.height; ++cy) {
@@ -243,27 +308,31 @@ BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::mak
         plan.cells[static_cast<size_t>(cy * plan.cells_x + cx)].push_back(static_cast<int>(i));
       }
     }
-    inputs_.push_back(open_input(placement.tiles[i], format, kept_));
-    plan.inputs.push_back(inputs_.back().get());
+    plan.pixels.push_back(tile.image.empty() || tile.image.isContinuous() ? tile.image : tile.image.clone());
+    plan.slots.push_back(std::make_unique<TileSlot>());
+    plan.slots.back()->remaining = rect.area();
+    // Opened once here and closed again: an unreadable or changed file fails now, naming the tile, rather
+    // than halfway through writing. The first tile's resolution becomes the mosaic's.
+    const VipsRef probe = open_tile_image(tile, plan.pixels.back(), format);
+    if (i == 0) {
+      xres = vips_image_get_xres(probe.get());
+      yres = vips_image_get_yres(probe.get());
+    }
   }
 
-  std::vector<VipsImage*> array = plan.inputs;
-  array.push_back(nullptr);
   out_ = VipsRef(vips_image_new());
-  // pipeline_array copies the first tile's header; the mosaic's geometry is set after it.
-  if (vips_image_pipeline_array(out_.get(), VIPS_DEMAND_STYLE_SMALLTILE, array.data()) != 0) {
+  if (vips_image_pipelinev(out_.get(), VIPS_DEMAND_STYLE_SMALLTILE, nullptr) != 0) {
     throw Error(ErrorCode::internal, "stitch: " + image::detail::take_vips_error());
   }
-  const double xres = vips_image_get_xres(out_.get());  // the tiles' resolution, from the first one
-  const double yres = vips_image_get_yres(out_.get());
   vips_image_init_fields(out_.get(), size.width, size.height, plan.bands, vips_format_of(plan.depth),
                          VIPS_CODING_NONE, interpretation_for(format.type), xres, yres);
-  vips_image_remove(out_.get(), "orientation");  // one tile's EXIF rotation must not turn the whole mosaic
   if (vips_image_generate(out_.get(), start_blend, generate_blend, stop_blend, plan_.get(), nullptr) != 0) {
     throw Error(ErrorCode::internal, "stitch: " + image::detail::take_vips_error());
   }
 }
 
 BlendImage::~BlendImage() = default;
+
+int BlendImage::tiles_opened() const { return plan_->opens; }
 
 }  // namespace tessera::stitch::detail

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <memory>
-#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -13,8 +12,10 @@ namespace tessera::stitch::detail {
 struct BlendPlan;
 
 // A lazy libvips image of the feather-blended mosaic: every region libvips asks for is computed from the
-// tiles covering it, pulled from their own (file or memory) images. Keeps what the generator reads alive;
-// the image must be used before this object is destroyed.
+// tiles covering it. A tile's own image (its file, opened for top-to-bottom reading) is opened when the
+// first region needs it and closed once every mosaic pixel it covers has been made, so memory follows the
+// band of tiles being written, not the whole grid. The placement must outlive this object, and the image
+// must be used before this object is destroyed.
 class BlendImage {
  public:
   BlendImage(const Placement& placement, int feather);
@@ -23,10 +24,9 @@ class BlendImage {
   BlendImage& operator=(const BlendImage&) = delete;
 
   VipsImage* get() const { return out_.get(); }
+  int tiles_opened() const;  // opens so far, counting re-opens (tests: each tile is opened once)
 
  private:
-  std::vector<cv::Mat> kept_;  // continuous copies of in-memory tiles that were not continuous
-  std::vector<image::detail::VipsRef> inputs_;
   std::unique_ptr<BlendPlan> plan_;
   image::detail::VipsRef out_;  // declared last: released first, before what it reads
 };

@@ -97,6 +97,7 @@ MosaicInfo render_mosaic(const Placement& placement, const fs::path& path, const
   }
   MosaicInfo info;
   info.size = placement.mosaic_size();
+  info.tile_opens = mosaic.tiles_opened();
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return info;
 }

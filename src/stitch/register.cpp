@@ -78,17 +78,19 @@ void measure_pairs(const std::vector<Tile>& tiles, std::vector<PairMeasurement>&
     pairs_of[static_cast<size_t>(pairs[p].b)].push_back(p);
   }
   std::vector<cv::Mat> cut_a(pairs.size()), cut_b(pairs.size());
-  const size_t chunk = static_cast<size_t>(std::max(2, 2 * jobs));
+  const size_t chunk = static_cast<size_t>(jobs);
   for (size_t first = 0; first < n; first += chunk) {
     const size_t last = std::min(n, first + chunk);
     detail::parallel_each(last - first, jobs, [&](size_t k) {
       const size_t t = first + k;
       if (pairs_of[t].empty()) return;
-      const cv::Mat gray = image::to_unit_gray(load_tile(tiles[t]));
+      const cv::Mat pixels = load_tile(tiles[t]);
       for (size_t p : pairs_of[t]) {
-        // Each pair's two windows belong to different tiles, so no two threads write the same Mat.
-        if (static_cast<size_t>(pairs[p].a) == t) cut_a[p] = gray(windows[p].in_a).clone();
-        else cut_b[p] = gray(windows[p].in_b).clone();
+        // Windows wait in the tile's own pixel type (a quarter of grey floats for 8-bit tiles) until their
+        // pair is measured. Each pair's two windows belong to different tiles, so no two threads write the
+        // same Mat.
+        if (static_cast<size_t>(pairs[p].a) == t) cut_a[p] = pixels(windows[p].in_a).clone();
+        else cut_b[p] = pixels(windows[p].in_b).clone();
       }
     });
     std::vector<size_t> ready;
@@ -98,7 +100,8 @@ void measure_pairs(const std::vector<Tile>& tiles, std::vector<PairMeasurement>&
     }
     detail::parallel_each(ready.size(), jobs, [&](size_t k) {
       const size_t p = ready[k];
-      const detail::ShiftEstimate est = detail::estimate_shift(cut_a[p], cut_b[p]);
+      const detail::ShiftEstimate est =
+          detail::estimate_shift(image::to_unit_gray(cut_a[p]), image::to_unit_gray(cut_b[p]));
       PairMeasurement& m = pairs[p];
       // Windows were cut at the rounded nominal offset; b sits at that offset plus the measured shift.
       const cv::Point2d cut_offset = windows[p].in_a.tl() - windows[p].in_b.tl();

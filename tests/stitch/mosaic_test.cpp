@@ -102,6 +102,8 @@ TEST(Mosaic, LargeGridOfTileFilesIsWrittenAsTiledTiff) {
   fs::create_directories(out.parent_path());
   const MosaicInfo info = render_mosaic(p, out);
   EXPECT_EQ(info.size, p.mosaic_size());
+  // Each tile file is opened when the first mosaic row needs it and closed after its last one: once.
+  EXPECT_EQ(info.tile_opens, 16);
   EXPECT_EQ(files_in(out.parent_path()), std::vector<fs::path>{"mosaic.tif"});  // no temp file left
   const cv::Mat mosaic = read_image(out);
   ASSERT_EQ(mosaic.size(), info.size);

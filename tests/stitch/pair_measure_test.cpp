@@ -11,9 +11,20 @@ namespace {
 
 // Windows a and b of a textured image with a(q) = b(q - s).
 std::pair<cv::Mat, cv::Mat> shifted_windows(cv::Point s, cv::Size size) {
-  const cv::Mat gray = image::to_unit_gray(test::textured_image({600, 600}, 31));
-  const cv::Point b_at(200, 200);
+  const cv::Mat gray = image::to_unit_gray(test::textured_image(size + cv::Size(100, 100), 31));
+  const cv::Point b_at(50, 50);
   return {gray(cv::Rect(b_at - s, size)).clone(), gray(cv::Rect(b_at, size)).clone()};
+}
+
+TEST(EstimateShift, FindsTheShiftInLargeWindowsCorrelatedAtReducedResolution) {
+  // 200 x 2000 (a 10% overlap of 2000 px tiles) is above the size correlated at full resolution.
+  for (const cv::Point s : {cv::Point(9, -21), cv::Point(-3, 40), cv::Point(1, 1)}) {
+    SCOPED_TRACE(testing::Message() << s);
+    const auto [a, b] = shifted_windows(s, {200, 2000});
+    const ShiftEstimate e = estimate_shift(a, b);
+    EXPECT_LE(cv::norm(e.shift - cv::Point2d(s)), 0.25);
+    EXPECT_GT(e.quality, 0.99);
+  }
 }
 
 TEST(EstimateShift, FindsTheShiftWithItsSign) {

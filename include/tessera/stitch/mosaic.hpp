@@ -22,6 +22,9 @@ struct MosaicOptions {
 struct MosaicInfo {
   cv::Size size;
   double seconds = 0;
+  // Tile images opened while writing: one per tile, each closed after its last mosaic row (more would
+  // mean a tile was read twice).
+  int tile_opens = 0;
 };
 
 // Blends the placed tiles (integer positions from Placement::mosaic_offsets(); each output pixel is the
