@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "commands.hpp"
 #include "tessera/app/path_pattern.hpp"
@@ -30,7 +30,9 @@ struct StitchArgs {
   stitch::MosaicOptions mosaic;
 };
 
-[[noreturn]] void invalid(const std::string& what) { throw Error(ErrorCode::invalid_argument, "stitch: " + what); }
+[[noreturn]] void invalid(const std::string& what) {
+  throw Error(ErrorCode::invalid_argument, "stitch: " + what);
+}
 
 // A tile file, and whether it was found in a folder (rather than named on the command line).
 struct TileFile {
@@ -43,8 +45,8 @@ bool same_file(const fs::path& a, const std::string& b) {
   return !b.empty() && fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
 }
 
-// Files as given, and the image files directly inside given folders, each folder sorted by name; the
-// mosaic being written is never one of its own tiles on a re-run.
+// Files as given, and the image files directly inside given folders, each folder sorted by name;
+// the mosaic being written is never one of its own tiles on a re-run.
 std::vector<TileFile> tile_files(const StitchArgs& a) {
   std::vector<TileFile> files;
   for (const std::string& s : a.sources) {
@@ -54,7 +56,8 @@ std::vector<TileFile> tile_files(const StitchArgs& a) {
     }
     std::vector<fs::path> inside;
     for (const auto& e : fs::directory_iterator(s)) {
-      if (e.is_regular_file() && image::has_image_extension(e.path()) && !same_file(e.path(), a.out)) {
+      if (e.is_regular_file() && image::has_image_extension(e.path()) &&
+          !same_file(e.path(), a.out)) {
         inside.push_back(e.path());
       }
     }
@@ -65,20 +68,25 @@ std::vector<TileFile> tile_files(const StitchArgs& a) {
   return files;
 }
 
-// --pattern: its fields row/col or x/y give the place. Files found in folders that do not match are not
-// tiles (the pattern picks them); a file named on the command line must match.
-std::vector<stitch::Tile> tiles_by_pattern(const std::vector<TileFile>& files, const std::string& text) {
+// --pattern: its fields row/col or x/y give the place. Files found in folders that do not match are
+// not tiles (the pattern picks them); a file named on the command line must match.
+std::vector<stitch::Tile> tiles_by_pattern(const std::vector<TileFile>& files,
+                                           const std::string& text) {
   const app::PathPattern pattern(text);
   const bool grid = pattern.find_field("row") && pattern.find_field("col");
   const bool pixels = pattern.find_field("x") && pattern.find_field("y");
   if (!grid && !pixels) {
-    invalid(fmt::format("--pattern '{}' needs the fields {{row}} and {{col}} (grid indices) or {{x}} and {{y}} (pixels)", text));
+    invalid(
+        fmt::format("--pattern '{}' needs the fields {{row}} and {{col}} (grid indices) or {{x}} "
+                    "and {{y}} (pixels)",
+                    text));
   }
   std::vector<stitch::Tile> tiles;
   for (const TileFile& f : files) {
     const auto fields = pattern.match(f.path.filename().string());
     if (!fields) {
-      if (!f.found) invalid(fmt::format("--pattern '{}' does not match '{}'", text, f.path.string()));
+      if (!f.found)
+        invalid(fmt::format("--pattern '{}' does not match '{}'", text, f.path.string()));
       continue;
     }
     stitch::Tile t = stitch::Tile::from_file(f.path);
@@ -86,18 +94,19 @@ std::vector<stitch::Tile> tiles_by_pattern(const std::vector<TileFile>& files, c
     tiles.push_back(std::move(t));
   }
   if (tiles.empty()) {
-    invalid(fmt::format("--pattern '{}' matches none of the {} file(s), e.g. '{}'", text, files.size(),
-                        files.front().path.filename().string()));
+    invalid(fmt::format("--pattern '{}' matches none of the {} file(s), e.g. '{}'", text,
+                        files.size(), files.front().path.filename().string()));
   }
   return tiles;
 }
 
 // --grid COLSxROWS: files in name order fill the grid row by row.
-std::vector<stitch::Tile> tiles_on_grid(const std::vector<TileFile>& files, const std::string& text, bool snake) {
+std::vector<stitch::Tile> tiles_on_grid(const std::vector<TileFile>& files, const std::string& text,
+                                        bool snake) {
   int cols = 0, rows = 0;
   char x = 0, extra = 0;
-  if (std::sscanf(text.c_str(), "%d%c%d%c", &cols, &x, &rows, &extra) != 3 || (x != 'x' && x != 'X') || cols < 1 ||
-      rows < 1) {
+  if (std::sscanf(text.c_str(), "%d%c%d%c", &cols, &x, &rows, &extra) != 3 ||
+      (x != 'x' && x != 'X') || cols < 1 || rows < 1) {
     invalid(fmt::format("--grid must be COLUMNSxROWS, e.g. 6x4, got '{}'", text));
   }
   if (static_cast<size_t>(cols) * rows != files.size()) {
@@ -109,19 +118,23 @@ std::vector<stitch::Tile> tiles_on_grid(const std::vector<TileFile>& files, cons
   return tiles;
 }
 
-// --positions CSV: a header naming file (or tile) and x, y and/or row, col; relative files are beside the CSV.
+// --positions CSV: a header naming file (or tile) and x, y and/or row, col; relative files are
+// beside the CSV.
 std::vector<stitch::Tile> tiles_from_positions(const std::string& csv) {
   const auto records = app::parse_csv(read_file(csv), csv);
-  if (records.size() < 2) invalid(fmt::format("--positions '{}' needs a header line and one line per tile", csv));
+  if (records.size() < 2)
+    invalid(fmt::format("--positions '{}' needs a header line and one line per tile", csv));
   const auto& header = records.front();
   // "tile" too, so a --report of one run can place the tiles of the next.
   auto file_col = std::find(header.begin(), header.end(), "file");
   if (file_col == header.end()) file_col = std::find(header.begin(), header.end(), "tile");
-  if (file_col == header.end()) invalid(fmt::format("--positions '{}': no 'file' (or 'tile') column in the header", csv));
+  if (file_col == header.end())
+    invalid(fmt::format("--positions '{}': no 'file' (or 'tile') column in the header", csv));
   std::vector<stitch::Tile> tiles;
   for (size_t r = 1; r < records.size(); ++r) {
     nlohmann::json row = nlohmann::json::object();
-    for (size_t c = 0; c < header.size() && c < records[r].size(); ++c) row[header[c]] = records[r][c];
+    for (size_t c = 0; c < header.size() && c < records[r].size(); ++c)
+      row[header[c]] = records[r][c];
     fs::path file = records[r][static_cast<size_t>(file_col - header.begin())];
     if (file.is_relative()) file = fs::path(csv).parent_path() / file;
     stitch::Tile t = stitch::Tile::from_file(file);
@@ -133,17 +146,20 @@ std::vector<stitch::Tile> tiles_from_positions(const std::string& csv) {
 
 std::vector<stitch::Tile> collect_tiles(const StitchArgs& a) {
   const int ways = !a.pattern.empty() + !a.grid.empty() + !a.positions.empty();
-  if (ways != 1) invalid("give exactly one of --pattern, --grid or --positions to say where the tiles go");
+  if (ways != 1)
+    invalid("give exactly one of --pattern, --grid or --positions to say where the tiles go");
   if (!a.positions.empty()) {
     if (!a.sources.empty()) invalid("--positions lists the tiles; give no TILES with it");
     return tiles_from_positions(a.positions);
   }
   if (a.sources.empty()) invalid("no TILES given");
   const std::vector<TileFile> files = tile_files(a);
-  return a.pattern.empty() ? tiles_on_grid(files, a.grid, a.snake) : tiles_by_pattern(files, a.pattern);
+  return a.pattern.empty() ? tiles_on_grid(files, a.grid, a.snake)
+                           : tiles_by_pattern(files, a.pattern);
 }
 
-void print_summary(const stitch::Placement& p, const stitch::MosaicInfo& m, const StitchArgs& a, double seconds) {
+void print_summary(const stitch::Placement& p, const stitch::MosaicInfo& m, const StitchArgs& a,
+                   double seconds) {
   int no_signal = 0, beyond = 0, outliers = 0;
   for (const auto& pair : p.pairs) {
     no_signal += pair.status == stitch::PairStatus::no_signal;
@@ -152,47 +168,66 @@ void print_summary(const stitch::Placement& p, const stitch::MosaicInfo& m, cons
   }
   for (size_t i = 0; i < p.placed.size(); ++i) {
     if (!p.placed[i].fell_back) continue;
-    fmt::print(stderr, "fell back: {}: no usable overlap with any neighbour; left at its nominal position ({}, {})\n",
+    fmt::print(stderr,
+               "fell back: {}: no usable overlap with any neighbour; left at its nominal position "
+               "({}, {})\n",
                p.tiles[i].name, p.placed[i].nominal.x, p.placed[i].nominal.y);
   }
-  fmt::print("stitched {} tiles ({}x{}) into {} ({}x{}): {} pairs measured, {} used, {} without overlap signal, "
-             "{} beyond max shift, {} outliers; {} tile(s) fell back to nominal; registration {:.2f} s, mosaic {:.2f} s, "
-             "total {:.2f} s\n",
-             p.tiles.size(), p.format.size.width, p.format.size.height, a.out, m.size.width, m.size.height,
-             p.pairs.size(), p.pairs_used(), no_signal, beyond, outliers, p.fallbacks(), p.seconds, m.seconds, seconds);
+  fmt::print(
+      "stitched {} tiles ({}x{}) into {} ({}x{}): {} pairs measured, {} used, {} without "
+      "overlap signal, {} beyond max shift, {} outliers; {} tile(s) fell back to nominal; "
+      "registration {:.2f} s, mosaic {:.2f} s, total {:.2f} s\n",
+      p.tiles.size(), p.format.size.width, p.format.size.height, a.out, m.size.width, m.size.height,
+      p.pairs.size(), p.pairs_used(), no_signal, beyond, outliers, p.fallbacks(), p.seconds,
+      m.seconds, seconds);
 }
 
 }  // namespace
 
 void add_stitch_command(CLI::App& app, GlobalOptions&) {
-  auto* cmd = app.add_subcommand("stitch", "Register overlapping tiles and blend them into one mosaic (TIFF or PNG)");
+  auto* cmd = app.add_subcommand(
+      "stitch", "Register overlapping tiles and blend them into one mosaic (TIFF or PNG)");
   auto a = std::make_shared<StitchArgs>();
   a->reg.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   cmd->add_option("TILES", a->sources, "Tile files, or folders whose image files are the tiles");
   cmd->add_option("--pattern", a->pattern,
-                  "File-name pattern with {row} and {col} (grid indices) or {x} and {y} (pixels), e.g. 'tile_r{row}_c{col}.tif'");
-  cmd->add_option("--grid", a->grid, "COLUMNSxROWS: the tiles, sorted by name, fill the grid row by row");
-  cmd->add_option("--positions", a->positions, "CSV with a header: file and x, y (pixels) or row, col (a --report works too)");
+                  "File-name pattern with {row} and {col} (grid indices) or {x} and {y} (pixels), "
+                  "e.g. 'tile_r{row}_c{col}.tif'");
+  cmd->add_option("--grid", a->grid,
+                  "COLUMNSxROWS: the tiles, sorted by name, fill the grid row by row");
+  cmd->add_option("--positions", a->positions,
+                  "CSV with a header: file and x, y (pixels) or row, col (a --report works too)");
   cmd->add_flag("--snake", a->snake, "--grid: odd rows run right to left (serpentine scan)");
-  cmd->add_option("--overlap", a->overlap, "Nominal overlap of grid neighbours, fraction of the tile size")
-      ->check(CLI::Range(0.0, 0.9))->capture_default_str();
+  cmd->add_option("--overlap", a->overlap,
+                  "Nominal overlap of grid neighbours, fraction of the tile size")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
   cmd->add_option("--out,-o", a->out, "Mosaic file: .tif/.tiff (tiled) or .png")->required();
-  cmd->add_option("--report", a->report, "Write the placement table (one row per tile) to this CSV");
-  cmd->add_option("--max-shift", a->reg.max_shift, "Pixels a pair may be off its nominal offset (0 = 30% of its overlap)")
+  cmd->add_option("--report", a->report,
+                  "Write the placement table (one row per tile) to this CSV");
+  cmd->add_option("--max-shift", a->reg.max_shift,
+                  "Pixels a pair may be off its nominal offset (0 = 30% of its overlap)")
       ->capture_default_str();
-  cmd->add_option("--min-quality", a->reg.min_quality, "Correlation below which an overlap has no signal")
+  cmd->add_option("--min-quality", a->reg.min_quality,
+                  "Correlation below which an overlap has no signal")
       ->capture_default_str();
-  cmd->add_option("--max-residual", a->reg.max_residual, "Pixels a pair may disagree with the global solution")
+  cmd->add_option("--max-residual", a->reg.max_residual,
+                  "Pixels a pair may disagree with the global solution")
       ->capture_default_str();
-  cmd->add_option("--min-overlap", a->reg.min_overlap, "Pixels of nominal overlap a pair needs to be measured")
+  cmd->add_option("--min-overlap", a->reg.min_overlap,
+                  "Pixels of nominal overlap a pair needs to be measured")
       ->capture_default_str();
-  cmd->add_option("--anchor", a->reg.anchor, "Index (in tile order) of the tile kept at its nominal position")
+  cmd->add_option("--anchor", a->reg.anchor,
+                  "Index (in tile order) of the tile kept at its nominal position")
       ->capture_default_str();
-  cmd->add_option("--feather", a->mosaic.feather, "Blend ramp width in pixels (0 = the nominal overlap)")
+  cmd->add_option("--feather", a->mosaic.feather,
+                  "Blend ramp width in pixels (0 = the nominal overlap)")
       ->capture_default_str();
   cmd->add_flag("--pyramid", a->mosaic.pyramid, "TIFF: add reduced-resolution levels");
-  cmd->add_option("--compression", a->mosaic.compression, "TIFF: none, deflate or lzw")->capture_default_str();
-  cmd->add_option("--jobs,-j", a->reg.jobs, "Threads decoding and correlating tiles")->check(CLI::Range(1, 1024));
+  cmd->add_option("--compression", a->mosaic.compression, "TIFF: none, deflate or lzw")
+      ->capture_default_str();
+  cmd->add_option("--jobs,-j", a->reg.jobs, "Threads decoding and correlating tiles")
+      ->check(CLI::Range(1, 1024));
   cmd->callback([a] {
     const auto start = std::chrono::steady_clock::now();
     std::vector<stitch::Tile> tiles = collect_tiles(*a);

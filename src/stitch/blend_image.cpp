@@ -1,5 +1,7 @@
 #include "stitch/blend_image.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <climits>
@@ -7,8 +9,6 @@
 #include <exception>
 #include <mutex>
 #include <type_traits>
-
-#include <fmt/format.h>
 
 #include "stitch/vips_format.hpp"
 #include "stitch/vips_tile.hpp"
@@ -21,12 +21,13 @@ using image::detail::VipsRef;
 // One tile's image while regions are made from it.
 struct TileSlot {
   std::mutex mutex;
-  VipsRef image;                     // open while the tile still has pixels to give
-  long long remaining = 0;           // mosaic pixels still to make from this tile
+  VipsRef image;                      // open while the tile still has pixels to give
+  long long remaining = 0;            // mosaic pixels still to make from this tile
   std::atomic<bool> finished{false};  // every pixel made: threads drop their regions of it
 };
 
-// What the region generator reads. Geometry is fixed at construction; slots change under their mutex.
+// What the region generator reads. Geometry is fixed at construction; slots change under their
+// mutex.
 struct BlendPlan {
   const Placement* placement = nullptr;
   std::vector<cv::Mat> pixels;  // in-memory tiles, continuous; empty Mat = read the tile's file
@@ -60,8 +61,8 @@ struct BlendPlan {
     return out;
   }
 
-  // A new region on tile i's image, opening it if needed. A tile asked for again after it finished (a
-  // sink that computes a region twice) is reopened and then kept open.
+  // A new region on tile i's image, opening it if needed. A tile asked for again after it finished
+  // (a sink that computes a region twice) is reopened and then kept open.
   VipsRegion* region_for(size_t i) {
     TileSlot& slot = *slots[i];
     std::lock_guard lock(slot.mutex);
@@ -76,8 +77,8 @@ struct BlendPlan {
     return vips_region_new(slot.image.get());
   }
 
-  // Records `area` more pixels made from tile i; true when that was the last of them (the image is closed,
-  // the caller's region being its last user once every thread has dropped theirs).
+  // Records `area` more pixels made from tile i; true when that was the last of them (the image is
+  // closed, the caller's region being its last user once every thread has dropped theirs).
   bool made(size_t i, long long area) {
     TileSlot& slot = *slots[i];
     std::lock_guard lock(slot.mutex);
@@ -91,8 +92,9 @@ struct BlendPlan {
 
 namespace {
 
-// Per-thread state: one input region per tile in use, and the accumulators (float for pixel types up to 16
-// bits and float, whose values a float sum holds exactly enough; double for 32-bit integers and double).
+// Per-thread state: one input region per tile in use, and the accumulators (float for pixel types
+// up to 16 bits and float, whose values a float sum holds exactly enough; double for 32-bit
+// integers and double).
 struct BlendSequence {
   std::vector<VipsRegion*> regions;  // by tile; null = none
   std::vector<size_t> in_use;        // tiles with a region
@@ -101,13 +103,17 @@ struct BlendSequence {
 
   template <typename Acc>
   std::vector<Acc>& sum() {
-    if constexpr (std::is_same_v<Acc, float>) return sum_f;
-    else return sum_d;
+    if constexpr (std::is_same_v<Acc, float>)
+      return sum_f;
+    else
+      return sum_d;
   }
   template <typename Acc>
   std::vector<Acc>& weight() {
-    if constexpr (std::is_same_v<Acc, float>) return weight_f;
-    else return weight_d;
+    if constexpr (std::is_same_v<Acc, float>)
+      return weight_f;
+    else
+      return weight_d;
   }
 
   void drop(size_t i) {
@@ -138,22 +144,26 @@ int stop_blend(void* s, void*, void*) {
   return 0;
 }
 
-// Adds one tile's weighted pixels over `tile_rect` (tile coordinates) to the accumulators of out_rect.
+// Adds one tile's weighted pixels over `tile_rect` (tile coordinates) to the accumulators of
+// out_rect.
 template <typename T, typename Acc, int kBands>
-void accumulate(const BlendPlan& plan, VipsRegion* in, const VipsRect& tile_rect, const VipsRect& out_rect,
-                int out_x, int out_y, BlendSequence& seq) {
+void accumulate(const BlendPlan& plan, VipsRegion* in, const VipsRect& tile_rect,
+                const VipsRect& out_rect, int out_x, int out_y, BlendSequence& seq) {
   const int bands = kBands > 0 ? kBands : plan.bands;
   for (int y = 0; y < tile_rect.height; ++y) {
-    const T* src = reinterpret_cast<const T*>(VIPS_REGION_ADDR(in, tile_rect.left, tile_rect.top + y));
+    const T* src =
+        reinterpret_cast<const T*>(VIPS_REGION_ADDR(in, tile_rect.left, tile_rect.top + y));
     const Acc wy = static_cast<Acc>(plan.ramp_y[static_cast<size_t>(tile_rect.top + y)]);
-    const size_t row = static_cast<size_t>(out_y - out_rect.top + y) * out_rect.width + (out_x - out_rect.left);
+    const size_t row =
+        static_cast<size_t>(out_y - out_rect.top + y) * out_rect.width + (out_x - out_rect.left);
     Acc* sum = seq.sum<Acc>().data() + row * bands;
     Acc* weight = seq.weight<Acc>().data() + row;
     const double* wx = plan.ramp_x.data() + tile_rect.left;
     for (int x = 0; x < tile_rect.width; ++x) {
       const Acc w = wy * static_cast<Acc>(wx[x]);
       weight[x] += w;
-      for (int c = 0; c < bands; ++c) sum[x * bands + c] += w * static_cast<Acc>(src[x * bands + c]);
+      for (int c = 0; c < bands; ++c)
+        sum[x * bands + c] += w * static_cast<Acc>(src[x * bands + c]);
     }
   }
 }
@@ -168,17 +178,20 @@ void finish(const BlendPlan& plan, VipsRegion* out, BlendSequence& seq) {
     for (int x = 0; x < r.width; ++x) {
       const Acc w = seq.weight<Acc>()[row + x];
       const Acc* sum = seq.sum<Acc>().data() + (row + x) * bands;
-      for (int c = 0; c < bands; ++c) dst[x * bands + c] = w > 0 ? cv::saturate_cast<T>(sum[c] / w) : T(0);
+      for (int c = 0; c < bands; ++c)
+        dst[x * bands + c] = w > 0 ? cv::saturate_cast<T>(sum[c] / w) : T(0);
     }
   }
 }
 
 // A region inside one tile only: its pixels as they are (weights cancel), zero where no tile is.
-void copy_single(VipsRegion* out, VipsRegion* in, const VipsRect& want, const cv::Rect& common, size_t pixel_bytes) {
+void copy_single(VipsRegion* out, VipsRegion* in, const VipsRect& want, const cv::Rect& common,
+                 size_t pixel_bytes) {
   const VipsRect& r = out->valid;
   if (common.width != r.width || common.height != r.height) vips_region_black(out);
   for (int y = 0; y < common.height; ++y) {
-    std::memcpy(VIPS_REGION_ADDR(out, common.x, common.y + y), VIPS_REGION_ADDR(in, want.left, want.top + y),
+    std::memcpy(VIPS_REGION_ADDR(out, common.x, common.y + y),
+                VIPS_REGION_ADDR(in, want.left, want.top + y),
                 static_cast<size_t>(common.width) * pixel_bytes);
   }
 }
@@ -191,7 +204,8 @@ int generate_typed(VipsRegion* out, BlendSequence& seq, BlendPlan& plan) {
   const cv::Rect region(r.left, r.top, r.width, r.height);
   std::vector<size_t> covering;
   for (int t : plan.tiles_touching(r)) {
-    if (!(plan.rects[static_cast<size_t>(t)] & region).empty()) covering.push_back(static_cast<size_t>(t));
+    if (!(plan.rects[static_cast<size_t>(t)] & region).empty())
+      covering.push_back(static_cast<size_t>(t));
   }
   const size_t pixels = static_cast<size_t>(r.width) * r.height;
   if (covering.size() != 1) {
@@ -207,9 +221,12 @@ int generate_typed(VipsRegion* out, BlendSequence& seq, BlendPlan& plan) {
     }
     VipsRect want{common.x - tile.x, common.y - tile.y, common.width, common.height};
     if (vips_region_prepare(seq.regions[i], &want) != 0) return -1;
-    if (covering.size() == 1) copy_single(out, seq.regions[i], want, common, sizeof(T) * plan.bands);
-    else if (plan.bands == 1) accumulate<T, Acc, 1>(plan, seq.regions[i], want, r, common.x, common.y, seq);
-    else accumulate<T, Acc, 0>(plan, seq.regions[i], want, r, common.x, common.y, seq);
+    if (covering.size() == 1)
+      copy_single(out, seq.regions[i], want, common, sizeof(T) * plan.bands);
+    else if (plan.bands == 1)
+      accumulate<T, Acc, 1>(plan, seq.regions[i], want, r, common.x, common.y, seq);
+    else
+      accumulate<T, Acc, 0>(plan, seq.regions[i], want, r, common.x, common.y, seq);
     if (plan.made(i, common.area())) seq.drop(i);
   }
   if (covering.empty()) vips_region_black(out);
@@ -222,14 +239,23 @@ int generate_blend(VipsRegion* out, void* s, void* a, void*, gboolean*) {
   auto& plan = *static_cast<BlendPlan*>(a);
   try {
     switch (plan.depth) {
-      case CV_8U: return generate_typed<uint8_t>(out, seq, plan);
-      case CV_8S: return generate_typed<int8_t>(out, seq, plan);
-      case CV_16U: return generate_typed<uint16_t>(out, seq, plan);
-      case CV_16S: return generate_typed<int16_t>(out, seq, plan);
-      case CV_32S: return generate_typed<int32_t>(out, seq, plan);
-      case CV_32F: return generate_typed<float>(out, seq, plan);
-      case CV_64F: return generate_typed<double>(out, seq, plan);
-      default: vips_error("tessera", "stitch: unsupported pixel depth"); return -1;
+      case CV_8U:
+        return generate_typed<uint8_t>(out, seq, plan);
+      case CV_8S:
+        return generate_typed<int8_t>(out, seq, plan);
+      case CV_16U:
+        return generate_typed<uint16_t>(out, seq, plan);
+      case CV_16S:
+        return generate_typed<int16_t>(out, seq, plan);
+      case CV_32S:
+        return generate_typed<int32_t>(out, seq, plan);
+      case CV_32F:
+        return generate_typed<float>(out, seq, plan);
+      case CV_64F:
+        return generate_typed<double>(out, seq, plan);
+      default:
+        vips_error("tessera", "stitch: unsupported pixel depth");
+        return -1;
     }
   } catch (const std::exception& e) {  // never let an exception cross libvips' C frames
     vips_error("tessera", "%s", e.what());
@@ -267,8 +293,10 @@ cv::Size feather_size(const Placement& placement, int feather) {
   if (feather <= 0) {
     std::vector<int> across_x, across_y;
     for (const PairMeasurement& p : placement.pairs) {
-      if (p.overlap.height > p.overlap.width) across_x.push_back(p.overlap.width);
-      else if (p.overlap.width > p.overlap.height) across_y.push_back(p.overlap.height);
+      if (p.overlap.height > p.overlap.width)
+        across_x.push_back(p.overlap.width);
+      else if (p.overlap.width > p.overlap.height)
+        across_y.push_back(p.overlap.height);
     }
     f.width = across_x.empty() ? 1 : static_cast<int>(median(across_x));
     f.height = across_y.empty() ? 1 : static_cast<int>(median(across_y));
@@ -278,7 +306,8 @@ cv::Size feather_size(const Placement& placement, int feather) {
   return f;
 }
 
-BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::make_unique<BlendPlan>()) {
+BlendImage::BlendImage(const Placement& placement, int feather)
+    : plan_(std::make_unique<BlendPlan>()) {
   image::detail::ensure_vips();
   const TileFormat& format = placement.format;
   BlendPlan& plan = *plan_;
@@ -286,7 +315,8 @@ BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::mak
   plan.bands = CV_MAT_CN(format.type);
   plan.depth = CV_MAT_DEPTH(format.type);
   if (vips_format_of(plan.depth) == VIPS_FORMAT_NOTSET) {
-    throw Error(ErrorCode::unsupported, fmt::format("stitch: cannot blend {} tiles", cv::typeToString(format.type)));
+    throw Error(ErrorCode::unsupported,
+                fmt::format("stitch: cannot blend {} tiles", cv::typeToString(format.type)));
   }
   const cv::Size f = feather_size(placement, feather);
   plan.ramp_x = ramp(format.size.width, f.width);
@@ -308,11 +338,12 @@ BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::mak
         plan.cells[static_cast<size_t>(cy * plan.cells_x + cx)].push_back(static_cast<int>(i));
       }
     }
-    plan.pixels.push_back(tile.image.empty() || tile.image.isContinuous() ? tile.image : tile.image.clone());
+    plan.pixels.push_back(tile.image.empty() || tile.image.isContinuous() ? tile.image
+                                                                          : tile.image.clone());
     plan.slots.push_back(std::make_unique<TileSlot>());
     plan.slots.back()->remaining = rect.area();
-    // Opened once here and closed again: an unreadable or changed file fails now, naming the tile, rather
-    // than halfway through writing. The first tile's resolution becomes the mosaic's.
+    // Opened once here and closed again: an unreadable or changed file fails now, naming the tile,
+    // rather than halfway through writing. The first tile's resolution becomes the mosaic's.
     const VipsRef probe = open_tile_image(tile, plan.pixels.back(), format);
     if (i == 0) {
       xres = vips_image_get_xres(probe.get());
@@ -324,9 +355,11 @@ BlendImage::BlendImage(const Placement& placement, int feather) : plan_(std::mak
   if (vips_image_pipelinev(out_.get(), VIPS_DEMAND_STYLE_SMALLTILE, nullptr) != 0) {
     throw Error(ErrorCode::internal, "stitch: " + image::detail::take_vips_error());
   }
-  vips_image_init_fields(out_.get(), size.width, size.height, plan.bands, vips_format_of(plan.depth),
-                         VIPS_CODING_NONE, interpretation_for(format.type), xres, yres);
-  if (vips_image_generate(out_.get(), start_blend, generate_blend, stop_blend, plan_.get(), nullptr) != 0) {
+  vips_image_init_fields(out_.get(), size.width, size.height, plan.bands,
+                         vips_format_of(plan.depth), VIPS_CODING_NONE,
+                         interpretation_for(format.type), xres, yres);
+  if (vips_image_generate(out_.get(), start_blend, generate_blend, stop_blend, plan_.get(),
+                          nullptr) != 0) {
     throw Error(ErrorCode::internal, "stitch: " + image::detail::take_vips_error());
   }
 }

@@ -1,12 +1,12 @@
 #include "tessera/stitch/mosaic.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "stitch/blend_image.hpp"
 #include "tessera/core/error.hpp"
@@ -23,7 +23,8 @@ using image::detail::take_vips_error;
 
 std::string lower_extension(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 
@@ -36,29 +37,33 @@ VipsForeignTiffCompression tiff_compression(const std::string& name) {
 
 }  // namespace
 
-void check_mosaic_output(const fs::path& path, const TileFormat& format, const MosaicOptions& options) {
+void check_mosaic_output(const fs::path& path, const TileFormat& format,
+                         const MosaicOptions& options) {
   const std::string ext = lower_extension(path);
   if (ext == ".png") {
     const int depth = CV_MAT_DEPTH(format.type);
     if (depth != CV_8U && depth != CV_16U) {
-      invalid(fmt::format("'{}': PNG holds 8- or 16-bit pixels, the tiles are {}; write a .tif", path.string(),
-                          cv::typeToString(format.type)));
+      invalid(fmt::format("'{}': PNG holds 8- or 16-bit pixels, the tiles are {}; write a .tif",
+                          path.string(), cv::typeToString(format.type)));
     }
   } else if (ext == ".tif" || ext == ".tiff") {
     tiff_compression(options.compression);
   } else {
-    invalid(fmt::format("'{}': the mosaic is written as .tif, .tiff or .png, not '{}'", path.string(), ext));
+    invalid(fmt::format("'{}': the mosaic is written as .tif, .tiff or .png, not '{}'",
+                        path.string(), ext));
   }
-  if (options.feather < 0) invalid(fmt::format("parameter 'feather' must be >= 0, got {}", options.feather));
+  if (options.feather < 0)
+    invalid(fmt::format("parameter 'feather' must be >= 0, got {}", options.feather));
 }
 
 namespace {
 
-// Beside the target, so the final rename stays on one file system; the extension picks nothing here (the
-// saver is explicit) but keeps the temp file recognisable.
+// Beside the target, so the final rename stays on one file system; the extension picks nothing here
+// (the saver is explicit) but keeps the temp file recognisable.
 fs::path temp_path_for(const fs::path& path) {
   std::random_device rd;
-  return path.parent_path() / fmt::format(".{}.tmp-{:08x}{}", path.filename().string(), rd(), path.extension().string());
+  return path.parent_path() /
+         fmt::format(".{}.tmp-{:08x}{}", path.filename().string(), rd(), path.extension().string());
 }
 
 void save(VipsImage* image, const fs::path& tmp, const fs::path& path, const TileFormat& format,
@@ -67,22 +72,25 @@ void save(VipsImage* image, const fs::path& tmp, const fs::path& path, const Til
   if (lower_extension(path) == ".png") {
     status = vips_pngsave(image, tmp.c_str(), "compression", 6, nullptr);
   } else {
-    const double bytes = static_cast<double>(vips_image_get_width(image)) * vips_image_get_height(image) *
+    const double bytes = static_cast<double>(vips_image_get_width(image)) *
+                         vips_image_get_height(image) *
                          static_cast<double>(CV_ELEM_SIZE(format.type));
     // Classic TIFF offsets are 32-bit; leave room for the pyramid and the tile index.
     const gboolean big = bytes > 3.0e9 ? TRUE : FALSE;
-    status = vips_tiffsave(image, tmp.c_str(), "tile", TRUE, "tile_width", 256, "tile_height", 256, "compression",
-                           tiff_compression(options.compression), "pyramid", options.pyramid ? TRUE : FALSE,
-                           "bigtiff", big, nullptr);
+    status = vips_tiffsave(image, tmp.c_str(), "tile", TRUE, "tile_width", 256, "tile_height", 256,
+                           "compression", tiff_compression(options.compression), "pyramid",
+                           options.pyramid ? TRUE : FALSE, "bigtiff", big, nullptr);
   }
   if (status != 0) {
-    throw Error(ErrorCode::io, fmt::format("stitch: cannot write mosaic '{}': {}", path.string(), take_vips_error()));
+    throw Error(ErrorCode::io, fmt::format("stitch: cannot write mosaic '{}': {}", path.string(),
+                                           take_vips_error()));
   }
 }
 
 }  // namespace
 
-MosaicInfo render_mosaic(const Placement& placement, const fs::path& path, const MosaicOptions& options) {
+MosaicInfo render_mosaic(const Placement& placement, const fs::path& path,
+                         const MosaicOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   check_mosaic_output(path, placement.format, options);
   detail::BlendImage mosaic(placement, options.feather);
@@ -103,12 +111,14 @@ MosaicInfo render_mosaic(const Placement& placement, const fs::path& path, const
 }
 
 cv::Mat compose(const Placement& placement, const MosaicOptions& options) {
-  if (options.feather < 0) invalid(fmt::format("parameter 'feather' must be >= 0, got {}", options.feather));
+  if (options.feather < 0)
+    invalid(fmt::format("parameter 'feather' must be >= 0, got {}", options.feather));
   detail::BlendImage mosaic(placement, options.feather);
   size_t size = 0;
   void* memory = vips_image_write_to_memory(mosaic.get(), &size);
   if (memory == nullptr) {
-    throw Error(ErrorCode::corrupt, fmt::format("stitch: cannot blend the mosaic: {}", take_vips_error()));
+    throw Error(ErrorCode::corrupt,
+                fmt::format("stitch: cannot blend the mosaic: {}", take_vips_error()));
   }
   const cv::Size dims = placement.mosaic_size();
   cv::Mat out(dims, placement.format.type);

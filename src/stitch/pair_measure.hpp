@@ -1,8 +1,7 @@
 #pragma once
 
-#include <optional>
-
 #include <opencv2/core.hpp>
+#include <optional>
 
 namespace tessera::stitch::detail {
 
@@ -16,19 +15,20 @@ std::optional<OverlapWindows> overlap_windows(cv::Point offset, cv::Size tile, i
 
 // How far window a's content sits from window b's, and how sure that is.
 struct ShiftEstimate {
-  cv::Point2d shift;     // s with a(q) ~ b(q - s), sub-pixel
-  double quality = 0;    // normalised cross-correlation of the common part at round(shift); 0 for flat content
-  double response = 0;   // phase-correlation peak height
+  cv::Point2d shift;  // s with a(q) ~ b(q - s), sub-pixel
+  double quality =
+      0;  // normalised cross-correlation of the common part at round(shift); 0 for flat content
+  double response = 0;  // phase-correlation peak height
 };
 
-// a, b: single-channel CV_32F windows of equal size cut at the nominal overlap. Phase correlation (Hann
-// window) proposes a shift; a hill climb on normalised cross-correlation from that proposal and from zero
-// (the nominal) settles it, so one wrong phase-correlation peak does not lose a pair whose stage
-// position was nearly right. Shifts are limited to half the window on each axis.
+// a, b: single-channel CV_32F windows of equal size cut at the nominal overlap. Phase correlation
+// (Hann window) proposes a shift; a hill climb on normalised cross-correlation from that proposal
+// and from zero (the nominal) settles it, so one wrong phase-correlation peak does not lose a pair
+// whose stage position was nearly right. Shifts are limited to half the window on each axis.
 ShiftEstimate estimate_shift(const cv::Mat& a, const cv::Mat& b);
 
-// Normalised cross-correlation of a(q) and b(q - s) over their common part; 0 when either is flat or the
-// common part is empty.
+// Normalised cross-correlation of a(q) and b(q - s) over their common part; 0 when either is flat
+// or the common part is empty.
 double ncc_at(const cv::Mat& a, const cv::Mat& b, cv::Point s);
 
 }  // namespace tessera::stitch::detail

@@ -10,8 +10,9 @@
 
 namespace tessera::stitch::detail {
 
-// Runs fn(i) for i in [0, n) on up to `jobs` threads (the caller's among them). Items are independent;
-// the first exception stops handing out items and is rethrown once every thread has finished.
+// Runs fn(i) for i in [0, n) on up to `jobs` threads (the caller's among them). Items are
+// independent; the first exception stops handing out items and is rethrown once every thread has
+// finished.
 template <typename Fn>
 void parallel_each(size_t n, int jobs, Fn&& fn) {
   std::atomic<size_t> next{0};

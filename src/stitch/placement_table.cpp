@@ -1,16 +1,15 @@
 #include <cmath>
 #include <string>
 
-
 #include "tessera/stitch/register.hpp"
 
 namespace tessera::stitch {
 namespace {
 
 // Column order of the report; placement_rows() and placement_csv() agree on it.
-constexpr const char* kColumns[] = {"tile",       "row",        "col",          "nominal_x", "nominal_y",
-                                    "x",          "y",          "dx",           "dy",        "mosaic_x",
-                                    "mosaic_y",   "pairs_used", "max_residual", "fell_back"};
+constexpr const char* kColumns[] = {
+    "tile", "row",      "col",      "nominal_x",  "nominal_y",    "x",        "y", "dx",
+    "dy",   "mosaic_x", "mosaic_y", "pairs_used", "max_residual", "fell_back"};
 
 // Two decimals: registration is sub-pixel at best, and a stable text keeps reports diffable.
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
@@ -58,7 +57,8 @@ std::string placement_csv(const Placement& placement) {
   for (size_t c = 0; c < std::size(kColumns); ++c) out += (c ? "," : "") + std::string(kColumns[c]);
   out += "\n";
   for (const nlohmann::json& row : placement_rows(placement)) {
-    for (size_t c = 0; c < std::size(kColumns); ++c) out += (c ? "," : "") + csv_cell(row.at(kColumns[c]));
+    for (size_t c = 0; c < std::size(kColumns); ++c)
+      out += (c ? "," : "") + csv_cell(row.at(kColumns[c]));
     out += "\n";
   }
   return out;

@@ -1,11 +1,11 @@
 #include "tessera/stitch/register.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "stitch/pair_measure.hpp"
 #include "stitch/parallel_each.hpp"
@@ -24,15 +24,19 @@ using detail::OverlapWindows;
 
 void validate(const RegisterOptions& o, const std::vector<Tile>& tiles) {
   const int n = static_cast<int>(tiles.size());
-  if (!(o.max_shift >= 0)) invalid(fmt::format("parameter 'max_shift' must be >= 0, got {}", o.max_shift));
+  if (!(o.max_shift >= 0))
+    invalid(fmt::format("parameter 'max_shift' must be >= 0, got {}", o.max_shift));
   if (!(o.min_quality >= -1 && o.min_quality <= 1)) {
     invalid(fmt::format("parameter 'min_quality' must be in [-1, 1], got {}", o.min_quality));
   }
-  if (!(o.max_residual > 0)) invalid(fmt::format("parameter 'max_residual' must be > 0, got {}", o.max_residual));
-  if (o.min_overlap < 4) invalid(fmt::format("parameter 'min_overlap' must be at least 4, got {}", o.min_overlap));
+  if (!(o.max_residual > 0))
+    invalid(fmt::format("parameter 'max_residual' must be > 0, got {}", o.max_residual));
+  if (o.min_overlap < 4)
+    invalid(fmt::format("parameter 'min_overlap' must be at least 4, got {}", o.min_overlap));
   if (o.jobs < 1) invalid(fmt::format("parameter 'jobs' must be at least 1, got {}", o.jobs));
   if (n > 0 && (o.anchor < 0 || o.anchor >= n)) {
-    invalid(fmt::format("parameter 'anchor' must be a tile index in [0, {}], got {}", n - 1, o.anchor));
+    invalid(
+        fmt::format("parameter 'anchor' must be a tile index in [0, {}], got {}", n - 1, o.anchor));
   }
   for (const Tile& t : tiles) {
     if (!t.nominal) invalid(fmt::format("tile '{}' has no nominal position", t.name));
@@ -42,10 +46,10 @@ void validate(const RegisterOptions& o, const std::vector<Tile>& tiles) {
   }
 }
 
-// Every pair of tiles whose nominal rectangles overlap by at least min_overlap on both axes. Quadratic in
-// the number of tiles, which stays well under a second for thousands of tiles.
-std::vector<PairMeasurement> find_pairs(const std::vector<Tile>& tiles, cv::Size size, int min_overlap,
-                                        std::vector<OverlapWindows>& windows) {
+// Every pair of tiles whose nominal rectangles overlap by at least min_overlap on both axes.
+// Quadratic in the number of tiles, which stays well under a second for thousands of tiles.
+std::vector<PairMeasurement> find_pairs(const std::vector<Tile>& tiles, cv::Size size,
+                                        int min_overlap, std::vector<OverlapWindows>& windows) {
   std::vector<PairMeasurement> pairs;
   const int n = static_cast<int>(tiles.size());
   for (int a = 0; a < n; ++a) {
@@ -66,9 +70,9 @@ std::vector<PairMeasurement> find_pairs(const std::vector<Tile>& tiles, cv::Size
   return pairs;
 }
 
-// Decodes tiles a few at a time and measures each pair once both of its tiles have been seen. Only the
-// overlap windows of tiles that still have an unmeasured pair are held, so memory follows one row of a
-// grid listed row by row rather than the whole set.
+// Decodes tiles a few at a time and measures each pair once both of its tiles have been seen. Only
+// the overlap windows of tiles that still have an unmeasured pair are held, so memory follows one
+// row of a grid listed row by row rather than the whole set.
 void measure_pairs(const std::vector<Tile>& tiles, std::vector<PairMeasurement>& pairs,
                    const std::vector<OverlapWindows>& windows, int jobs) {
   const size_t n = tiles.size();
@@ -86,11 +90,13 @@ void measure_pairs(const std::vector<Tile>& tiles, std::vector<PairMeasurement>&
       if (pairs_of[t].empty()) return;
       const cv::Mat pixels = load_tile(tiles[t]);
       for (size_t p : pairs_of[t]) {
-        // Windows wait in the tile's own pixel type (a quarter of grey floats for 8-bit tiles) until their
-        // pair is measured. Each pair's two windows belong to different tiles, so no two threads write the
-        // same Mat.
-        if (static_cast<size_t>(pairs[p].a) == t) cut_a[p] = pixels(windows[p].in_a).clone();
-        else cut_b[p] = pixels(windows[p].in_b).clone();
+        // Windows wait in the tile's own pixel type (a quarter of grey floats for 8-bit tiles)
+        // until their pair is measured. Each pair's two windows belong to different tiles, so no
+        // two threads write the same Mat.
+        if (static_cast<size_t>(pairs[p].a) == t)
+          cut_a[p] = pixels(windows[p].in_a).clone();
+        else
+          cut_b[p] = pixels(windows[p].in_b).clone();
       }
     });
     std::vector<size_t> ready;
@@ -103,7 +109,8 @@ void measure_pairs(const std::vector<Tile>& tiles, std::vector<PairMeasurement>&
       const detail::ShiftEstimate est =
           detail::estimate_shift(image::to_unit_gray(cut_a[p]), image::to_unit_gray(cut_b[p]));
       PairMeasurement& m = pairs[p];
-      // Windows were cut at the rounded nominal offset; b sits at that offset plus the measured shift.
+      // Windows were cut at the rounded nominal offset; b sits at that offset plus the measured
+      // shift.
       const cv::Point2d cut_offset = windows[p].in_a.tl() - windows[p].in_b.tl();
       m.measured = cut_offset + est.shift;
       m.quality = est.quality;
@@ -116,7 +123,8 @@ void measure_pairs(const std::vector<Tile>& tiles, std::vector<PairMeasurement>&
 
 void classify(std::vector<PairMeasurement>& pairs, const RegisterOptions& o) {
   for (PairMeasurement& p : pairs) {
-    const double limit = o.max_shift > 0 ? o.max_shift : 0.3 * std::min(p.overlap.width, p.overlap.height);
+    const double limit =
+        o.max_shift > 0 ? o.max_shift : 0.3 * std::min(p.overlap.width, p.overlap.height);
     if (!(p.quality >= o.min_quality)) {
       p.status = PairStatus::no_signal;
     } else if (cv::norm(p.measured - p.nominal) > limit) {
@@ -127,57 +135,55 @@ void classify(std::vector<PairMeasurement>& pairs, const RegisterOptions& o) {
   }
 }
 
-// Weighted least squares over the used pairs; while the worst residual exceeds max_residual, that pair is
-// marked an outlier and the system solved again.
-std::vector<cv::Point2d> solve_robust(const std::vector<Tile>& tiles, std::vector<PairMeasurement>& pairs,
-                                      const RegisterOptions& o) {
+// Weighted least squares over the used pairs, dropping outliers (see detail::solve_robust); pairs
+// get their residuals, and the dropped ones the status outlier.
+std::vector<cv::Point2d> place_tiles(const std::vector<Tile>& tiles,
+                                     std::vector<PairMeasurement>& pairs,
+                                     const RegisterOptions& o) {
   std::vector<cv::Point2d> nominal;
   for (const Tile& t : tiles) nominal.push_back(*t.nominal);
-  for (;;) {
-    std::vector<detail::Edge> edges;
-    std::vector<size_t> edge_pair;
-    for (size_t p = 0; p < pairs.size(); ++p) {
-      if (pairs[p].status != PairStatus::used) continue;
-      // Weight by confidence; a floor keeps a barely accepted pair from being ignored outright.
-      edges.push_back({pairs[p].a, pairs[p].b, pairs[p].measured, std::max(0.05, pairs[p].quality)});
-      edge_pair.push_back(p);
-    }
-    std::vector<cv::Point2d> pos = detail::solve_positions(nominal, edges, o.anchor);
-    double worst = 0;
-    size_t worst_pair = pairs.size();
-    for (size_t p : edge_pair) {
-      PairMeasurement& m = pairs[p];
-      m.residual = (pos[m.b] - pos[m.a]) - m.measured;
-      const double r = cv::norm(m.residual);
-      if (r > worst) {
-        worst = r;
-        worst_pair = p;
-      }
-    }
-    if (worst <= o.max_residual || worst_pair == pairs.size()) return pos;
-    pairs[worst_pair].status = PairStatus::outlier;
+  std::vector<detail::Edge> edges;
+  std::vector<size_t> edge_pair;
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    if (pairs[p].status != PairStatus::used) continue;
+    // Weight by confidence; a floor keeps a barely accepted pair from being ignored outright.
+    edges.push_back({pairs[p].a, pairs[p].b, pairs[p].measured, std::max(0.05, pairs[p].quality)});
+    edge_pair.push_back(p);
   }
+  detail::RobustSolution solved = detail::solve_robust(nominal, edges, o.anchor, o.max_residual);
+  for (size_t e = 0; e < edges.size(); ++e) {
+    PairMeasurement& m = pairs[edge_pair[e]];
+    m.residual = solved.residuals[e];
+    if (solved.dropped[e]) m.status = PairStatus::outlier;
+  }
+  return std::move(solved.positions);
 }
 
 }  // namespace
 
 std::string_view to_string(PairStatus status) {
   switch (status) {
-    case PairStatus::used: return "used";
-    case PairStatus::no_signal: return "no_signal";
-    case PairStatus::beyond_max_shift: return "beyond_max_shift";
-    case PairStatus::outlier: return "outlier";
+    case PairStatus::used:
+      return "used";
+    case PairStatus::no_signal:
+      return "no_signal";
+    case PairStatus::beyond_max_shift:
+      return "beyond_max_shift";
+    case PairStatus::outlier:
+      return "outlier";
   }
   return "unknown";
 }
 
 int Placement::fallbacks() const {
-  return static_cast<int>(std::count_if(placed.begin(), placed.end(), [](const TilePlacement& t) { return t.fell_back; }));
+  return static_cast<int>(std::count_if(placed.begin(), placed.end(),
+                                        [](const TilePlacement& t) { return t.fell_back; }));
 }
 
 int Placement::pairs_used() const {
-  return static_cast<int>(
-      std::count_if(pairs.begin(), pairs.end(), [](const PairMeasurement& p) { return p.status == PairStatus::used; }));
+  return static_cast<int>(std::count_if(pairs.begin(), pairs.end(), [](const PairMeasurement& p) {
+    return p.status == PairStatus::used;
+  }));
 }
 
 std::vector<cv::Point> Placement::mosaic_offsets() const {
@@ -206,13 +212,14 @@ cv::Size Placement::mosaic_size() const {
 Placement register_tiles(std::vector<Tile> tiles, const RegisterOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   Placement out;
-  out.format = probe_tiles(tiles);  // first: an empty list or mismatched tiles are the likelier mistakes
+  out.format =
+      probe_tiles(tiles);  // first: an empty list or mismatched tiles are the likelier mistakes
   validate(options, tiles);
   std::vector<OverlapWindows> windows;
   out.pairs = find_pairs(tiles, out.format.size, options.min_overlap, windows);
   measure_pairs(tiles, out.pairs, windows, options.jobs);
   classify(out.pairs, options);
-  const std::vector<cv::Point2d> pos = solve_robust(tiles, out.pairs, options);
+  const std::vector<cv::Point2d> pos = place_tiles(tiles, out.pairs, options);
   out.placed.resize(tiles.size());
   for (size_t i = 0; i < tiles.size(); ++i) {
     out.placed[i].position = pos[i];

@@ -37,8 +37,8 @@ std::vector<int> connected_groups(int tiles, const std::vector<Edge>& edges) {
   return group;
 }
 
-std::vector<cv::Point2d> solve_positions(const std::vector<cv::Point2d>& nominal, const std::vector<Edge>& edges,
-                                         int anchor) {
+std::vector<cv::Point2d> solve_positions(const std::vector<cv::Point2d>& nominal,
+                                         const std::vector<Edge>& edges, int anchor) {
   const int n = static_cast<int>(nominal.size());
   std::vector<cv::Point2d> out = nominal;
   const std::vector<int> group = connected_groups(n, edges);
@@ -50,7 +50,8 @@ std::vector<cv::Point2d> solve_positions(const std::vector<cv::Point2d>& nominal
     }
     if (members.size() < 2) continue;
     const int pinned = (anchor >= 0 && anchor < n && group[anchor] == g) ? anchor : members.front();
-    // Unknowns: every member but the pinned one, which enters the right-hand side as a known position.
+    // Unknowns: every member but the pinned one, which enters the right-hand side as a known
+    // position.
     std::vector<int> slot(static_cast<size_t>(n), -1);
     int k = 0;
     for (int i : members) {
@@ -87,13 +88,41 @@ std::vector<cv::Point2d> solve_positions(const std::vector<cv::Point2d>& nominal
     cv::Mat solution;
     // A connected group with one pinned tile has a positive definite reduced Laplacian.
     if (!cv::solve(lap, rhs, solution, cv::DECOMP_CHOLESKY)) {
-      throw Error(ErrorCode::internal, "stitch: the placement system of a connected tile group is singular");
+      throw Error(ErrorCode::internal,
+                  "stitch: the placement system of a connected tile group is singular");
     }
     for (int i : members) {
       if (slot[i] >= 0) out[i] = {solution.at<double>(slot[i], 0), solution.at<double>(slot[i], 1)};
     }
   }
   return out;
+}
+
+RobustSolution solve_robust(const std::vector<cv::Point2d>& nominal, const std::vector<Edge>& edges,
+                            int anchor, double max_residual) {
+  RobustSolution out;
+  out.dropped.assign(edges.size(), false);
+  out.residuals.assign(edges.size(), cv::Point2d());
+  for (;;) {
+    std::vector<Edge> kept;
+    for (size_t e = 0; e < edges.size(); ++e) {
+      if (!out.dropped[e]) kept.push_back(edges[e]);
+    }
+    out.positions = solve_positions(nominal, kept, anchor);
+    double worst = 0;
+    size_t worst_edge = edges.size();
+    for (size_t e = 0; e < edges.size(); ++e) {
+      const Edge& edge = edges[e];
+      out.residuals[e] = (out.positions[edge.b] - out.positions[edge.a]) - edge.offset;
+      const double r = cv::norm(out.residuals[e]);
+      if (!out.dropped[e] && r > worst) {
+        worst = r;
+        worst_edge = e;
+      }
+    }
+    if (worst <= max_residual || worst_edge == edges.size()) return out;
+    out.dropped[worst_edge] = true;
+  }
 }
 
 }  // namespace tessera::stitch::detail

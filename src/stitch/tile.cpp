@@ -1,9 +1,9 @@
 #include "tessera/stitch/tile.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "image/vips_session.hpp"
 #include "stitch/vips_format.hpp"
@@ -26,14 +26,16 @@ std::string describe(const TileFormat& f) {
 TileFormat probe_file(const Tile& tile) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(tile.path, ec)) {
-    throw Error(ErrorCode::io, fmt::format("stitch: cannot read tile '{}': no such file", tile.path.string()));
+    throw Error(ErrorCode::io,
+                fmt::format("stitch: cannot read tile '{}': no such file", tile.path.string()));
   }
   image::detail::ensure_vips();
   image::detail::VipsRef header(
       vips_image_new_from_file(tile.path.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
   if (!header) {
-    throw Error(ErrorCode::corrupt, fmt::format("stitch: cannot read tile '{}': {}", tile.path.string(),
-                                                image::detail::take_vips_error()));
+    throw Error(ErrorCode::corrupt,
+                fmt::format("stitch: cannot read tile '{}': {}", tile.path.string(),
+                            image::detail::take_vips_error()));
   }
   VipsImage* im = header.get();
   const int depth = cv_depth_of(vips_image_get_format(im));
@@ -41,7 +43,8 @@ TileFormat probe_file(const Tile& tile) {
     throw Error(ErrorCode::unsupported,
                 fmt::format("stitch: tile '{}' has complex-valued pixels", tile.path.string()));
   }
-  return {{vips_image_get_width(im), vips_image_get_height(im)}, CV_MAKETYPE(depth, vips_image_get_bands(im))};
+  return {{vips_image_get_width(im), vips_image_get_height(im)},
+          CV_MAKETYPE(depth, vips_image_get_bands(im))};
 }
 
 TileFormat probe_one(const Tile& tile) {
@@ -51,7 +54,8 @@ TileFormat probe_one(const Tile& tile) {
 }
 
 // A number, or text holding one (CSV cells and pattern fields arrive as text).
-std::optional<double> number_field(const nlohmann::json& row, const char* key, const std::string& where) {
+std::optional<double> number_field(const nlohmann::json& row, const char* key,
+                                   const std::string& where) {
   if (!row.contains(key) || row[key].is_null()) return std::nullopt;
   const nlohmann::json& v = row[key];
   if (v.is_number()) return v.get<double>();
@@ -91,8 +95,9 @@ TileFormat probe_tiles(const std::vector<Tile>& tiles) {
   for (size_t i = 1; i < tiles.size(); ++i) {
     const TileFormat f = probe_one(tiles[i]);
     if (f.size != first.size || f.type != first.type) {
-      invalid(fmt::format("tile '{}' is {}, but '{}' is {}: every tile must have the same size and type",
-                          tiles[i].name, describe(f), tiles.front().name, describe(first)));
+      invalid(fmt::format(
+          "tile '{}' is {}, but '{}' is {}: every tile must have the same size and type",
+          tiles[i].name, describe(f), tiles.front().name, describe(first)));
     }
   }
   return first;
@@ -114,8 +119,10 @@ void fill_grid(std::vector<Tile>& tiles, int columns, bool snake) {
   }
 }
 
-void place_on_grid(std::vector<Tile>& tiles, cv::Size tile_size, double overlap_x, double overlap_y) {
-  for (const auto& [name, value] : {std::pair{"overlap_x", overlap_x}, std::pair{"overlap_y", overlap_y}}) {
+void place_on_grid(std::vector<Tile>& tiles, cv::Size tile_size, double overlap_x,
+                   double overlap_y) {
+  for (const auto& [name, value] :
+       {std::pair{"overlap_x", overlap_x}, std::pair{"overlap_y", overlap_y}}) {
     if (!(value >= 0.0 && value <= 0.9)) {
       invalid(fmt::format("parameter '{}' must be in [0, 0.9], got {}", name, value));
     }
@@ -124,25 +131,32 @@ void place_on_grid(std::vector<Tile>& tiles, cv::Size tile_size, double overlap_
   const double step_y = tile_size.height * (1.0 - overlap_y);
   for (Tile& t : tiles) {
     if (t.nominal) continue;
-    if (t.row < 0 || t.col < 0) invalid(fmt::format("tile '{}' has neither a position nor a grid row and column", t.name));
+    if (t.row < 0 || t.col < 0)
+      invalid(fmt::format("tile '{}' has neither a position nor a grid row and column", t.name));
     // Rounded: a stage grid is in whole pixels, and fractional nominals would only blur the report.
     t.nominal = cv::Point2d(std::round(t.col * step_x), std::round(t.row * step_y));
   }
 }
 
 void apply_layout_row(Tile& tile, const nlohmann::json& row, const std::string& where) {
-  if (!row.is_object()) invalid(fmt::format("{}: expected an object with x and y or row and col, got {}", where, row.dump()));
+  if (!row.is_object())
+    invalid(fmt::format("{}: expected an object with x and y or row and col, got {}", where,
+                        row.dump()));
   const auto x = number_field(row, "x", where);
   const auto y = number_field(row, "y", where);
   const auto r = number_field(row, "row", where);
   const auto c = number_field(row, "col", where);
-  if (x.has_value() != y.has_value()) invalid(fmt::format("{}: give both 'x' and 'y', not one", where));
-  if (r.has_value() != c.has_value()) invalid(fmt::format("{}: give both 'row' and 'col', not one", where));
-  if (!x && !r) invalid(fmt::format("{}: needs 'x' and 'y' (pixels) or 'row' and 'col' (grid indices)", where));
+  if (x.has_value() != y.has_value())
+    invalid(fmt::format("{}: give both 'x' and 'y', not one", where));
+  if (r.has_value() != c.has_value())
+    invalid(fmt::format("{}: give both 'row' and 'col', not one", where));
+  if (!x && !r)
+    invalid(fmt::format("{}: needs 'x' and 'y' (pixels) or 'row' and 'col' (grid indices)", where));
   if (x) tile.nominal = cv::Point2d(*x, *y);
   if (r) {
     if (*r < 0 || *c < 0 || *r != std::floor(*r) || *c != std::floor(*c)) {
-      invalid(fmt::format("{}: 'row' and 'col' must be whole numbers >= 0, got {} and {}", where, *r, *c));
+      invalid(fmt::format("{}: 'row' and 'col' must be whole numbers >= 0, got {} and {}", where,
+                          *r, *c));
     }
     tile.row = static_cast<int>(*r);
     tile.col = static_cast<int>(*c);

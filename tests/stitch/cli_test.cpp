@@ -1,6 +1,6 @@
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "stitch/stitch_fixture.hpp"
 #include "tessera/app/tags_csv.hpp"
@@ -19,7 +19,8 @@ struct CliRun {
 };
 
 CliRun tessera(const std::string& args, const tessera::test::TempDir& dir) {
-  const std::string cmd = fmt::format("cd '{}' && '{}' {} >stdout.txt 2>stderr.txt", dir.path().string(), TESSERA_BINARY, args);
+  const std::string cmd = fmt::format("cd '{}' && '{}' {} >stdout.txt 2>stderr.txt",
+                                      dir.path().string(), TESSERA_BINARY, args);
   const int raw = std::system(cmd.c_str());
   CliRun r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -38,14 +39,16 @@ test::CutGrid write_tiles(const tessera::test::TempDir& dir, int flat) {
     const auto& t = grid.tiles[i];
     image::write_image(dir / fmt::format("tiles/scan_r{}_c{}.png", t.row, t.col), t.image);
   }
-  image::write_image(dir / "tiles/overview.png", grid.tiles[0].image);  // not a tile: the pattern skips it
+  image::write_image(dir / "tiles/overview.png",
+                     grid.tiles[0].image);  // not a tile: the pattern skips it
   return grid;
 }
 
 TEST(StitchCli, PatternRunWritesTheMosaicAndReportAndNamesTheFallback) {
   tessera::test::TempDir dir;
   const auto grid = write_tiles(dir, 5);
-  const CliRun r = tessera("stitch tiles --pattern 'scan_r{row}_c{col}.png' --out m.tif --report p.csv --jobs 2", dir);
+  const CliRun r = tessera(
+      "stitch tiles --pattern 'scan_r{row}_c{col}.png' --out m.tif --report p.csv --jobs 2", dir);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("stitched 6 tiles (330x330) into m.tif"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 tile(s) fell back to nominal"), std::string::npos) << r.out;
@@ -55,16 +58,20 @@ TEST(StitchCli, PatternRunWritesTheMosaicAndReportAndNamesTheFallback) {
   EXPECT_GT(mosaic.info.width, 900);
   const std::string csv = read_file(dir / "p.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 7);
-  EXPECT_NE(csv.find("tiles/scan_r1_c2.png,1,2,594.0,297.0,594.0,297.0,0.0,0.0,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("tiles/scan_r1_c2.png,1,2,594.0,297.0,594.0,297.0,0.0,0.0,"),
+            std::string::npos)
+      << csv;
   EXPECT_NE(csv.find(",0,0.0,true\n"), std::string::npos) << csv;
 
-  // The report places the tiles of a second run: the same tiles land on the same mosaic pixels. (Pixels
-  // may differ by a grey level or two: the feather follows the slightly different nominal overlaps.)
+  // The report places the tiles of a second run: the same tiles land on the same mosaic pixels.
+  // (Pixels may differ by a grey level or two: the feather follows the slightly different nominal
+  // overlaps.)
   const CliRun again = tessera("stitch --positions p.csv --out m2.tif --report p2.csv", dir);
   ASSERT_EQ(again.status, 0) << again.err;
   const auto mosaic_xy = [](const std::string& text) {
     std::vector<std::string> out;
-    for (const auto& rec : app::parse_csv(text, "report")) out.push_back(rec[0] + " " + rec[9] + " " + rec[10]);
+    for (const auto& rec : app::parse_csv(text, "report"))
+      out.push_back(rec[0] + " " + rec[9] + " " + rec[10]);
     return out;
   };
   EXPECT_EQ(mosaic_xy(read_file(dir / "p2.csv")), mosaic_xy(csv));
@@ -88,9 +95,11 @@ TEST(StitchCli, BadInputExitsWithAMessageNamingTheOption) {
       {"stitch tiles --grid 3x2 --out m.tif", "--grid 3x2 needs 6 tiles, got 7"},
       {"stitch tiles --grid 3by2 --out m.tif", "--grid must be COLUMNSxROWS"},
       {"stitch tiles --out m.tif", "give exactly one of --pattern, --grid or --positions"},
-      {"stitch tiles --pattern 'scan_r{row}_c{col}.png' --out m.jpg", "the mosaic is written as .tif, .tiff or .png"},
+      {"stitch tiles --pattern 'scan_r{row}_c{col}.png' --out m.jpg",
+       "the mosaic is written as .tif, .tiff or .png"},
       {"stitch tiles/missing.png --grid 1x1 --out m.tif", "cannot read tile 'tiles/missing.png'"},
-      {"stitch tiles/overview.png --pattern 'scan_r{row}_c{col}.png' --out m.tif", "does not match 'tiles/overview.png'"},
+      {"stitch tiles/overview.png --pattern 'scan_r{row}_c{col}.png' --out m.tif",
+       "does not match 'tiles/overview.png'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.args);

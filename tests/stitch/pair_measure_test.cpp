@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "stitch/solve.hpp"
 #include "stitch/stitch_fixture.hpp"
 #include "tessera/image/focus.hpp"
 
@@ -28,7 +27,8 @@ TEST(EstimateShift, FindsTheShiftInLargeWindowsCorrelatedAtReducedResolution) {
 }
 
 TEST(EstimateShift, FindsTheShiftWithItsSign) {
-  for (const cv::Point s : {cv::Point(0, 0), cv::Point(7, -3), cv::Point(-12, 25), cv::Point(30, 0)}) {
+  for (const cv::Point s :
+       {cv::Point(0, 0), cv::Point(7, -3), cv::Point(-12, 25), cv::Point(30, 0)}) {
     SCOPED_TRACE(testing::Message() << s);
     const auto [a, b] = shifted_windows(s, {80, 300});
     const ShiftEstimate e = estimate_shift(a, b);
@@ -38,8 +38,8 @@ TEST(EstimateShift, FindsTheShiftWithItsSign) {
   }
 }
 
-// Regression: OpenCV 4.6's phaseCorrelate multiplies its window into inputs that need no padding, in
-// place; the NCC that follows then read windowed data and settled on wrong shifts.
+// Regression: OpenCV 4.6's phaseCorrelate multiplies its window into inputs that need no padding,
+// in place; the NCC that follows then read windowed data and settled on wrong shifts.
 TEST(EstimateShift, LeavesItsInputsUntouched) {
   const auto [a, b] = shifted_windows({5, 5}, {64, 256});  // sizes phaseCorrelate does not pad
   const cv::Mat a0 = a.clone(), b0 = b.clone();
@@ -63,35 +63,6 @@ TEST(OverlapWindows, CutTheCommonPartInEachTile) {
   EXPECT_EQ(w->in_b, cv::Rect(0, 5, 10, 45));
   EXPECT_FALSE(overlap_windows({97, 0}, {100, 50}, 4));   // 3 px wide
   EXPECT_FALSE(overlap_windows({100, 0}, {100, 50}, 1));  // touching, not overlapping
-}
-
-TEST(SolvePositions, LeastSquaresSpreadsDisagreementAndPinsTheAnchor) {
-  const std::vector<cv::Point2d> nominal = {{0, 0}, {100, 0}, {200, 0}, {500, 500}};
-  // 0->1 says 102, 1->2 says 101, 0->2 says 200: the three disagree by 3 px in total.
-  const std::vector<Edge> edges = {{0, 1, {102, 0}, 1.0}, {1, 2, {101, 0}, 1.0}, {0, 2, {200, 0}, 1.0}};
-  const auto p = solve_positions(nominal, edges, 0);
-  EXPECT_EQ(p[0], cv::Point2d(0, 0));
-  EXPECT_NEAR(p[1].x, 101.0, 1e-9);  // each relation off by 1 px
-  EXPECT_NEAR(p[2].x, 201.0, 1e-9);
-  EXPECT_EQ(p[3], cv::Point2d(500, 500));  // no edge: stays at nominal
-}
-
-TEST(SolvePositions, WeightsFavourTheConfidentPair) {
-  const std::vector<cv::Point2d> nominal = {{0, 0}, {100, 0}};
-  const std::vector<Edge> edges = {{0, 1, {110, 0}, 9.0}, {0, 1, {100, 0}, 1.0}};
-  EXPECT_NEAR(solve_positions(nominal, edges, 0)[1].x, 109.0, 1e-9);
-}
-
-TEST(SolvePositions, GroupWithoutTheAnchorIsPinnedByItsFirstTile) {
-  const std::vector<cv::Point2d> nominal = {{0, 0}, {100, 0}, {200, 0}, {300, 0}};
-  const std::vector<Edge> edges = {{0, 1, {103, 0}, 1.0}, {2, 3, {97, 2}, 1.0}};
-  const auto p = solve_positions(nominal, edges, 1);
-  EXPECT_EQ(p[1], cv::Point2d(100, 0));
-  EXPECT_NEAR(p[0].x, -3.0, 1e-9);
-  EXPECT_EQ(p[2], cv::Point2d(200, 0));
-  EXPECT_NEAR(p[3].x, 297.0, 1e-9);
-  EXPECT_NEAR(p[3].y, 2.0, 1e-9);
-  EXPECT_EQ(connected_groups(4, edges), (std::vector<int>{0, 0, 1, 1}));
 }
 
 }  // namespace

@@ -28,14 +28,16 @@ TEST(RegisterTiles, SyntheticGridPlacesEveryTileWithinOnePixel) {
 
 TEST(RegisterTiles, MeasuredOffsetsMatchTheTruthWithinOnePixel) {
   const cv::Mat source = test::textured_image({1200, 700}, 3);
-  // Jitter of up to 10 px per tile: pairs are up to 20 px per axis off nominal in a 48-60 px overlap,
-  // beyond the automatic limit (30% of the overlap), so the limit is raised to what a window can measure.
+  // Jitter of up to 10 px per tile: pairs are up to 20 px per axis off nominal in a 48-60 px
+  // overlap, beyond the automatic limit (30% of the overlap), so the limit is raised to what a
+  // window can measure.
   const auto grid = cut_grid(source, 3, 2, {400, 320}, 0.15, 10, 2.0, 5);
   const Placement p = register_tiles(grid.tiles, {.max_shift = 30});
   for (const PairMeasurement& m : p.pairs) {
     SCOPED_TRACE(grid.tiles[m.a].name + " -> " + grid.tiles[m.b].name);
     const cv::Point2d truth = grid.truth[m.b] - grid.truth[m.a];
-    EXPECT_LE(cv::norm(m.measured - truth), 1.0) << m.measured << truth << m.nominal << ' ' << m.quality;
+    EXPECT_LE(cv::norm(m.measured - truth), 1.0)
+        << m.measured << truth << m.nominal << ' ' << m.quality;
     EXPECT_GT(m.quality, 0.9);
     EXPECT_EQ(m.status, PairStatus::used);
   }
@@ -49,11 +51,13 @@ TEST(RegisterTiles, JobsDoNotChangeTheResult) {
   const Placement a = register_tiles(grid.tiles, one);
   const Placement b = register_tiles(grid.tiles, two);
   ASSERT_EQ(a.placed.size(), b.placed.size());
-  for (size_t i = 0; i < a.placed.size(); ++i) EXPECT_EQ(a.placed[i].position, b.placed[i].position);
+  for (size_t i = 0; i < a.placed.size(); ++i)
+    EXPECT_EQ(a.placed[i].position, b.placed[i].position);
 }
 
 TEST(RegisterTiles, RealElectronMicrographPlacesEveryTileWithinOnePixel) {
-  const cv::Mat source = test::shared_image("bh2019_kidney_em_nuclei/test/images/WideEM_x1024-R0090-000.png");
+  const cv::Mat source =
+      test::shared_image("bh2019_kidney_em_nuclei/test/images/WideEM_x1024-R0090-000.png");
   if (source.empty()) GTEST_SKIP() << "shared data set not present";
   const auto grid = cut_grid(source, 3, 3, {360, 360}, 0.12, 5, 3.0, 21);
   const Placement p = register_tiles(grid.tiles);
@@ -64,8 +68,8 @@ TEST(RegisterTiles, RealElectronMicrographPlacesEveryTileWithinOnePixel) {
 }
 
 TEST(RegisterTiles, RealFlowCamCollagePlacesEveryTileWithinOnePixel) {
-  const cv::Mat source =
-      test::shared_image("morphocut_flowcam_plankton/flowcam_COMICS_DY086_20171118_MSC019_t0_4x_000001.tif");
+  const cv::Mat source = test::shared_image(
+      "morphocut_flowcam_plankton/flowcam_COMICS_DY086_20171118_MSC019_t0_4x_000001.tif");
   if (source.empty()) GTEST_SKIP() << "shared data set not present";
   ASSERT_EQ(source.channels(), 3);
   const auto grid = cut_grid(source, 3, 4, {420, 500}, 0.1, 6, 3.0, 4);
@@ -81,10 +85,13 @@ TEST(RegisterTiles, TileWithoutOverlapSignalFallsBackToNominalAndIsReported) {
   for (const char* content : {"flat", "random"}) {
     SCOPED_TRACE(content);
     auto grid = cut_grid(source, 3, 3, {460, 460}, 0.1, 6, 3.0, 8);
-    const int bad = 4;  // the centre tile: four side neighbours and four diagonal ones, none of them alike
+    const int bad =
+        4;  // the centre tile: four side neighbours and four diagonal ones, none of them alike
     cv::Mat& m = grid.tiles[bad].image;
-    if (std::string(content) == "flat") m.setTo(128);
-    else cv::randu(m, 0, 256);
+    if (std::string(content) == "flat")
+      m.setTo(128);
+    else
+      cv::randu(m, 0, 256);
     const Placement p = register_tiles(grid.tiles);
     EXPECT_TRUE(p.placed[bad].fell_back);
     EXPECT_EQ(p.placed[bad].position, *grid.tiles[bad].nominal);
@@ -140,7 +147,8 @@ TEST(RegisterTiles, BadInputIsAnErrorNamingTheTileOrParameter) {
   {
     auto tiles = grid.tiles;
     tiles[1].image = tiles[1].image(cv::Rect(0, 0, 300, 290)).clone();
-    expect_invalid([&] { register_tiles(tiles); }, "tile 'r0_c1' is 300x290 CV_8UC1, but 'r0_c0' is 300x300 CV_8UC1");
+    expect_invalid([&] { register_tiles(tiles); },
+                   "tile 'r0_c1' is 300x290 CV_8UC1, but 'r0_c0' is 300x300 CV_8UC1");
   }
   {
     auto tiles = grid.tiles;
@@ -160,7 +168,8 @@ TEST(RegisterTiles, BadInputIsAnErrorNamingTheTileOrParameter) {
       {{.anchor = 2}, "parameter 'anchor' must be a tile index in [0, 1], got 2"},
       {{.jobs = 0}, "parameter 'jobs' must be at least 1, got 0"},
   };
-  for (const auto& [o, message] : options) expect_invalid([&] { register_tiles(grid.tiles, o); }, message);
+  for (const auto& [o, message] : options)
+    expect_invalid([&] { register_tiles(grid.tiles, o); }, message);
 }
 
 TEST(RegisterTiles, UnreadableTileFileIsAnErrorNamingTheFile) {

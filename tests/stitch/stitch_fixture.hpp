@@ -2,11 +2,10 @@
 
 #include <cmath>
 #include <filesystem>
-#include <random>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
+#include <vector>
 
 #include "tessera/core/file.hpp"
 #include "tessera/image/decode.hpp"
@@ -23,8 +22,8 @@ inline cv::Mat shared_image(const std::string& relative) {
   return image::decode(read_file(path), path.string()).frames.front();
 }
 
-// 8-bit grey texture with structure at every scale from 2 to 256 px (octaves of smoothly interpolated
-// random values), like tissue seen at low magnification; deterministic for a seed.
+// 8-bit grey texture with structure at every scale from 2 to 256 px (octaves of smoothly
+// interpolated random values), like tissue seen at low magnification; deterministic for a seed.
 inline cv::Mat textured_image(cv::Size size, unsigned seed) {
   cv::RNG rng(seed);
   cv::Mat sum = cv::Mat::zeros(size, CV_32F);
@@ -33,7 +32,8 @@ inline cv::Mat textured_image(cv::Size size, unsigned seed) {
     cv::Mat coarse(size.height / cell + 2, size.width / cell + 2, CV_32F);
     rng.fill(coarse, cv::RNG::UNIFORM, -1.0, 1.0);
     cv::Mat fine;
-    cv::resize(coarse, fine, cv::Size(coarse.cols * cell, coarse.rows * cell), 0, 0, cv::INTER_CUBIC);
+    cv::resize(coarse, fine, cv::Size(coarse.cols * cell, coarse.rows * cell), 0, 0,
+               cv::INTER_CUBIC);
     sum += amplitude * fine(cv::Rect(0, 0, size.width, size.height));
     amplitude *= 0.9;
   }
@@ -45,17 +45,18 @@ inline cv::Mat textured_image(cv::Size size, unsigned seed) {
 
 // Tiles cut from a source image at known, jittered places, as a stage would deliver them.
 struct CutGrid {
-  std::vector<Tile> tiles;        // row/col and nominal set (nominal frame: tile 0 nominal at 0, 0)
-  std::vector<cv::Point> truth;   // true top-left of each tile in the source
+  std::vector<Tile> tiles;       // row/col and nominal set (nominal frame: tile 0 nominal at 0, 0)
+  std::vector<cv::Point> truth;  // true top-left of each tile in the source
   cv::Size tile;
   double noise = 0;
 };
 
-// cols x rows tiles of `tile` size, spaced by tile * (1 - overlap); each true position is the nominal one
-// plus a uniform integer jitter in [-jitter, jitter] on each axis; Gaussian noise of sd `noise` is added to
-// every tile independently (as a camera does). The source must hold the jittered grid.
-inline CutGrid cut_grid(const cv::Mat& source, int cols, int rows, cv::Size tile, double overlap, int jitter,
-                        double noise, unsigned seed) {
+// cols x rows tiles of `tile` size, spaced by tile * (1 - overlap); each true position is the
+// nominal one plus a uniform integer jitter in [-jitter, jitter] on each axis; Gaussian noise of sd
+// `noise` is added to every tile independently (as a camera does). The source must hold the
+// jittered grid.
+inline CutGrid cut_grid(const cv::Mat& source, int cols, int rows, cv::Size tile, double overlap,
+                        int jitter, double noise, unsigned seed) {
   CutGrid g;
   g.tile = tile;
   g.noise = noise;
@@ -73,7 +74,8 @@ inline CutGrid cut_grid(const cv::Mat& source, int cols, int rows, cv::Size tile
   cv::RNG rng(seed + 1);
   for (size_t i = 0; i < g.tiles.size(); ++i) {
     Tile& t = g.tiles[i];
-    const cv::Point at(jitter + static_cast<int>(t.nominal->x) + jit(gen), jitter + static_cast<int>(t.nominal->y) + jit(gen));
+    const cv::Point at(jitter + static_cast<int>(t.nominal->x) + jit(gen),
+                       jitter + static_cast<int>(t.nominal->y) + jit(gen));
     CV_Assert(cv::Rect(0, 0, source.cols, source.rows).contains(at) &&
               at.x + tile.width <= source.cols && at.y + tile.height <= source.rows);
     cv::Mat pixels = source(cv::Rect(at, tile)).clone();
@@ -92,9 +94,10 @@ inline CutGrid cut_grid(const cv::Mat& source, int cols, int rows, cv::Size tile
   return g;
 }
 
-// Largest placement error over the tiles (px): each tile's position relative to the anchor's, against the
-// truth relative to the anchor's truth. Tiles listed in `skip` are left out.
-inline double max_placement_error(const Placement& p, const CutGrid& g, const std::vector<int>& skip = {}) {
+// Largest placement error over the tiles (px): each tile's position relative to the anchor's,
+// against the truth relative to the anchor's truth. Tiles listed in `skip` are left out.
+inline double max_placement_error(const Placement& p, const CutGrid& g,
+                                  const std::vector<int>& skip = {}) {
   const int a = p.anchor;
   double worst = 0;
   for (size_t i = 0; i < p.placed.size(); ++i) {
@@ -106,19 +109,23 @@ inline double max_placement_error(const Placement& p, const CutGrid& g, const st
   return worst;
 }
 
-// RMS difference between a mosaic and the source, with the mosaic mapped onto the source through the anchor
-// tile: over all pixels that come from two or more tiles, over the worst single overlap of two tiles (a
-// seam is local, so the worst overlap is what the eye would see), and over pixels that come from one tile.
+// RMS difference between a mosaic and the source, with the mosaic mapped onto the source through
+// the anchor tile: over all pixels that come from two or more tiles, over the worst single overlap
+// of two tiles (a seam is local, so the worst overlap is what the eye would see), and over pixels
+// that come from one tile.
 struct SeamResidual {
   double overlaps = 0;
   double worst_overlap = 0;
   double singles = 0;
   long long overlap_pixels = 0;
 };
-inline SeamResidual seam_residual(const cv::Mat& mosaic, const Placement& p, const CutGrid& g, const cv::Mat& source) {
+inline SeamResidual seam_residual(const cv::Mat& mosaic, const Placement& p, const CutGrid& g,
+                                  const cv::Mat& source) {
   const std::vector<cv::Point> offsets = p.mosaic_offsets();
-  const cv::Point shift = g.truth[static_cast<size_t>(p.anchor)] - offsets[static_cast<size_t>(p.anchor)];
-  const cv::Rect frame = cv::Rect(cv::Point(), mosaic.size()) & (cv::Rect(cv::Point(), source.size()) - shift);
+  const cv::Point shift =
+      g.truth[static_cast<size_t>(p.anchor)] - offsets[static_cast<size_t>(p.anchor)];
+  const cv::Rect frame =
+      cv::Rect(cv::Point(), mosaic.size()) & (cv::Rect(cv::Point(), source.size()) - shift);
   cv::Mat m, s, d2;
   mosaic(frame).convertTo(m, CV_MAKETYPE(CV_64F, mosaic.channels()));
   source(frame + shift).convertTo(s, CV_MAKETYPE(CV_64F, source.channels()));
