@@ -26,6 +26,7 @@ struct StitchArgs {
   double overlap = 0.1;
   std::string out;
   std::string report;
+  std::string pairs;
   stitch::RegisterOptions reg;
   stitch::MosaicOptions mosaic;
 };
@@ -205,6 +206,8 @@ void add_stitch_command(CLI::App& app, GlobalOptions&) {
   cmd->add_option("--out,-o", a->out, "Mosaic file: .tif/.tiff (tiled) or .png")->required();
   cmd->add_option("--report", a->report,
                   "Write the placement table (one row per tile) to this CSV");
+  cmd->add_option("--pairs", a->pairs,
+                  "Write every measured pair (offsets, quality, status, residual) to this CSV");
   cmd->add_option("--max-shift", a->reg.max_shift,
                   "Pixels a pair may be off its nominal offset (0 = 30% of its overlap)")
       ->capture_default_str();
@@ -237,6 +240,7 @@ void add_stitch_command(CLI::App& app, GlobalOptions&) {
     const stitch::Placement placement = stitch::register_tiles(std::move(tiles), a->reg);
     const stitch::MosaicInfo mosaic = stitch::render_mosaic(placement, a->out, a->mosaic);
     if (!a->report.empty()) write_file_atomic(a->report, stitch::placement_csv(placement));
+    if (!a->pairs.empty()) write_file_atomic(a->pairs, stitch::pairs_csv(placement));
     print_summary(placement, mosaic, *a,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   });

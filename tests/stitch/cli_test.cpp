@@ -48,7 +48,10 @@ TEST(StitchCli, PatternRunWritesTheMosaicAndReportAndNamesTheFallback) {
   tessera::test::TempDir dir;
   const auto grid = write_tiles(dir, 5);
   const CliRun r = tessera(
-      "stitch tiles --pattern 'scan_r{row}_c{col}.png' --out m.tif --report p.csv --jobs 2", dir);
+      "stitch tiles --pattern 'scan_r{row}_c{col}.png' --out m.tif --report p.csv --pairs "
+      "pairs.csv "
+      "--jobs 2",
+      dir);
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("stitched 6 tiles (330x330) into m.tif"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("1 tile(s) fell back to nominal"), std::string::npos) << r.out;
@@ -62,6 +65,14 @@ TEST(StitchCli, PatternRunWritesTheMosaicAndReportAndNamesTheFallback) {
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find(",0,0.0,true\n"), std::string::npos) << csv;
+  // 3x2 grid: 7 side-by-side and 4 diagonal pairs; the flat tile's 3 side and 2 diagonal ones lack
+  // signal.
+  const auto pairs = app::parse_csv(read_file(dir / "pairs.csv"), "pairs.csv");
+  ASSERT_EQ(pairs.size(), 12u);
+  EXPECT_EQ(pairs[0][10], "status");
+  const auto no_signal =
+      std::count_if(pairs.begin(), pairs.end(), [](const auto& r) { return r[10] == "no_signal"; });
+  EXPECT_EQ(no_signal, 3);
 
   // The report places the tiles of a second run: the same tiles land on the same mosaic pixels.
   // (Pixels may differ by a grey level or two: the feather follows the slightly different nominal

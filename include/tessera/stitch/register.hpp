@@ -88,4 +88,9 @@ nlohmann::json placement_rows(const Placement& placement);
 // The same rows as CSV with a header line.
 std::string placement_csv(const Placement& placement);
 
+// One row per measured pair: tile_a, tile_b, overlap_w/h, nominal_dx/dy, measured_dx/dy, quality,
+// response, status, residual (length, px; used and outlier pairs). To see why a tile fell back.
+nlohmann::json pair_rows(const Placement& placement);
+std::string pairs_csv(const Placement& placement);
+
 }  // namespace tessera::stitch
