@@ -65,8 +65,8 @@ TEST(StitchCli, PatternRunWritesTheMosaicAndReportAndNamesTheFallback) {
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find(",0,0.0,true\n"), std::string::npos) << csv;
-  // 3x2 grid: 7 side-by-side and 4 diagonal pairs; the flat tile's 3 side and 2 diagonal ones lack
-  // signal.
+  // 3x2 grid: 7 side-by-side and 4 diagonal pairs; those of the flat corner tile (2 side-by-side, 1
+  // diagonal) lack signal.
   const auto pairs = app::parse_csv(read_file(dir / "pairs.csv"), "pairs.csv");
   ASSERT_EQ(pairs.size(), 12u);
   EXPECT_EQ(pairs[0][10], "status");
