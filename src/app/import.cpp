@@ -210,7 +210,8 @@ std::vector<ImageFile> scan_image_files(const std::vector<fs::path>& sources) {
         continue;
       }
       if (!it->is_regular_file() || !image::has_image_extension(it->path())) continue;
-      out.push_back({it->path(), fs::relative(it->path(), root).generic_string()});
+      // Lexically: fs::relative would resolve a symlinked file to its target's path, which the pattern cannot match.
+      out.push_back({it->path(), it->path().lexically_relative(root).generic_string()});
     }
   }
   std::sort(out.begin(), out.end(), [](const ImageFile& a, const ImageFile& b) { return a.path < b.path; });
