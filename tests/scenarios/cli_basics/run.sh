@@ -2,27 +2,8 @@
 # Drives the real CLI end to end on data it generates: synth -> init -> import -> filters -> sets -> tags,
 # and checks the error paths (exit status and message) a user meets first.
 set -uo pipefail
-tessera=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-pass=0
-
-check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out status
-  out=$("$@" 2>&1)
-  status=$?
-  if [ "$status" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: status $status (want $want), output:"
-    echo "$out" | head -20
-    failures=$((failures + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
+tessera=$(realpath "$1")
+source "$(dirname "$0")/../lib.sh"
 
 export TESSERA_DIR=$work/ws
 check synth 0 "wrote 12 images" -- "$tessera" synth timelapse data --positions 2 --frames 6 --size 128 --nuclei 6
@@ -76,5 +57,4 @@ check measure-bad-threshold 2 "--threshold must be otsu, quantile:Q or a number"
 check measure-set 0 "measured .* objects in 12 images .*run" -- "$tessera" measure --set all --min-area 5
 check runs-in-feed 0 "run.finished" -- "$tessera" events --limit 1000
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

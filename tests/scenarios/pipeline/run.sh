@@ -7,26 +7,7 @@ set -uo pipefail
 tessera=$(realpath "$1")
 src=$(cd "$(dirname "$0")/../../.." && pwd)
 py=/usr/bin/python3
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-failures=0
-pass=0
-
-check() {  # check NAME EXPECTED_STATUS PATTERN -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local out status
-  out=$("$@" 2>&1)
-  status=$?
-  if [ "$status" -ne "$want" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: status $status (want $want), output:"
-    echo "$out" | head -30
-    failures=$((failures + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
+source "$(dirname "$0")/../lib.sh"
 
 export TESSERA_DIR=$work/ws
 pattern='st{station}/img_{index:int}.png'
@@ -151,5 +132,4 @@ check catalog-repeat 0 "succeeded .* 4 items" -- "$tessera" run --repeat "$last"
 check unknown-set 3 "no set named 'nope'" -- "$tessera" run catalog.json --set nope
 check set-and-input 2 "cannot be combined" -- "$tessera" run catalog.json --set all --input data
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish
