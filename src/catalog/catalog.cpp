@@ -3,10 +3,11 @@
 #include <fmt/format.h>
 
 #include <set>
-#include <thread>
 #include <unordered_map>
 
+#include "catalog/access.hpp"
 #include "catalog/db.hpp"
+#include "catalog/sql_util.hpp"
 #include "catalog/migrations.hpp"
 #include "catalog/where.hpp"
 #include "tessera/core/clock.hpp"
@@ -17,22 +18,6 @@ namespace {
 
 bool is_postgres_url(const std::string& url) {
   return url.starts_with("postgresql://") || url.starts_with("postgres://");
-}
-
-// JSON parameter placeholder: PostgreSQL needs the text cast to jsonb.
-const char* json_param(Dialect d) { return d == Dialect::postgresql ? "CAST(? AS jsonb)" : "?"; }
-
-SqlValue opt(const std::optional<std::string>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
-SqlValue opt(const std::optional<std::int64_t>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
-SqlValue opt(const std::optional<double>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
-
-nlohmann::json parse_json(const std::optional<std::string>& text) {
-  if (!text || text->empty()) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::corrupt, fmt::format("catalog holds malformed JSON: {}", e.what()));
-  }
 }
 
 constexpr const char* kImageColumns =
@@ -61,19 +46,6 @@ ImageRecord image_from(const Rows& r, size_t row) {
   image.series_name = r.opt_text(row, 16);
   image.frame_index = r.opt_i64(row, 17);
   return image;
-}
-
-void check_name(const std::string& what, const std::string& name) {
-  if (name.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("{} name must not be empty", what));
-  if (name.size() > 200) throw Error(ErrorCode::invalid_argument, fmt::format("{} name is longer than 200 characters", what));
-}
-
-bool is_hex_color(const std::string& c) {
-  if (c.size() != 7 || c[0] != '#') return false;
-  for (size_t i = 1; i < 7; ++i) {
-    if (!std::isxdigit(static_cast<unsigned char>(c[i]))) return false;
-  }
-  return true;
 }
 
 // WHERE clause (without the keyword) selecting images of a query; appends its parameters.
@@ -125,28 +97,7 @@ std::string Catalog::backend() const { return db_->dialect() == Dialect::sqlite 
 
 template <typename Fn>
 auto Catalog::write(Fn&& fn) {
-  constexpr int kAttempts = 5;
-  for (int attempt = 1;; ++attempt) {
-    db_->begin();
-    try {
-      if constexpr (std::is_void_v<decltype(fn())>) {
-        fn();
-        db_->commit();
-        return;
-      } else {
-        auto result = fn();
-        db_->commit();
-        return result;
-      }
-    } catch (const std::exception& e) {
-      db_->rollback();
-      if (attempt < kAttempts && db_->is_transient(e)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-        continue;
-      }
-      throw;
-    }
-  }
+  return in_transaction(*db_, std::forward<Fn>(fn));
 }
 
 Project Catalog::ensure_project(const std::string& name) {

@@ -10,7 +10,8 @@
 
 namespace tessera::catalog {
 
-class Connection;  // private: src/catalog/db.hpp
+class Connection;      // private: src/catalog/db.hpp
+struct CatalogAccess;  // private: src/catalog/access.hpp, for the per-concern stores (users, annotations, ...)
 
 // The catalog of projects, images, series, sets, tags, annotations, locks, events, jobs, runs and
 // objects. One interface, two backends chosen by URL: a SQLite file (the default) or PostgreSQL
@@ -82,6 +83,7 @@ class Catalog {
   Summary summary(std::optional<Id> project_id = std::nullopt);
 
  private:
+  friend struct CatalogAccess;
   explicit Catalog(std::unique_ptr<Connection> db);
 
   // Runs fn in a transaction: commit on return, roll back on exception; transient conflicts (SQLite busy,

@@ -1,0 +1,30 @@
+#pragma once
+
+// Small SQL helpers every catalog source file shares (private to the catalog layer).
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/db.hpp"
+
+namespace tessera::catalog {
+
+// JSON parameter placeholder: PostgreSQL needs the text cast to jsonb.
+inline const char* json_param(Dialect d) { return d == Dialect::postgresql ? "CAST(? AS jsonb)" : "?"; }
+
+inline SqlValue opt(const std::optional<std::string>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+inline SqlValue opt(const std::optional<std::int64_t>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+inline SqlValue opt(const std::optional<double>& v) { return v ? SqlValue(*v) : SqlValue(nullptr); }
+
+// A JSON column's text as a document; empty or NULL is {}. Error{corrupt} on malformed JSON.
+nlohmann::json parse_json(const std::optional<std::string>& text);
+
+// Error{invalid_argument} unless name is 1..200 characters; `what` names the kind of thing ("set").
+void check_name(const std::string& what, const std::string& name);
+
+// "#rrggbb"
+bool is_hex_color(const std::string& c);
+
+}  // namespace tessera::catalog
