@@ -16,6 +16,7 @@ packages=(
   python3-numpy python3-skimage python3-opencv python3-tifffile python3-pil
   # tools used by tests and benchmarks
   coreutils time procps bc file
+  wrk nginx-light  # tile benchmark: HTTP load generator and the static-file anchor
 )
 
 missing=()
