@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   cli::add_track_commands(app, global);
   cli::add_run_commands(app, global);
   cli::add_stitch_command(app, global);
+  cli::add_serve_command(app, global);
+  cli::add_user_commands(app, global);
 
   try {
     app.parse(argc, argv);

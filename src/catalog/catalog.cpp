@@ -48,6 +48,34 @@ ImageRecord image_from(const Rows& r, size_t row) {
   return image;
 }
 
+struct SortKey {
+  std::string expr;  // SQL expression with NULLs mapped to a value that sorts first
+  bool numeric = false;
+};
+
+SortKey sort_key(const std::string& order_by) {
+  static const std::unordered_map<std::string, SortKey> keys = {
+      {"id", {"i.id", true}},
+      {"source_path", {"i.source_path", false}},
+      {"acquired_at", {"COALESCE(i.acquired_at, '')", false}},
+      {"imported_at", {"i.imported_at", false}},
+      {"focus", {"COALESCE(i.focus, -1e300)", true}},
+      {"frame_index", {"COALESCE(i.frame_index, -1)", true}},
+      {"width", {"i.width", true}},
+      {"height", {"i.height", true}},
+      {"byte_size", {"i.byte_size", true}},
+  };
+  auto it = keys.find(order_by);
+  if (it == keys.end()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot sort by '{}': use id, source_path, acquired_at, imported_at, focus, frame_index, "
+                            "width, height or byte_size",
+                            order_by),
+                nlohmann::json{{"field", "sort"}});
+  }
+  return it->second;
+}
+
 // WHERE clause (without the keyword) selecting images of a query; appends its parameters.
 std::string image_filter(Dialect dialect, const ImageQuery& query, SqlParams& params) {
   std::string sql = "1=1";
@@ -64,8 +92,28 @@ std::string image_filter(Dialect dialect, const ImageQuery& query, SqlParams& pa
            "WHERE st.name = ? AND st.project_id = i.project_id)";
     params.emplace_back(*query.set);
   }
-  if (query.after_id > 0) {
-    sql += " AND i.id > ?";
+  if (query.tag) {
+    sql += " AND i.id IN (SELECT it.image_id FROM image_tags it JOIN tags t ON t.id = it.tag_id "
+           "WHERE t.name = ? AND t.project_id = i.project_id)";
+    params.emplace_back(*query.tag);
+  }
+  if (query.blob_hash) {
+    sql += " AND i.blob_hash = ?";
+    params.emplace_back(*query.blob_hash);
+  }
+  const SortKey key = sort_key(query.order_by);
+  const char* op = query.descending ? "<" : ">";
+  if (key.expr == "i.id") {
+    if (query.after_id > 0) {
+      sql += fmt::format(" AND i.id {} ?", op);
+      params.emplace_back(query.after_id);
+    }
+  } else if (query.after_id > 0) {
+    SqlValue value = key.numeric ? SqlValue(query.after_value.is_number() ? query.after_value.get<double>() : -1e300)
+                                 : SqlValue(query.after_value.is_string() ? query.after_value.get<std::string>() : "");
+    sql += fmt::format(" AND ({0} {1} ? OR ({0} = ? AND i.id {1} ?))", key.expr, op);
+    params.push_back(value);
+    params.push_back(value);
     params.emplace_back(query.after_id);
   }
   if (!query.where.empty()) {
@@ -115,6 +163,32 @@ Project Catalog::ensure_project(const std::string& name) {
                    {found.i64(0, 0), now, found.i64(0, 0), nlohmann::json{{"name", name}}.dump()});
     }
     return Project{found.i64(0, 0), found.text(0, 1), found.text(0, 2), found.text(0, 3)};
+  });
+}
+
+Project Catalog::get_project(Id id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT id, name, description, created_at FROM projects WHERE id = ?", {id});
+  if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no project with id {}", id));
+  return Project{r.i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3)};
+}
+
+Project Catalog::create_project(const std::string& name, const std::string& description) {
+  check_name("project", name);
+  std::lock_guard lock(mutex_);
+  return write([&] {
+    if (!db_->query("SELECT id FROM projects WHERE name = ?", {name}).empty()) {
+      throw Error(ErrorCode::conflict, fmt::format("project '{}' already exists", name));
+    }
+    const std::string now = utc_now_iso();
+    Rows r = db_->query("INSERT INTO projects (name, description, created_at) VALUES (?, ?, ?) "
+                        "RETURNING id, name, description, created_at",
+                        {name, description, now});
+    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+                             "VALUES (?, ?, 'project.created', 'project', ?, {})",
+                             json_param(db_->dialect())),
+                 {r.i64(0, 0), now, r.i64(0, 0), nlohmann::json{{"name", name}}.dump()});
+    return Project{r.i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3)};
   });
 }
 
@@ -259,8 +333,12 @@ ImageRecord Catalog::get_image(Id id) {
 
 std::vector<ImageRecord> Catalog::select_images(const ImageQuery& query) {
   SqlParams params;
-  std::string sql = fmt::format("SELECT {} FROM images i WHERE {} ORDER BY i.id", kImageColumns,
-                                image_filter(db_->dialect(), query, params));
+  const SortKey key = sort_key(query.order_by);
+  const char* direction = query.descending ? "DESC" : "ASC";
+  const std::string order = key.expr == "i.id" ? fmt::format("i.id {}", direction)
+                                               : fmt::format("{0} {1}, i.id {1}", key.expr, direction);
+  std::string sql = fmt::format("SELECT {} FROM images i WHERE {} ORDER BY {}", kImageColumns,
+                                image_filter(db_->dialect(), query, params), order);
   if (query.limit >= 0) {
     sql += " LIMIT ?";
     params.emplace_back(query.limit);
@@ -270,6 +348,20 @@ std::vector<ImageRecord> Catalog::select_images(const ImageQuery& query) {
   out.reserve(r.size());
   for (size_t i = 0; i < r.size(); ++i) out.push_back(image_from(r, i));
   return out;
+}
+
+nlohmann::json image_sort_value(const ImageRecord& image, const std::string& order_by) {
+  if (order_by == "id") return image.id;
+  if (order_by == "source_path") return image.source_path;
+  if (order_by == "acquired_at") return image.acquired_at.value_or("");
+  if (order_by == "imported_at") return image.imported_at;
+  if (order_by == "focus") return image.focus.value_or(-1e300);
+  if (order_by == "frame_index") return image.frame_index.value_or(-1);
+  if (order_by == "width") return image.width;
+  if (order_by == "height") return image.height;
+  if (order_by == "byte_size") return image.byte_size;
+  sort_key(order_by);  // throws the error naming the accepted keys
+  return nullptr;
 }
 
 std::vector<ImageRecord> Catalog::list_images(const ImageQuery& query) {
@@ -523,6 +615,51 @@ std::vector<Tag> Catalog::list_tags(Id project_id) {
   return list_tags_locked(project_id);
 }
 
+void Catalog::delete_tag(Id project_id, const std::string& name) {
+  std::lock_guard lock(mutex_);
+  write([&] {
+    if (db_->execute("DELETE FROM tags WHERE project_id = ? AND name = ?", {project_id, name}) == 0) {
+      throw Error(ErrorCode::not_found, fmt::format("no tag named '{}'", name));
+    }
+  });
+}
+
+void Catalog::set_image_tag(Id project_id, Id image_id, const std::string& tag, bool on) {
+  std::lock_guard lock(mutex_);
+  write([&] {
+    Rows t = db_->query("SELECT id FROM tags WHERE project_id = ? AND name = ?", {project_id, tag});
+    if (t.empty()) throw Error(ErrorCode::not_found, fmt::format("no tag named '{}'", tag));
+    if (db_->query("SELECT id FROM images WHERE id = ? AND project_id = ?", {image_id, project_id}).empty()) {
+      throw Error(ErrorCode::not_found, fmt::format("no image with id {}", image_id));
+    }
+    if (on) {
+      db_->execute("INSERT INTO image_tags (image_id, tag_id) VALUES (?, ?) ON CONFLICT (image_id, tag_id) DO NOTHING",
+                   {image_id, t.i64(0, 0)});
+    } else {
+      db_->execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", {image_id, t.i64(0, 0)});
+    }
+  });
+}
+
+std::vector<std::string> Catalog::tags_of_image(Id image_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT t.name FROM tags t JOIN image_tags it ON it.tag_id = t.id WHERE it.image_id = ? ORDER BY t.name",
+                      {image_id});
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(r.text(i, 0));
+  return out;
+}
+
+std::vector<double> Catalog::recent_focus(Id series_id, Id except_image, int count) {
+  std::lock_guard lock(mutex_);
+  Rows r = db_->query("SELECT focus FROM images WHERE series_id = ? AND id <> ? AND focus IS NOT NULL "
+                      "ORDER BY frame_index DESC, id DESC LIMIT ?",
+                      {series_id, except_image, std::int64_t{count}});
+  std::vector<double> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(r.f64(i, 0));
+  return out;
+}
+
 Id Catalog::start_run(Id project_id, const nlohmann::json& spec, const std::string& tessera_version,
                       const nlohmann::json& params, const nlohmann::json& inputs) {
   std::lock_guard lock(mutex_);
@@ -679,6 +816,13 @@ std::vector<Event> Catalog::list_events(std::optional<Id> project_id, Id after_i
                    r.opt_i64(i, 6), parse_json(r.opt_text(i, 7))});
   }
   return out;
+}
+
+Id Catalog::last_event_id(std::optional<Id> project_id) {
+  std::lock_guard lock(mutex_);
+  Rows r = project_id ? db_->query("SELECT MAX(id) FROM events WHERE project_id = ?", {*project_id})
+                      : db_->query("SELECT MAX(id) FROM events");
+  return r.opt_i64(0, 0).value_or(0);
 }
 
 Summary Catalog::summary(std::optional<Id> project_id) {

@@ -30,6 +30,9 @@ class Catalog {
   Project ensure_project(const std::string& name);  // creates it (and a 'project.created' event) if new
   std::optional<Project> find_project(const std::string& name);
   Project get_project(const std::string& name);  // Error{not_found}
+  Project get_project(Id id);                     // Error{not_found}
+  // Error{conflict} when the name is taken.
+  Project create_project(const std::string& name, const std::string& description = "");
   std::vector<Project> list_projects();
 
   // Images
@@ -64,6 +67,12 @@ class Catalog {
   // Tags: inserted or updated by name in one transaction; parents may be defined later in the same list.
   std::vector<Tag> upsert_tags(Id project_id, const std::vector<TagSpec>& tags);
   std::vector<Tag> list_tags(Id project_id);
+  void delete_tag(Id project_id, const std::string& name);  // Error{not_found}
+  // Whole-image tags (kind 'image' or any): on=true adds, false removes; Error{not_found} for an unknown tag.
+  void set_image_tag(Id project_id, Id image_id, const std::string& tag, bool on);
+  std::vector<std::string> tags_of_image(Id image_id);
+  // Focus scores of a series' latest images (by frame, then id), newest first, excluding `except_image`.
+  std::vector<double> recent_focus(Id series_id, Id except_image, int count);
 
   // Runs (how objects and exports were made) and their objects.
   Id start_run(Id project_id, const nlohmann::json& spec, const std::string& tessera_version,
@@ -79,6 +88,7 @@ class Catalog {
   // Activity feed
   Id add_event(std::optional<Id> project_id, const NewEvent& event);
   std::vector<Event> list_events(std::optional<Id> project_id, Id after_id = 0, std::int64_t limit = 100);
+  Id last_event_id(std::optional<Id> project_id);  // 0 when there are none
 
   Summary summary(std::optional<Id> project_id = std::nullopt);
 

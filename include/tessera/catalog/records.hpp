@@ -83,9 +83,21 @@ struct ImageQuery {
   std::string where;               // the --where filter language (see src/catalog/where.hpp)
   std::optional<std::string> set;  // only members of this set (within project_id)
   std::optional<Id> series_id;
-  Id after_id = 0;                 // cursor: ids greater than this, ascending
+  std::optional<std::string> tag;  // only images carrying this whole-image tag (by name)
+  std::optional<std::string> blob_hash;  // only images with these bytes
+  // Sort key: id (default), source_path, acquired_at, imported_at, focus, frame_index, width, height,
+  // byte_size. Missing values (no acquisition time, no focus) sort first.
+  std::string order_by = "id";
+  bool descending = false;
+  // Keyset cursor: rows after (after_value, after_id) in the sort order. With order_by "id" only after_id
+  // counts; otherwise after_value is the previous page's last sort value (string or number).
+  Id after_id = 0;
+  nlohmann::json after_value;
   std::int64_t limit = -1;         // -1: no limit
 };
+
+// The value an image sorts by under ImageQuery::order_by (for building the next cursor).
+nlohmann::json image_sort_value(const ImageRecord& image, const std::string& order_by);
 
 struct ImageSet {
   Id id = 0;

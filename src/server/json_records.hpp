@@ -1,0 +1,21 @@
+#pragma once
+
+// How catalog records look in the API's JSON (docs/api.md). One place, so every endpoint agrees.
+
+#include <nlohmann/json.hpp>
+
+#include "tessera/catalog/catalog.hpp"
+#include "tessera/catalog/users.hpp"
+
+namespace tessera::server {
+
+nlohmann::json to_json(const catalog::Project& project);
+nlohmann::json to_json(const catalog::ProjectAccess& access);  // project + "role"
+nlohmann::json to_json(const catalog::User& user);
+nlohmann::json to_json(const catalog::ImageRecord& image);
+nlohmann::json to_json(const catalog::Series& series);
+nlohmann::json to_json(const catalog::ImageSet& set);
+nlohmann::json to_json(const catalog::Tag& tag);
+nlohmann::json to_json(const catalog::Event& event);
+
+}  // namespace tessera::server

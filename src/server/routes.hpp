@@ -1,0 +1,20 @@
+#pragma once
+
+// Every resource's routes, one file each (src/server/routes_*.cpp). docs/api.md documents them.
+
+#include "server/http.hpp"
+
+namespace tessera::server {
+
+void add_auth_routes(Router& router);        // login, logout, me, tokens
+void add_project_routes(Router& router);     // projects and members
+void add_image_routes(Router& router);       // images: list, metadata, raw, upload; series; sets; tags
+void add_feed_routes(Router& router);        // activity feed: server-sent events and paging
+void add_ops_routes(Router& router);         // the operation registry over HTTP
+void add_annotation_routes(Router& router);  // annotations, their journal and undo; object viewport queries
+void add_lock_routes(Router& router);        // image leases
+void add_job_routes(Router& router);         // jobs: status, progress, cancel
+void add_tile_routes(Router& router);        // tiles and mask overlays
+void add_static_routes(Router& router);      // the web UI's built files
+
+}  // namespace tessera::server

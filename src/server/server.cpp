@@ -1,0 +1,108 @@
+#include "tessera/server/server.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "server/http.hpp"
+#include "server/routes.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::server {
+
+struct Server::Impl {
+  Impl(app::Workspace& workspace, ServeOptions options)
+      : services{workspace, options, catalog::UserStore(workspace.catalog()), {}, {}, {}}, router(http, services) {}
+
+  httplib::Server http;
+  Services services;
+  Router router;
+  int port = 0;
+};
+
+Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::make_unique<Impl>(workspace, options)) {
+  auto& http = impl_->http;
+  const ServeOptions& opts = impl_->services.options;
+  // Each keep-alive connection and each feed stream holds a thread while open, so the pool is sized for
+  // many clients at once rather than for the cores.
+  const int threads = opts.threads > 0 ? opts.threads : std::max(128, 16 * static_cast<int>(std::thread::hardware_concurrency()));
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http.set_payload_max_length(opts.max_body_bytes);
+  http.set_keep_alive_max_count(10000);
+  http.set_keep_alive_timeout(30);
+  http.set_read_timeout(30);
+  http.set_write_timeout(30);
+  http.set_tcp_nodelay(true);
+
+  // Errors httplib answers itself (no route, 413, bad request line) get the same JSON body as ours.
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string code = "error";
+    std::string message = fmt::format("HTTP status {}", res.status);
+    if (res.status == 404) {
+      code = "not_found";
+      message = fmt::format("no such resource: {} {}", req.method, req.path);
+    } else if (res.status == 413) {
+      code = "payload_too_large";
+      message = "the request body is larger than the server accepts (tessera serve --max-body)";
+    }
+    res.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(), "application/json");
+  });
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      auto [status, body] = error_response(e);
+      res.status = status;
+      res.set_content(body.dump(), "application/json");
+    } catch (...) {
+      res.status = 500;
+      res.set_content(R"({"error":{"code":"internal","message":"internal error"}})", "application/json");
+    }
+  });
+
+  Router& router = impl_->router;
+  add_auth_routes(router);
+  add_project_routes(router);
+  add_image_routes(router);
+  add_feed_routes(router);
+  add_ops_routes(router);
+  add_annotation_routes(router);
+  add_lock_routes(router);
+  add_job_routes(router);
+  add_tile_routes(router);
+  add_static_routes(router);
+}
+
+Server::~Server() { stop(); }
+
+int Server::bind() {
+  const ServeOptions& opts = impl_->services.options;
+  if (opts.port == 0) {
+    impl_->port = impl_->http.bind_to_any_port(opts.host);
+    if (impl_->port < 0) throw Error(ErrorCode::unavailable, fmt::format("cannot listen on {}", opts.host));
+  } else {
+    if (!impl_->http.bind_to_port(opts.host, opts.port)) {
+      throw Error(ErrorCode::unavailable,
+                  fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", opts.host, opts.port));
+    }
+    impl_->port = opts.port;
+  }
+  return impl_->port;
+}
+
+int Server::port() const { return impl_->port; }
+
+void Server::run() {
+  if (impl_->port == 0) bind();
+  impl_->http.listen_after_bind();
+}
+
+void Server::stop() {
+  impl_->services.stopping = true;
+  impl_->services.feed.notify();
+  impl_->http.stop();
+}
+
+}  // namespace tessera::server
