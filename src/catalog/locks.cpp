@@ -1,0 +1,176 @@
+#include "tessera/catalog/locks.hpp"
+
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <cmath>
+
+#include "catalog/access.hpp"
+#include "catalog/annotations_internal.hpp"
+#include "catalog/sql_util.hpp"
+#include "tessera/core/clock.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::catalog {
+namespace {
+
+constexpr double kMaxTtlSeconds = 86400;
+
+void check_ttl(double ttl_seconds) {
+  if (!std::isfinite(ttl_seconds) || ttl_seconds <= 0 || ttl_seconds > kMaxTtlSeconds) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("lease 'ttl_seconds' must be in (0, {}], got {}", kMaxTtlSeconds, ttl_seconds));
+  }
+}
+
+void check_actor(const Actor& actor) { check_name("lock holder", actor.name); }
+
+// 128 random bits as hex: unguessable, so holding the token proves holding the lease.
+std::string new_token() {
+  if (sodium_init() < 0) throw Error(ErrorCode::internal, "libsodium failed to initialise");
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[sizeof bytes * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+bool same_token(const std::string& given, const std::string& stored) {
+  return !given.empty() && given.size() == stored.size() &&
+         sodium_memcmp(given.data(), stored.data(), given.size()) == 0;
+}
+
+constexpr const char* kLeaseColumns = "holder_id, holder, token, acquired_at, expires_at";
+
+Lease lease_from(const Rows& r, Id image_id) {
+  return Lease{image_id, r.opt_i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4)};
+}
+
+Lease without_token(Lease lease) {
+  lease.token.clear();
+  return lease;
+}
+
+// The image's project (for the event); Error{not_found} for an unknown image.
+Id project_of_image(Connection& db, Id image_id) {
+  Rows r = db.query("SELECT project_id FROM images WHERE id = ?", {image_id});
+  if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {}", image_id));
+  return r.i64(0, 0);
+}
+
+void add_lock_event(Connection& db, Id project_id, const std::string& kind, const Actor& actor, const Lease& lease,
+                    nlohmann::json extra = nlohmann::json::object()) {
+  nlohmann::json payload = {{"image_id", lease.image_id}, {"holder", lease.holder}, {"expires_at", lease.expires_at}};
+  payload.update(extra);
+  db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
+                         "VALUES (?, ?, ?, ?, 'image', ?, {})",
+                         json_param(db.dialect())),
+             {project_id, utc_now_iso(), kind, actor.name, lease.image_id, payload.dump()});
+}
+
+std::optional<Lease> current_lease(Connection& db, Id image_id) {
+  Rows r = db.query(fmt::format("SELECT {} FROM locks WHERE image_id = ?{}", kLeaseColumns, for_update(db.dialect())),
+                    {image_id});
+  if (r.empty()) return std::nullopt;
+  return lease_from(r, image_id);
+}
+
+}  // namespace
+
+bool is_same_actor(const std::optional<Id>& user_id, const std::string& name, const Actor& actor) {
+  if (user_id || actor.user_id) return user_id == actor.user_id;
+  return name == actor.name;
+}
+
+std::optional<Lease> blocking_lease(Connection& db, Id image_id, const Actor& actor, const std::string& now) {
+  Rows r = db.query(fmt::format("SELECT {} FROM locks WHERE image_id = ? AND expires_at > ?", kLeaseColumns),
+                    {image_id, now});
+  if (r.empty()) return std::nullopt;
+  Lease lease = lease_from(r, image_id);
+  if (is_same_actor(lease.holder_id, lease.holder, actor)) return std::nullopt;
+  return without_token(std::move(lease));
+}
+
+LockResult LockStore::acquire(Id image_id, const Actor& actor, double ttl_seconds) {
+  check_ttl(ttl_seconds);
+  check_actor(actor);
+  return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
+    const Id project_id = project_of_image(db, image_id);
+    const std::string now = utc_now_iso();
+    const std::string until = utc_iso_in(ttl_seconds);
+    std::optional<Lease> previous = current_lease(db, image_id);
+    if (previous && previous->expires_at > now) {
+      if (!is_same_actor(previous->holder_id, previous->holder, actor)) {
+        return {LockStatus::held_by_other, without_token(*previous)};
+      }
+      db.execute("UPDATE locks SET expires_at = ? WHERE image_id = ?", {until, image_id});
+      previous->expires_at = until;
+      return {LockStatus::renewed, previous};
+    }
+    Lease lease{image_id, actor.user_id, actor.name, new_token(), now, until};
+    // The conflict clause is the arbiter between processes: a lease inserted by another transaction since
+    // the read above is only replaced if it has expired.
+    Rows taken = db.query(
+        "INSERT INTO locks (image_id, holder_id, holder, token, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (image_id) DO UPDATE SET holder_id = excluded.holder_id, holder = excluded.holder, "
+        "token = excluded.token, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
+        "WHERE locks.expires_at <= ? RETURNING image_id",
+        {image_id, opt(actor.user_id), actor.name, lease.token, now, until, now});
+    if (taken.empty()) {
+      std::optional<Lease> winner = current_lease(db, image_id);
+      if (!winner)
+        throw Error(ErrorCode::unavailable, fmt::format("lock on image {} changed while acquiring", image_id));
+      return {LockStatus::held_by_other, without_token(*winner)};
+    }
+    nlohmann::json extra = nlohmann::json::object();
+    if (previous) extra["expired_holder"] = previous->holder;
+    add_lock_event(db, project_id, "lock.acquired", actor, lease, extra);
+    return {LockStatus::acquired, lease};
+  });
+}
+
+LockResult LockStore::renew(Id image_id, const Actor& actor, const std::string& token, double ttl_seconds) {
+  check_ttl(ttl_seconds);
+  check_actor(actor);
+  return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
+    project_of_image(db, image_id);
+    const std::string now = utc_now_iso();
+    std::optional<Lease> lease = current_lease(db, image_id);
+    if (!lease) return {LockStatus::not_held, std::nullopt};
+    if (!same_token(token, lease->token) && !is_same_actor(lease->holder_id, lease->holder, actor)) {
+      if (lease->expires_at > now) return {LockStatus::held_by_other, without_token(*lease)};
+      return {LockStatus::not_held, std::nullopt};
+    }
+    lease->expires_at = utc_iso_in(ttl_seconds);
+    db.execute("UPDATE locks SET expires_at = ? WHERE image_id = ?", {lease->expires_at, image_id});
+    return {LockStatus::renewed, lease};
+  });
+}
+
+LockResult LockStore::release(Id image_id, const Actor& actor, const std::string& token) {
+  check_actor(actor);
+  return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
+    const Id project_id = project_of_image(db, image_id);
+    const std::string now = utc_now_iso();
+    std::optional<Lease> lease = current_lease(db, image_id);
+    if (!lease) return {LockStatus::not_held, std::nullopt};
+    if (!same_token(token, lease->token) && !is_same_actor(lease->holder_id, lease->holder, actor)) {
+      if (lease->expires_at > now) return {LockStatus::held_by_other, without_token(*lease)};
+      return {LockStatus::not_held, std::nullopt};
+    }
+    db.execute("DELETE FROM locks WHERE image_id = ?", {image_id});
+    add_lock_event(db, project_id, "lock.released", actor, *lease, {{"expired", lease->expires_at <= now}});
+    return {LockStatus::released, without_token(*lease)};
+  });
+}
+
+std::optional<Lease> LockStore::find(Id image_id) {
+  return CatalogAccess::read(catalog_, [&](Connection& db) -> std::optional<Lease> {
+    Rows r = db.query(fmt::format("SELECT {} FROM locks WHERE image_id = ? AND expires_at > ?", kLeaseColumns),
+                      {image_id, utc_now_iso()});
+    if (r.empty()) return std::nullopt;
+    return without_token(lease_from(r, image_id));
+  });
+}
+
+}  // namespace tessera::catalog
