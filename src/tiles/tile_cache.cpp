@@ -32,6 +32,7 @@ namespace {
 // level stays bounded (2048 x 2048 level pixels).
 constexpr int kBlockTiles = 8;
 constexpr size_t kStripes = 64;
+constexpr size_t kRememberedWindows = 100000;
 
 std::string host_name() {
   char buffer[256] = {};
@@ -56,13 +57,14 @@ struct TileCache::State {
 
 namespace {
 
+// States live as long as the process (a few kilobytes per blob root): the remembered windows and the
+// counters must outlast the handle of one request.
 std::shared_ptr<TileCache::State> shared_state(const fs::path& blob_root) {
   static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<TileCache::State>> states;
+  static std::map<std::string, std::shared_ptr<TileCache::State>> states;
   const std::string key = fs::absolute(blob_root).lexically_normal().string();
   std::lock_guard lock(mutex);
-  if (auto existing = states[key].lock()) return existing;
-  for (auto it = states.begin(); it != states.end();) it = it->second.expired() ? states.erase(it) : std::next(it);
+  if (auto existing = states[key]) return existing;
   auto state = std::make_shared<TileCache::State>();
   state->root = blob_root / "tiles";
   state->tmp = blob_root / "tmp";
@@ -303,6 +305,8 @@ Window TileCache::window(const SourceImage& source, const RenderSpec& spec) {
   };
   auto remember = [&](Window w) {
     std::lock_guard lock(state_->windows_mutex);
+    // Bounded: forgetting only costs a small file read.
+    if (state_->windows.size() >= kRememberedWindows) state_->windows.clear();
     state_->windows[key] = w;
     return w;
   };
