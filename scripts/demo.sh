@@ -52,3 +52,21 @@ echo "plankton_ecotaxa.zip: $(unzip -Z1 plankton_ecotaxa.zip | grep -c png) imag
 echo "== summary =="
 "$tessera" info
 "$tessera" check
+
+echo "== serving the demo catalog =="
+# A fresh admin password each run, stored only as its argon2id hash; owner of the demo project.
+password=$("$tessera" user add admin --generate --reset --role owner | sed -n 's/.*password: //p')
+port=${TESSERA_PORT:-8080}
+cat <<MSG
+Log in at http://127.0.0.1:$port/ as  admin / $password
+or from a shell:
+  curl -s -X POST http://127.0.0.1:$port/api/v1/auth/login -H 'Content-Type: application/json' \\
+       -d '{"name":"admin","password":"$password"}'
+  curl -s http://127.0.0.1:$port/api/v1/projects -H "Authorization: Bearer TOKEN"
+(API reference: docs/api.md. Ctrl-C stops the server; TESSERA_DEMO_NO_SERVE=1 skips this step.)
+MSG
+if [ "${TESSERA_DEMO_NO_SERVE:-0}" != 1 ]; then
+  web=()
+  [ -f "$root/web/dist/index.html" ] && web=(--web "$root/web/dist")
+  exec "$tessera" serve --host 127.0.0.1 --port "$port" "${web[@]}"
+fi

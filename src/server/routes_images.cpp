@@ -119,6 +119,22 @@ std::string content_type_of(const std::string& format) {
   return "application/octet-stream";
 }
 
+// A body the reader could not deliver: too large (413) or cut off (400).
+[[noreturn]] void body_failed(Context& ctx, const char* what) {
+  const std::string length = ctx.req.get_header_value("Content-Length");
+  std::size_t declared = 0;
+  try {
+    declared = length.empty() ? 0 : std::stoull(length);
+  } catch (const std::exception&) {
+  }
+  if (declared > ctx.services.options.max_body_bytes) {
+    throw HttpError(413, "payload_too_large",
+                    fmt::format("the body has {} bytes; this server accepts at most {} (tessera serve --max-body)", declared,
+                                ctx.services.options.max_body_bytes));
+  }
+  throw HttpError(400, "invalid_argument", what);
+}
+
 void send_upload(Context& ctx, Id project_id, app::Upload upload) {
   upload.actor = ctx.user().name;
   app::UploadResult result;
@@ -186,7 +202,7 @@ void add_upload_route(Router& router) {
             (current == "file" ? upload.bytes : fields[current]).append(data, length);
             return true;
           });
-      if (!ok) throw HttpError(400, "invalid_argument", "the multipart body is truncated or malformed");
+      if (!ok) body_failed(ctx, "the multipart body is truncated or malformed");
       if (!fields.count("file")) throw HttpError(400, "invalid_argument", "multipart upload has no 'file' part", nlohmann::json{{"field", "file"}});
       if (fields.count("name") && !fields["name"].empty()) upload.name = fields["name"];
       upload.metadata = parse_metadata(fields.count("metadata") ? std::optional(fields["metadata"]) : std::nullopt);
@@ -202,7 +218,7 @@ void add_upload_route(Router& router) {
             upload.bytes.append(data, length);
             return true;
           })) {
-        throw HttpError(400, "invalid_argument", "the upload body is truncated");
+        body_failed(ctx, "the upload body is truncated");
       }
       upload.name = ctx.query("name").value_or("");
       upload.metadata = parse_metadata(ctx.query("metadata"));
