@@ -89,7 +89,11 @@ PipelineRunReport execute(Workspace& workspace, catalog::Id project_id, const js
   pipeline::RunOptions run_options;
   run_options.jobs = options.jobs;
   run_options.fail_fast = options.fail_fast;
-  if (options.progress) run_options.on_item = [&] { progress.advance(); };
+  std::int64_t items_done = 0;
+  run_options.on_item = [&] {
+    if (options.progress) progress.advance();
+    if (options.on_progress) options.on_progress(++items_done, static_cast<std::int64_t>(source.size()));
+  };
   const auto start = std::chrono::steady_clock::now();
   try {
     report.stats = pipeline::run_pipeline(spec, ops::builtin_ops(), source, raw, run_options);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -26,6 +27,8 @@ struct PipelineRunOptions {
   int jobs = 1;
   bool fail_fast = false;
   bool progress = true;
+  // After each source item (done, total); may throw to stop the run (a job being cancelled).
+  std::function<void(std::int64_t done, std::int64_t total)> on_progress;
 };
 
 struct PipelineRunReport {
