@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tessera/app/job_runner.hpp"
 #include "tessera/app/workspace.hpp"
 #include "tessera/catalog/users.hpp"
 #include "tessera/server/server.hpp"
@@ -94,6 +95,9 @@ struct Services {
   AccessCache access;
   FeedSignal feed;
   std::atomic<bool> stopping{false};
+  // The in-process job runner (ServeOptions::run_jobs), or null when workers elsewhere run the jobs. After
+  // queueing a job, call job_runner->wake() so it starts now rather than at the next poll.
+  app::JobRunner* job_runner = nullptr;
 };
 
 class Context {

@@ -18,6 +18,7 @@ struct Server::Impl {
   httplib::Server http;
   Services services;
   Router router;
+  std::unique_ptr<app::JobRunner> jobs;
   int port = 0;
 };
 
@@ -62,6 +63,15 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
     }
   });
 
+  if (opts.run_jobs) {
+    // SQLite's default: this process runs the queue. Two threads keep one long job from blocking the rest.
+    app::WorkerOptions worker;
+    worker.name = app::default_worker_name() + ":serve";
+    worker.threads = 2;
+    impl_->jobs = std::make_unique<app::JobRunner>(workspace, worker);
+    impl_->services.job_runner = impl_->jobs.get();
+  }
+
   Router& router = impl_->router;
   add_auth_routes(router);
   add_project_routes(router);
@@ -96,6 +106,7 @@ int Server::port() const { return impl_->port; }
 
 void Server::run() {
   if (impl_->port == 0) bind();
+  if (impl_->jobs) impl_->jobs->start();
   impl_->http.listen_after_bind();
 }
 
@@ -103,6 +114,7 @@ void Server::stop() {
   impl_->services.stopping = true;
   impl_->services.feed.notify();
   impl_->http.stop();
+  if (impl_->jobs) impl_->jobs->stop();
 }
 
 }  // namespace tessera::server
