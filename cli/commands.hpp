@@ -30,6 +30,7 @@ void add_measure_command(CLI::App& app, GlobalOptions& global);
 void add_track_commands(CLI::App& app, GlobalOptions& global);   // track files, track convert
 void add_run_commands(CLI::App& app, GlobalOptions& global);        // run, runs
 void add_stitch_command(CLI::App& app, GlobalOptions& global);
+void add_worker_commands(CLI::App& app, GlobalOptions& global);  // worker, jobs
 void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_user_commands(CLI::App& app, GlobalOptions& global);      // user add|passwd|token|revoke|role|list
 

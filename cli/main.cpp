@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   cli::add_track_commands(app, global);
   cli::add_run_commands(app, global);
   cli::add_stitch_command(app, global);
+  cli::add_worker_commands(app, global);
   cli::add_serve_command(app, global);
   cli::add_user_commands(app, global);
 

@@ -76,4 +76,31 @@ std::vector<catalog::Job> submit_jobs(Workspace& workspace, const std::vector<Jo
   return catalog::JobStore(workspace.catalog()).enqueue_many(jobs);
 }
 
+namespace {
+template <typename T>
+nlohmann::json or_null(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json();
+}
+}  // namespace
+
+nlohmann::json job_to_json(const catalog::Job& job) {
+  return {{"id", job.id},
+          {"project_id", or_null(job.project_id)},
+          {"project", or_null(job.project)},
+          {"kind", job.kind},
+          {"params", job.params},
+          {"state", catalog::to_string(job.state)},
+          {"progress", job.progress},
+          {"message", or_null(job.message)},
+          {"result", job.result},
+          {"created_by", or_null(job.created_by)},
+          {"created_at", job.created_at},
+          {"started_at", or_null(job.started_at)},
+          {"finished_at", or_null(job.finished_at)},
+          {"worker", or_null(job.worker)},
+          {"heartbeat_at", or_null(job.heartbeat_at)},
+          {"attempts", job.attempts},
+          {"cancel_requested", job.cancel_requested}};
+}
+
 }  // namespace tessera::app

@@ -77,4 +77,7 @@ catalog::Job submit_job(Workspace& workspace, const JobRequest& request);
 // The same for many jobs in one transaction (all or none).
 std::vector<catalog::Job> submit_jobs(Workspace& workspace, const std::vector<JobRequest>& requests);
 
+// A job as the API and the CLI show it: every column, times as ISO 8601 text, absent values null.
+nlohmann::json job_to_json(const catalog::Job& job);
+
 }  // namespace tessera::app
