@@ -73,6 +73,7 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
   }
 
   Router& router = impl_->router;
+  add_tile_routes(router);  // first: routes are matched by regex in order, and tiles are the hot path
   add_auth_routes(router);
   add_project_routes(router);
   add_image_routes(router);
@@ -81,7 +82,6 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
   add_annotation_routes(router);
   add_lock_routes(router);
   add_job_routes(router);
-  add_tile_routes(router);
   add_static_routes(router);
 }
 

@@ -16,7 +16,7 @@ constexpr std::string_view kRendererVersion = "tiles-v1";
 
 [[noreturn]] void bad_parameter(std::string_view name, std::string_view problem, std::string_view given) {
   throw Error(ErrorCode::invalid_argument,
-              fmt::format("tiles: query parameter '{}' {}, got '{}'", name, problem, given),
+              fmt::format("tiles: parameter '{}' {}, got '{}'", name, problem, given),
               nlohmann::json{{"field", name}});
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 class TilesTest : public ServerFixture {
  protected:
-  // A 600 x 300 image: zoom 0 (150 x 75), 1 (300 x 150), 2 (full, 3 x 2 tiles).
+  // A 600 x 300 image: zoom 0 (150 x 75), 1 (300 x 150, 2 x 1 tiles), 2 (full, 3 x 2 tiles).
   catalog::ImageRecord add_picture(catalog::Id project, int depth = CV_8U, int seed = 1) {
     app::Upload upload;
     upload.name = fmt::format("picture_{}.png", seed);
@@ -147,6 +147,45 @@ TEST_F(TilesTest, WindowFromTheQueryChangesTheTile) {
   auto described = body(get(tiles_of(image) + "?min=0&max=1000"));
   EXPECT_EQ(described["window"]["mode"], "range");
   EXPECT_EQ(described["window"]["max"], 1000);
+}
+
+TEST_F(TilesTest, PyramidJobRendersEveryTileAhead) {
+  const auto image = add_picture(lab(), CV_16U);
+  auto queued = post(fmt::format("{}/pyramid?format=webp&min=0&max=20000", tiles_of(image)), json::object(), "bob");
+  ASSERT_EQ(queued->status, 202) << queued->body;
+  const std::string location = queued->get_header_value("Location");
+  ASSERT_FALSE(location.empty());
+  json job;
+  for (int i = 0; i < 500; ++i) {
+    job = body(get(location, "bob"));
+    if (job.value("state", "") == "succeeded" || job.value("state", "") == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(job["state"], "succeeded") << job.dump();
+  EXPECT_EQ(job["result"]["tiles"], 1 + 2 + 6);  // zoom 1 is 300 px wide: two tiles
+  EXPECT_EQ(job["result"]["written"], 9);
+  EXPECT_EQ(stats().tiles_written, 9u);
+
+  const auto reads = stats().source_reads;
+  for (auto [z, x, y] : {std::tuple{0, 0, 0}, std::tuple{1, 0, 0}, std::tuple{2, 2, 1}}) {
+    auto r = get(fmt::format("{}/{}/{}/{}.webp?min=0&max=20000", tiles_of(image), z, x, y), "carol");
+    EXPECT_EQ(r->status, 200);
+  }
+  EXPECT_EQ(stats().source_reads, reads) << "the job rendered them all";
+  EXPECT_EQ(stats().tiles_written, 9u);
+}
+
+TEST_F(TilesTest, PyramidJobsNeedAnEditorAndGoodParameters) {
+  const auto image = add_picture(lab());
+  const std::string path = fmt::format("{}/pyramid", tiles_of(image));
+  EXPECT_EQ(post(path, json::object(), "carol")->status, 403);
+  EXPECT_EQ(post(path, json::object(), "mallory")->status, 404);
+  auto bad_frame = post(path + "?frame=3", json::object(), "bob");
+  EXPECT_EQ(bad_frame->status, 400);
+  EXPECT_EQ(body(bad_frame)["error"]["details"]["field"], "frame") << bad_frame->body;
+  auto bad_format = post(path + "?format=gif", json::object(), "bob");
+  EXPECT_EQ(bad_format->status, 400);
+  EXPECT_EQ(body(bad_format)["error"]["details"]["field"], "format") << bad_format->body;
 }
 
 }  // namespace

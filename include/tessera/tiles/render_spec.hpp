@@ -69,7 +69,7 @@ struct RenderQuery {
 
 // Checks the query against the source and fills in defaults: channels = all when the image has 1, 3 or 4,
 // else channel 0; window = identity for u8, the default percentiles for every other pixel type.
-// Error{invalid_argument} naming the parameter and what was given, e.g. "tiles: query parameter 'frame'
+// Error{invalid_argument} naming the parameter and what was given, e.g. "tiles: parameter 'frame'
 // must be an integer in [0, 2], got '7'".
 RenderSpec resolve_render_spec(const SourceImage& source, const RenderQuery& query, TileFormat format);
 

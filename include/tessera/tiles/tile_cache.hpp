@@ -18,7 +18,7 @@ namespace tessera::tiles {
 // Where a tile lives and the name HTTP caches know it by. Computing it reads nothing.
 struct TileAddress {
   std::string pyramid;          // hex SHA-256 of pyramid_key(): the folder of this pyramid
-  std::filesystem::path file;   // <blob root>/tiles/<pyramid[0:2]>/<pyramid>/<z>/<x>/<y>.<ext>
+  std::string file;             // <blob root>/tiles/<pyramid[0:2]>/<pyramid>/<z>/<x>/<y>.<ext>
   std::string etag;             // "\"<pyramid[0:32]>-<z>-<x>-<y>\"": a tile's bytes never change for its key
 };
 
@@ -51,7 +51,8 @@ class TileCache {
                       std::int64_t y) const;
 
   // The hot path: the cached tile's bytes, or nullopt when it is not rendered yet (or was cut short by a
-  // crash). Reads one file; never decodes anything.
+  // crash). Never decodes anything: the bytes come from a bounded in-memory set of recently served tiles
+  // (64 MiB per blob root) or from one file read.
   std::optional<std::string> find_tile(const TileAddress& address, TileFormat format) const;
 
   // The cached tile, or renders the block of up to 8 x 8 tiles of its level around it (one streaming read
