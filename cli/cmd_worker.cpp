@@ -27,8 +27,8 @@ json parse_params(const std::string& text) {
 }
 
 void print_end(const app::JobReport& r) {
-  std::string line = fmt::format("job {} {} {} (attempt {}, {:.2f} s)", r.job.id, r.job.kind, r.outcome, r.job.attempts,
-                                 r.seconds);
+  std::string line =
+      fmt::format("job {} {} {} (attempt {}, {:.2f} s)", r.job.id, r.job.kind, r.outcome, r.job.attempts, r.seconds);
   if (!r.message.empty()) line += ": " + r.message;
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);  // one line per job, visible at once when piped to a log
@@ -64,20 +64,24 @@ void print_table(const std::vector<Job>& jobs) {
   fmt::print("{:>6}  {:<9}  {:<14}  {:>5}  {:>3}  {:<19}  {:<20}  {}\n", "id", "state", "kind", "done", "try",
              "created", "worker", "message");
   for (const Job& j : jobs) {
-    fmt::print("{:>6}  {:<9}  {:<14}  {:>4.0f}%  {:>3}  {:<19}  {:<20}  {}\n", j.id, catalog::to_string(j.state), j.kind,
-               100 * j.progress, j.attempts, short_time(j.created_at), j.worker.value_or("-"), j.message.value_or(""));
+    fmt::print("{:>6}  {:<9}  {:<14}  {:>4.0f}%  {:>3}  {:<19}  {:<20}  {}\n", j.id, catalog::to_string(j.state),
+               j.kind, 100 * j.progress, j.attempts, short_time(j.created_at), j.worker.value_or("-"),
+               j.message.value_or(""));
   }
 }
 
 void add_worker(CLI::App& app, GlobalOptions& global) {
-  auto* cmd = app.add_subcommand("worker", "Run queued jobs (pipelines, pyramids, ...) from the catalog until SIGINT/SIGTERM");
+  auto* cmd =
+      app.add_subcommand("worker", "Run queued jobs (pipelines, pyramids, ...) from the catalog until SIGINT/SIGTERM");
   auto options = std::make_shared<app::WorkerOptions>();
   cmd->add_option("--threads", options->threads, "Jobs run at once")->check(CLI::Range(1, 256));
   cmd->add_option("--name", options->name, "Worker name stored on the jobs it claims (default: host:pid)");
-  cmd->add_option("--heartbeat", options->heartbeat_s, "Seconds between heartbeats of running jobs")->check(CLI::PositiveNumber);
+  cmd->add_option("--heartbeat", options->heartbeat_s, "Seconds between heartbeats of running jobs")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--reclaim-after", options->reclaim_after_s,
                   "Seconds without a heartbeat after which any worker requeues a running job");
-  cmd->add_option("--poll", options->poll_s, "Seconds between looks for queued jobs when idle")->check(CLI::PositiveNumber);
+  cmd->add_option("--poll", options->poll_s, "Seconds between looks for queued jobs when idle")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--max-attempts", options->max_attempts, "Claims after which a job whose worker keeps dying fails")
       ->check(CLI::Range(1, 1000));
   cmd->callback([&global, options] {
@@ -95,7 +99,8 @@ void add_jobs(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--state", *state, "Only jobs in this state (queued, running, succeeded, failed, cancelled)");
   cmd->add_flag("--json", *as_json, "JSON lines instead of a table");
   cmd->add_flag("--all-projects", *all_projects, "Jobs of every project (and of none)");
-  cmd->add_option("--limit", *limit, "At most this many (-1: all)")->check(CLI::Range(std::int64_t{-1}, std::int64_t{1000000}));
+  cmd->add_option("--limit", *limit, "At most this many (-1: all)")
+      ->check(CLI::Range(std::int64_t{-1}, std::int64_t{1000000}));
   cmd->callback([cmd, &global, state, as_json, all_projects, limit] {
     if (!cmd->get_subcommands().empty()) return;
     app::Workspace ws = global.open_workspace();
@@ -126,7 +131,8 @@ void add_jobs(CLI::App& app, GlobalOptions& global) {
     app::Workspace ws = global.open_workspace();
     const Job job = catalog::JobStore(ws.catalog()).request_cancel(*cancel_id, std::nullopt);
     fmt::print("job {}: {}\n", job.id,
-               job.state == catalog::JobState::cancelled ? "cancelled" : "cancel requested; its worker stops it at its next report");
+               job.state == catalog::JobState::cancelled ? "cancelled"
+                                                         : "cancel requested; its worker stops it at its next report");
   });
 
   auto* add = cmd->add_subcommand("add", "Queue jobs of a kind in the project (validated first)");
@@ -135,7 +141,8 @@ void add_jobs(CLI::App& app, GlobalOptions& global) {
   auto count = std::make_shared<int>(1);
   add->add_option("KIND", *kind, "Job kind (pipeline.run, wait, ...)")->required();
   add->add_option("--params", *params, "Parameters as a JSON object");
-  add->add_option("--count", *count, "Queue this many identical jobs (in one transaction)")->check(CLI::Range(1, 100000));
+  add->add_option("--count", *count, "Queue this many identical jobs (in one transaction)")
+      ->check(CLI::Range(1, 100000));
   add->callback([&global, kind, params, count] {
     app::Workspace ws = global.open_workspace();
     app::JobRequest request;

@@ -24,8 +24,10 @@ PipelineInput input_of(const json& params) {
   PipelineInput input = PipelineInput::from_json(given);
   // A job runs on whichever worker claims it, on another machine perhaps: a folder named by the
   // submitter means nothing there, while catalog images are everywhere the catalog is.
-  if (input.dir) bad("input", "runs on catalog images: give 'input' as {\"set\": ...} and/or {\"where\": ...}, not 'dir'");
-  if (input.empty()) bad("input", "no input: give 'input' ({\"set\": ...} and/or {\"where\": ...}) or put one in the pipeline");
+  if (input.dir)
+    bad("input", "runs on catalog images: give 'input' as {\"set\": ...} and/or {\"where\": ...}, not 'dir'");
+  if (input.empty())
+    bad("input", "no input: give 'input' ({\"set\": ...} and/or {\"where\": ...}) or put one in the pipeline");
   return input;
 }
 
@@ -80,7 +82,8 @@ void validate_pipeline_run(Workspace& workspace, const std::optional<catalog::Pr
 
 json run_pipeline_job(Workspace& workspace, const json& params, JobContext& context) {
   const catalog::Job& job = context.job();
-  if (!job.project) throw Error(ErrorCode::invalid_argument, fmt::format("job {}: pipeline.run needs a project", job.id));
+  if (!job.project)
+    throw Error(ErrorCode::invalid_argument, fmt::format("job {}: pipeline.run needs a project", job.id));
   const fs::path outputs = workspace.root() / "exports" / fmt::format("job-{}", job.id);
   const json pipeline = with_outputs_under(params["pipeline"], outputs);
   PipelineRunOptions options;
@@ -93,20 +96,17 @@ json run_pipeline_job(Workspace& workspace, const json& params, JobContext& cont
   };
   context.progress(0, "starting");
   const PipelineRunReport report = run_pipeline(workspace, *job.project, pipeline, input_of(params), options);
-  return {{"run_id", report.run_id},
-          {"status", report.status},
-          {"items", report.stats.items},
-          {"failed", report.stats.failed},
-          {"outputs", report.outputs},
-          {"output_dir", outputs.string()}};
+  return {{"run_id", report.run_id},       {"status", report.status},   {"items", report.stats.items},
+          {"failed", report.stats.failed}, {"outputs", report.outputs}, {"output_dir", outputs.string()}};
 }
 
 }  // namespace
 
 JobKind pipeline_run_job_kind() {
   return {.name = "pipeline.run",
-          .summary = "Runs a pipeline (params: pipeline, input {set, where}, fail_fast, threads) over catalog images; "
-                     "files go under the workspace's exports/job-ID/",
+          .summary =
+              "Runs a pipeline (params: pipeline, input {set, where}, fail_fast, threads) over catalog images; "
+              "files go under the workspace's exports/job-ID/",
           .needs_project = true,
           .validate = validate_pipeline_run,
           .run = run_pipeline_job};

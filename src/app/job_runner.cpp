@@ -32,7 +32,8 @@ void check_options(const WorkerOptions& o) {
   if (o.threads < 1 || o.threads > 256) bad(fmt::format("threads must be in [1, 256], got {}", o.threads));
   if (!(o.heartbeat_s > 0)) bad(fmt::format("heartbeat must be positive, got {} s", o.heartbeat_s));
   if (!(o.poll_s > 0)) bad(fmt::format("poll must be positive, got {} s", o.poll_s));
-  if (!(o.progress_every_s >= 0)) bad(fmt::format("progress interval must not be negative, got {} s", o.progress_every_s));
+  if (!(o.progress_every_s >= 0))
+    bad(fmt::format("progress interval must not be negative, got {} s", o.progress_every_s));
   // A live job must get several heartbeats in before anyone may call it dead.
   if (!(o.reclaim_after_s > o.heartbeat_s))
     bad(fmt::format("reclaim-after ({} s) must be longer than the heartbeat ({} s)", o.reclaim_after_s, o.heartbeat_s));
@@ -208,9 +209,12 @@ struct JobRunner::Impl {
       }
       try {
         const catalog::ReclaimResult r = store.reclaim_stale(options.reclaim_after_s, options.max_attempts);
-        for (catalog::Id id : r.requeued) log_line(fmt::format("job {}: its worker stopped heartbeating; requeued", id));
-        for (catalog::Id id : r.failed) log_line(fmt::format("job {}: its worker stopped heartbeating; attempts used up, failed", id));
-        for (catalog::Id id : r.cancelled) log_line(fmt::format("job {}: its worker stopped heartbeating; cancelled", id));
+        for (catalog::Id id : r.requeued)
+          log_line(fmt::format("job {}: its worker stopped heartbeating; requeued", id));
+        for (catalog::Id id : r.failed)
+          log_line(fmt::format("job {}: its worker stopped heartbeating; attempts used up, failed", id));
+        for (catalog::Id id : r.cancelled)
+          log_line(fmt::format("job {}: its worker stopped heartbeating; cancelled", id));
         if (!r.requeued.empty()) wake_all();
       } catch (const std::exception& e) {
         log_line(fmt::format("cannot reclaim stale jobs: {}", e.what()));

@@ -68,12 +68,13 @@ void add_job_event(Connection& db, const Job& job, const std::string& kind, json
 Job insert_job(Connection& db, const NewJob& job) {
   check_name("job kind", job.kind);
   if (!job.params.is_object())
-    throw Error(ErrorCode::invalid_argument, fmt::format("job params must be a JSON object, got {}", job.params.type_name()));
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("job params must be a JSON object, got {}", job.params.type_name()));
   const Id id = db.query(fmt::format("INSERT INTO jobs (project_id, kind, params, state, created_by, created_at) "
                                      "VALUES (?, ?, {}, 'queued', ?, ?) RETURNING id",
                                      json_param(db.dialect())),
                          {opt(job.project_id), job.kind, job.params.dump(), opt(job.created_by), utc_now_iso()})
-                     .i64(0, 0);
+                    .i64(0, 0);
   Job stored = *select_job(db, id);
   add_job_event(db, stored, "job.queued", json::object(), job.actor);
   return stored;
@@ -172,9 +173,11 @@ std::optional<Job> JobStore::try_claim(const std::string& worker) {
     const std::string oldest = std::string("SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1") +
                                (db.dialect() == Dialect::postgresql ? " FOR UPDATE SKIP LOCKED" : "");
     const std::string now = utc_now_iso();
-    Rows claimed = db.query("UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, started_at = ?, "
-                            "heartbeat_at = ?, progress = 0, message = NULL WHERE id = (" + oldest + ") RETURNING id",
-                            {worker, now, now});
+    Rows claimed = db.query(
+        "UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, started_at = ?, "
+        "heartbeat_at = ?, progress = 0, message = NULL WHERE id = (" +
+            oldest + ") RETURNING id",
+        {worker, now, now});
     if (claimed.empty()) return std::nullopt;
     Job job = *select_job(db, claimed.i64(0, 0));
     add_job_event(db, job, "job.started", {{"worker", worker}, {"attempt", job.attempts}});

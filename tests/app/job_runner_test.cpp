@@ -312,32 +312,49 @@ TEST(JobRunner, RefusesOptionsThatWouldReclaimLiveJobs) {
 TEST(SubmitJob, RefusesBadRequestsBeforeQueueingAnything) {
   Lab lab;
   using tessera::test::expect_invalid;
-  expect_invalid([&] { lab.submit("teleport", json::object()); }, "unknown job kind 'teleport' (known: pipeline.run, wait");
+  expect_invalid([&] { lab.submit("teleport", json::object()); },
+                 "unknown job kind 'teleport' (known: pipeline.run, wait");
   expect_invalid([&] { lab.submit("wait", json::array()); }, "params must be a JSON object");
   expect_invalid([&] { lab.submit("wait", json::object()); }, "parameter 'ms' must be an integer");
   expect_invalid([&] { lab.submit("wait", {{"ms", -5}}); }, "got -5");
   expect_invalid([&] { lab.submit("wait", {{"ms", "5"}}); }, "parameter 'ms'");
   expect_invalid([&] { lab.submit("wait", {{"ms", 5}, {"sleep", 1}}); }, "unknown parameter 'sleep'");
   expect_invalid([&] { lab.submit("wait", {{"ms", 5}, {"fail", 3}}); }, "'fail' must be a message");
-  expect_invalid([&] { lab.submit("pipeline.run", json::object()); }, "parameter 'pipeline' must be the pipeline document");
+  expect_invalid([&] { lab.submit("pipeline.run", json::object()); },
+                 "parameter 'pipeline' must be the pipeline document");
   const json nodes = json::array({{{"op", "threshold_otsu"}, {"in", {{"image", "raw"}}}, {"out", {{"mask", "mask"}}}},
                                   {{"write", "csv"}, {"path", "objects.csv"}}});
   expect_invalid([&] { lab.submit("pipeline.run", {{"pipeline", {{"nodes", nodes}}}}); }, "no input");
-  expect_invalid([&] { lab.submit("pipeline.run", {{"pipeline", {{"nodes", nodes}}}, {"input", {{"dir", "/data"}}}}); },
-                 "not 'dir'");
+  expect_invalid(
+      [&] {
+        lab.submit("pipeline.run", {{"pipeline", {{"nodes", nodes}}}, {"input", {{"dir", "/data"}}}});
+      },
+      "not 'dir'");
   json escaping = nodes;
   escaping[1]["path"] = "../../etc/objects.csv";
-  expect_invalid([&] { lab.submit("pipeline.run", {{"pipeline", {{"nodes", escaping}}}, {"input", {{"set", "all"}}}}); },
-                 "must be a relative path inside the job's output folder");
+  expect_invalid(
+      [&] {
+        lab.submit("pipeline.run", {{"pipeline", {{"nodes", escaping}}}, {"input", {{"set", "all"}}}});
+      },
+      "must be a relative path inside the job's output folder");
   escaping[1]["path"] = "/tmp/objects.csv";
-  expect_invalid([&] { lab.submit("pipeline.run", {{"pipeline", {{"nodes", escaping}}}, {"input", {{"set", "all"}}}}); },
-                 "got '/tmp/objects.csv'");
+  expect_invalid(
+      [&] {
+        lab.submit("pipeline.run", {{"pipeline", {{"nodes", escaping}}}, {"input", {{"set", "all"}}}});
+      },
+      "got '/tmp/objects.csv'");
   json unknown_op = nodes;
   unknown_op[0]["op"] = "threshold_otsux";
-  expect_invalid([&] { lab.submit("pipeline.run", {{"pipeline", {{"nodes", unknown_op}}}, {"input", {{"set", "all"}}}}); },
-                 "threshold_otsux");
-  expect_invalid([&] { lab.submit("pipeline.run", {{"pipeline", {{"nodes", nodes}}}, {"input", {{"set", "all"}}}, {"threads", 0}}); },
-                 "'threads' must be an integer in [1, 64]");
+  expect_invalid(
+      [&] {
+        lab.submit("pipeline.run", {{"pipeline", {{"nodes", unknown_op}}}, {"input", {{"set", "all"}}}});
+      },
+      "threshold_otsux");
+  expect_invalid(
+      [&] {
+        lab.submit("pipeline.run", {{"pipeline", {{"nodes", nodes}}}, {"input", {{"set", "all"}}}, {"threads", 0}});
+      },
+      "'threads' must be an integer in [1, 64]");
   JobRequest no_project;
   no_project.kind = "pipeline.run";
   no_project.params = {{"pipeline", {{"nodes", nodes}}}, {"input", {{"set", "all"}}}};

@@ -45,7 +45,8 @@ class JobsApiTest : public ServerFixture {
     const json page = body(get(fmt::format("/api/v1/projects/{}/events?limit=1000", lab())));
     for (const auto& e : page["events"]) {
       // job.progress depends on how long the job took; the others are certain.
-      if (e["subject_type"] == "job" && e["subject_id"] == job_id && e["kind"] != "job.progress") out.push_back(e["kind"]);
+      if (e["subject_type"] == "job" && e["subject_id"] == job_id && e["kind"] != "job.progress")
+        out.push_back(e["kind"]);
     }
     return out;
   }
@@ -198,7 +199,8 @@ TEST_F(JobsApiTest, APipelinePostedToRunsBecomesAJobThatRecordsARun) {
   EXPECT_EQ(done["result"]["items"], 3);
   const catalog::Run run = workspace().catalog().get_run(done["result"]["run_id"].get<catalog::Id>());
   EXPECT_EQ(run.status, "succeeded");
-  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(done["result"]["output_dir"].get<std::string>()) / "spots.csv"));
+  EXPECT_TRUE(
+      std::filesystem::exists(std::filesystem::path(done["result"]["output_dir"].get<std::string>()) / "spots.csv"));
 
   // The {"pipeline": ..., "input": ...} form, and refusals before anything is queued.
   json wrapped = {{"pipeline", pipeline}, {"input", {{"where", "width > 0"}}}, {"threads", 2}};
@@ -217,7 +219,8 @@ TEST_F(JobsApiTest, APipelinePostedToRunsBecomesAJobThatRecordsARun) {
   escape["nodes"][2]["path"] = "../../spots.csv";
   auto escaped = post(runs, escape);
   EXPECT_EQ(escaped->status, 400);
-  EXPECT_THAT(body(escaped)["error"]["message"].get<std::string>(), HasSubstr("relative path inside the job's output folder"));
+  EXPECT_THAT(body(escaped)["error"]["message"].get<std::string>(),
+              HasSubstr("relative path inside the job's output folder"));
   EXPECT_EQ(queued_jobs(), before);
 }
 

@@ -19,12 +19,12 @@ struct JobReport {
 };
 
 struct WorkerOptions {
-  std::string name;            // names the claims (jobs.worker); empty: "<host>:<pid>"
-  int threads = 1;             // jobs run at once
-  double heartbeat_s = 2;      // how often running jobs' heartbeats are stored (and cancel requests read)
-  double reclaim_after_s = 10;  // a running job whose heartbeat is older is requeued (by any runner)
-  double poll_s = 0.25;        // an idle thread looks for queued jobs this often (see wake())
-  int max_attempts = 3;        // a job reclaimed after this many claims ends failed instead
+  std::string name;               // names the claims (jobs.worker); empty: "<host>:<pid>"
+  int threads = 1;                // jobs run at once
+  double heartbeat_s = 2;         // how often running jobs' heartbeats are stored (and cancel requests read)
+  double reclaim_after_s = 10;    // a running job whose heartbeat is older is requeued (by any runner)
+  double poll_s = 0.25;           // an idle thread looks for queued jobs this often (see wake())
+  int max_attempts = 3;           // a job reclaimed after this many claims ends failed instead
   double progress_every_s = 0.5;  // at most one stored progress update and 'job.progress' event per job this often
   // Called on a runner thread when a job it claimed ends (however it ended). Must not throw.
   std::function<void(const JobReport&)> on_job_end;
@@ -51,7 +51,7 @@ class JobRunner {
   // Stops claiming; running jobs are interrupted at their next progress report and given back to the queue
   // (jobs that do not report finish first). Returns when every thread has ended.
   void stop();
-  void wake();   // a job was just queued: look now rather than at the next poll
+  void wake();  // a job was just queued: look now rather than at the next poll
 
   const std::string& name() const;
   int running_jobs() const;

@@ -29,11 +29,11 @@ struct Job {
   nlohmann::json result;               // null until it succeeded
   std::optional<Id> created_by;
   std::string created_at;
-  std::optional<std::string> started_at;   // of the latest attempt
+  std::optional<std::string> started_at;  // of the latest attempt
   std::optional<std::string> finished_at;
-  std::optional<std::string> worker;       // who holds (or last held) it
+  std::optional<std::string> worker;  // who holds (or last held) it
   std::optional<std::string> heartbeat_at;
-  int attempts = 0;                        // claims so far; also fences a claim's later updates
+  int attempts = 0;  // claims so far; also fences a claim's later updates
   bool cancel_requested = false;
 
   bool is_finished() const {
@@ -53,13 +53,13 @@ struct NewJob {
 struct JobQuery {
   std::optional<Id> project_id;  // nullopt: every project
   std::optional<JobState> state;
-  Id before_id = 0;              // 0: from the newest
-  std::int64_t limit = 100;     // -1: all
+  Id before_id = 0;          // 0: from the newest
+  std::int64_t limit = 100;  // -1: all
 };
 
 // A claim's view of its job after a heartbeat or progress report.
 struct ClaimStatus {
-  bool owned = false;             // false: the job was reclaimed or finished by someone else; stop working on it
+  bool owned = false;  // false: the job was reclaimed or finished by someone else; stop working on it
   bool cancel_requested = false;
 };
 
