@@ -162,13 +162,24 @@ struct JobRunner::Impl {
       report.outcome = "failed";
       report.message = e.what();
       record(job, JobState::failed, report);
+    } catch (...) {
+      // Nothing may escape a runner thread (std::terminate would take the whole server down).
+      report.outcome = "failed";
+      report.message = "the job threw something that is not an exception";
+      record(job, JobState::failed, report);
     }
     report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     {
       std::lock_guard lock(mutex);
       active.erase(job.id);
     }
-    if (options.on_job_end) options.on_job_end(report);
+    if (options.on_job_end) {
+      try {
+        options.on_job_end(report);
+      } catch (const std::exception& e) {
+        log_line(fmt::format("job {}: on_job_end failed: {}", job.id, e.what()));
+      }
+    }
   }
 
   // Stores a failed or cancelled outcome; when the catalog cannot take it, the job stays running and its

@@ -26,7 +26,7 @@ struct WorkerOptions {
   double poll_s = 0.25;           // an idle thread looks for queued jobs this often (see wake())
   int max_attempts = 3;           // a job reclaimed after this many claims ends failed instead
   double progress_every_s = 0.5;  // at most one stored progress update and 'job.progress' event per job this often
-  // Called on a runner thread when a job it claimed ends (however it ended). Must not throw.
+  // Called on a runner thread when a job it claimed ends (however it ended). An exception from it is logged.
   std::function<void(const JobReport&)> on_job_end;
   // One line for what is worth a log: jobs it reclaimed, catalog errors it rode out. Empty: stderr.
   std::function<void(const std::string&)> log;
