@@ -381,14 +381,13 @@ TEST(JobKinds, NamesAreUniqueAndEveryKindIsComplete) {
   EXPECT_EQ(find_job_kind("nope"), nullptr);
 }
 
-// A pipeline run as a job: its run record, its files under the workspace's exports/job-ID/, the result.
-TEST(JobRunner, RunsAPipelineOverCatalogImagesWritingUnderTheJobsFolder) {
-  Lab lab;
+// `count` small images with a bright disk each, imported into set "all" of the lab project.
+void import_spots(Lab& lab, int count) {
   const fs::path images = lab.dir / "images";
   fs::create_directories(images);
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < count; ++i) {
     cv::Mat image(64, 64, CV_8UC1, cv::Scalar(20));
-    cv::circle(image, {16 + 10 * i, 32}, 8, cv::Scalar(220), -1);
+    cv::circle(image, {16 + i % 30, 32}, 8, cv::Scalar(220), -1);
     ASSERT_TRUE(cv::imwrite((images / fmt::format("frame_{}.png", i)).string(), image));
   }
   ImportOptions io;
@@ -397,13 +396,42 @@ TEST(JobRunner, RunsAPipelineOverCatalogImagesWritingUnderTheJobsFolder) {
   io.project = "lab";
   io.progress = false;
   io.jobs = 1;
-  ASSERT_EQ(import_images(lab.ws, io).imported, 3);
-  const json pipeline = {
+  ASSERT_EQ(import_images(lab.ws, io).imported, count);
+}
+
+json spots_pipeline() {
+  return {
       {"name", "spots"},
       {"nodes", json::array({{{"op", "threshold_otsu"}, {"in", {{"image", "raw"}}}, {"out", {{"mask", "mask"}}}},
                              {{"op", "label"}, {"in", {{"mask", "mask"}}}, {"out", {{"labels", "labels"}}}},
                              {{"op", "regionprops"}, {"in", {{"labels", "labels"}}}, {"out", {{"table", "features"}}}},
                              {{"write", "csv"}, {"path", "out/objects.csv"}}})}};
+}
+
+// A JobContext that requests cancellation at the n-th progress report, as a runner would after a cancel.
+class CancelAt final : public JobContext {
+ public:
+  CancelAt(Job job, int at) : job_(std::move(job)), at_(at) {}
+  const Job& job() const override { return job_; }
+  const std::string& worker() const override { return name_; }
+  void progress(double, const std::string&) override {
+    if (++reports_ >= at_) throw JobCancelled("cancelled");
+  }
+  void check() override {}
+  int reports() const { return reports_; }
+
+ private:
+  Job job_;
+  std::string name_ = "fake";
+  int at_;
+  int reports_ = 0;
+};
+
+// A pipeline run as a job: its run record, its files under the workspace's exports/job-ID/, the result.
+TEST(JobRunner, RunsAPipelineOverCatalogImagesWritingUnderTheJobsFolder) {
+  Lab lab;
+  import_spots(lab, 3);
+  const json pipeline = spots_pipeline();
   const Job queued = lab.submit("pipeline.run", {{"pipeline", pipeline}, {"input", {{"set", "all"}}}});
   JobRunner runner(lab.ws, quick("w1"));
   runner.start();
@@ -418,6 +446,21 @@ TEST(JobRunner, RunsAPipelineOverCatalogImagesWritingUnderTheJobsFolder) {
   const catalog::Run run = lab.ws.catalog().get_run(done.result["run_id"].get<catalog::Id>());
   EXPECT_EQ(run.status, "succeeded");
   EXPECT_EQ(run.inputs["images"], 3);
+}
+
+// Cancelling a pipeline job stops it between images: the cancellation leaves the run through
+// run_pipeline's progress callback, and the run record says it did not finish.
+TEST(JobRunner, ACancelledPipelineStopsBetweenImagesAndItsRunIsRecordedFailed) {
+  Lab lab;
+  import_spots(lab, 12);
+  const Job queued = lab.submit("pipeline.run", {{"pipeline", spots_pipeline()}, {"input", {{"set", "all"}}}});
+  CancelAt context(lab.jobs.get(queued.id), 4);  // "starting", then images 1, 2, 3
+  EXPECT_THROW(get_job_kind("pipeline.run").run(lab.ws, queued.params, context), JobCancelled);
+  EXPECT_EQ(context.reports(), 4);
+  const auto runs = lab.ws.catalog().list_runs(lab.project.id);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_EQ(runs[0].error, "cancelled");
 }
 
 }  // namespace
