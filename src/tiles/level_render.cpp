@@ -64,17 +64,22 @@ VipsRef select_bands(VipsRef in, const std::vector<int>& channels, std::string_v
 
 }  // namespace
 
-VipsRef open_selection(const std::filesystem::path& file, const SourceImage& source, const RenderSpec& spec) {
+Selection open_selection(const std::filesystem::path& file, const SourceImage& source, const RenderSpec& spec) {
   image::detail::ensure_vips();
   const std::string name = fmt::format("image {}", source.blob_hash.substr(0, 12));
+  const char* loader = vips_foreign_find_load(file.c_str());
+  if (loader == nullptr) fail(name, "recognise the image file");
+  // TIFF reads tiles and strips where asked, so a block far down needs no rows above it (measured on a
+  // 20000^2 tiled TIFF: 0.8 s for its last block, in 80 MB); the other loaders only read from the top.
+  const bool random_access = std::string_view(loader).find("Tiff") != std::string_view::npos;
+  const VipsAccess access = random_access ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
   VipsRef opened;
   // Only multi-page loaders know "page"; a single-frame file must not be asked for one.
   if (source.frames > 1) {
-    opened = VipsRef(vips_image_new_from_file(file.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                              VIPS_FAIL_ON_ERROR, "page", spec.frame, nullptr));
+    opened = VipsRef(vips_image_new_from_file(file.c_str(), "access", access, "fail_on", VIPS_FAIL_ON_ERROR, "page",
+                                              spec.frame, nullptr));
   } else {
-    opened = VipsRef(vips_image_new_from_file(file.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
-                                              VIPS_FAIL_ON_ERROR, nullptr));
+    opened = VipsRef(vips_image_new_from_file(file.c_str(), "access", access, "fail_on", VIPS_FAIL_ON_ERROR, nullptr));
   }
   if (!opened) fail(name, "open the image file");
   const int width = vips_image_get_width(opened.get());
@@ -83,7 +88,7 @@ VipsRef open_selection(const std::filesystem::path& file, const SourceImage& sou
     throw Error(ErrorCode::corrupt, fmt::format("tiles: {}: the file is {}x{} but the catalog says {}x{}", name, width,
                                                 height, source.width, source.height));
   }
-  return select_bands(std::move(opened), spec.channels, name);
+  return {select_bands(std::move(opened), spec.channels, name), random_access};
 }
 
 VipsRef display_level(VipsRef selection, const Level& level, const WindowSpec& spec, const Window& window,
@@ -136,22 +141,30 @@ namespace {
 
 struct StripSink {
   const std::function<void(int, const cv::Mat&)>& row;
-  cv::Mat strip;  // kTileSize rows of the level's full width
-  int level_height = 0;
+  cv::Rect area;
+  cv::Mat strip;  // up to kTileSize rows of the area's columns
   std::exception_ptr failure;
+  bool finished = false;
 };
 
 // vips_sink_disc hands over full-width areas in top-to-bottom order; their heights need not line up with
-// tile rows, so rows are gathered until a tile row is complete.
-int gather_rows(VipsRegion* region, VipsRect* area, void* user) {
+// tile rows, so rows are gathered until a tile row of the area is complete. Returning -1 stops the sink:
+// for a failure, or once the area is done (finished), which is no failure.
+int gather_rows(VipsRegion* region, VipsRect* rect, void* user) {
   auto* sink = static_cast<StripSink*>(user);
   try {
     const size_t row_bytes = sink->strip.cols * sink->strip.elemSize();
-    for (int y = area->top; y < area->top + area->height; ++y) {
-      std::memcpy(sink->strip.ptr(y % kTileSize), VIPS_REGION_ADDR(region, area->left, y), row_bytes);
-      const bool strip_full = y % kTileSize == kTileSize - 1;
-      const bool last_row = y == sink->level_height - 1;
-      if (strip_full || last_row) sink->row(y / kTileSize, sink->strip.rowRange(0, y % kTileSize + 1));
+    const int bottom = sink->area.y + sink->area.height;
+    for (int y = std::max(rect->top, sink->area.y); y < std::min(rect->top + rect->height, bottom); ++y) {
+      const int in_strip = (y - sink->area.y) % kTileSize;
+      std::memcpy(sink->strip.ptr(in_strip), VIPS_REGION_ADDR(region, sink->area.x, y), row_bytes);
+      if (in_strip == kTileSize - 1 || y == bottom - 1) {
+        sink->row(y / kTileSize, sink->strip.rowRange(0, in_strip + 1));
+      }
+    }
+    if (rect->top + rect->height >= bottom) {
+      sink->finished = true;
+      return -1;
     }
     return 0;
   } catch (...) {
@@ -162,11 +175,20 @@ int gather_rows(VipsRegion* region, VipsRect* area, void* user) {
 
 }  // namespace
 
-void for_each_tile_row(VipsImage* level, const std::function<void(int, const cv::Mat&)>& row, std::string_view name) {
-  StripSink sink{row, cv::Mat(std::min(kTileSize, vips_image_get_height(level)), vips_image_get_width(level),
-                              CV_8UC(vips_image_get_bands(level))),
-                 vips_image_get_height(level), nullptr};
+void stream_rows(VipsImage* level, cv::Rect area, const std::function<void(int, const cv::Mat&)>& row,
+                 std::string_view name) {
+  if (area.y % kTileSize != 0 || area.empty() ||
+      (area & cv::Rect(0, 0, vips_image_get_width(level), vips_image_get_height(level))) != area) {
+    throw Error(ErrorCode::internal, fmt::format("tiles: {}: cannot stream area {}x{}+{}+{} of the level", name,
+                                                 area.width, area.height, area.x, area.y));
+  }
+  StripSink sink{row, area, cv::Mat(std::min(kTileSize, area.height), area.width, CV_8UC(vips_image_get_bands(level))),
+                 nullptr, false};
   if (vips_sink_disc(level, gather_rows, &sink) != 0) {
+    if (sink.finished && !sink.failure) {
+      image::detail::take_vips_error();  // the stop we asked for
+      return;
+    }
     if (sink.failure) {
       image::detail::take_vips_error();
       std::rethrow_exception(sink.failure);

@@ -280,9 +280,20 @@ std::string TileCache::render_block(const SourceImage& source, const RenderSpec&
                       std::min(level.height, last_y * kTileSize) - first_y * kTileSize);
 
   ++state_->source_reads;
-  VipsRef display = detail::display_level(detail::open_selection(blobs_.path_of(source.blob_hash), source, spec),
-                                          level, spec.window, resolved, name);
-  const cv::Mat pixels = detail::render_area(display.get(), area, name);
+  detail::Selection selection = detail::open_selection(blobs_.path_of(source.blob_hash), source, spec);
+  const bool random_access = selection.random_access;
+  VipsRef display = detail::display_level(std::move(selection.image), level, spec.window, resolved, name);
+  cv::Mat pixels;
+  if (random_access) {
+    pixels = detail::render_area(display.get(), area, name);
+  } else {
+    // Asking libvips for an area far down a sequential file makes it buffer every row above (measured:
+    // 430 MB to reach the last block of a 20000^2 PNG); streaming past them holds one strip.
+    pixels.create(area.height, area.width, CV_8UC(vips_image_get_bands(display.get())));
+    detail::stream_rows(display.get(), area, [&](int ty, const cv::Mat& strip) {
+      strip.copyTo(pixels.rowRange(ty * kTileSize - area.y, ty * kTileSize - area.y + strip.rows));
+    }, name);
+  }
 
   std::string wanted_bytes;
   for (int ty = first_y; ty < last_y; ++ty) {
@@ -333,10 +344,10 @@ std::int64_t TileCache::build_pyramid(const SourceImage& source, const RenderSpe
     const Window resolved = window(source, spec);
     write_manifest(folder, key, source, spec, resolved, state_->tmp);
     ++state_->source_reads;
-    VipsRef display = detail::display_level(detail::open_selection(blobs_.path_of(source.blob_hash), source, spec),
-                                            level, spec.window, resolved, name);
+    VipsRef display = detail::display_level(
+        detail::open_selection(blobs_.path_of(source.blob_hash), source, spec).image, level, spec.window, resolved, name);
     // One pipeline per level, streamed top to bottom, so the source is read once per level.
-    detail::for_each_tile_row(display.get(), [&](int ty, const cv::Mat& strip) {
+    detail::stream_rows(display.get(), cv::Rect(0, 0, level.width, level.height), [&](int ty, const cv::Mat& strip) {
       for (int tx : missing[static_cast<size_t>(ty)]) {
         const cv::Rect tile = cv::Rect(tx * kTileSize, 0, kTileSize, kTileSize) & cv::Rect(0, 0, strip.cols, strip.rows);
         write_derived(tile_file(folder, z, tx, ty, spec.format), detail::encode_tile(strip(tile), spec.format),
@@ -385,7 +396,7 @@ Window TileCache::window(const SourceImage& source, const RenderSpec& spec) {
       spec.window, source.pixel_type,
       [&] {
         ++state_->source_reads;
-        return detail::open_selection(blobs_.path_of(source.blob_hash), source, spec);
+        return std::move(detail::open_selection(blobs_.path_of(source.blob_hash), source, spec).image);
       },
       source_name(source));
   ++state_->windows_computed;

@@ -319,9 +319,16 @@ TEST_F(TileCacheTest, MissesRenderOnlyTheBlockAroundTheTile) {
   EXPECT_EQ(cache.stats().source_reads, 2u);
 }
 
-TEST_F(TileCacheTest, PyramidBuiltAheadEqualsTilesRenderedOnDemand) {
+// PNG is read from the top down (blocks stream past the rows above), TIFF where asked: both must give
+// the bytes a whole-pyramid build gives.
+class PyramidEquality : public TileCacheTest, public ::testing::WithParamInterface<std::string> {};
+
+INSTANTIATE_TEST_SUITE_P(Formats, PyramidEquality, ::testing::Values(".png", ".tif"),
+                         [](const auto& info) { return info.param.substr(1); });
+
+TEST_P(PyramidEquality, PyramidBuiltAheadEqualsTilesRenderedOnDemand) {
   const cv::Mat pixels = u16_gradient(2100, 600, 31);
-  const std::string bytes = image::encode(pixels, ".png");
+  const std::string bytes = image::encode(pixels, GetParam());
   const SourceImage source = store(bytes);
   const RenderSpec spec = spec_for(source);
   TileCache cache(blobs);
