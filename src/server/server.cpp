@@ -44,6 +44,9 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
     if (res.status == 404) {
       code = "not_found";
       message = fmt::format("no such resource: {} {}", req.method, req.path);
+    } else if (res.status == 400) {
+      code = "bad_request";
+      message = "malformed HTTP request (a POST, PUT or PATCH without a body must send 'Content-Length: 0')";
     } else if (res.status == 413) {
       code = "payload_too_large";
       message = "the request body is larger than the server accepts (tessera serve --max-body)";
