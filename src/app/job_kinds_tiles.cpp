@@ -31,8 +31,8 @@ std::optional<std::string> as_text(const json& params, const char* field) {
     std::string text;
     for (const json& part : *it) {
       if (!part.is_number()) bad(field, fmt::format("parameter '{}' must list numbers, got {}", field, it->dump()));
-      text += (text.empty() ? "" : ",") +
-              (part.is_number_integer() ? std::to_string(part.get<std::int64_t>()) : fmt::format("{}", part.get<double>()));
+      text += (text.empty() ? "" : ",") + (part.is_number_integer() ? std::to_string(part.get<std::int64_t>())
+                                                                    : fmt::format("{}", part.get<double>()));
     }
     return text;
   }
@@ -48,7 +48,8 @@ struct PyramidRequest {
 PyramidRequest request_of(Workspace& workspace, const std::optional<catalog::Project>& project, const json& params) {
   for (const auto& [key, value] : params.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
-      bad(key, fmt::format("unknown parameter '{}' (known: image, format, frame, channels, min, max, percentiles)", key));
+      bad(key,
+          fmt::format("unknown parameter '{}' (known: image, format, frame, channels, min, max, percentiles)", key));
     }
   }
   const auto id = params.find("image");
@@ -63,12 +64,14 @@ PyramidRequest request_of(Workspace& workspace, const std::optional<catalog::Pro
   }
   // An image of another project is reported like a missing one.
   if (request.image.id == 0 || !project || request.image.project_id != project->id) {
-    throw Error(ErrorCode::not_found, fmt::format("job 'tiles.pyramid': no image with id {} in this project", id->dump()),
+    throw Error(ErrorCode::not_found,
+                fmt::format("job 'tiles.pyramid': no image with id {} in this project", id->dump()),
                 {{"field", "image"}});
   }
   const auto type = image::parse_pixel_type(request.image.pixel_type);
-  if (!type) bad("image", fmt::format("image {} has pixel type '{}', which tiles cannot show", request.image.id,
-                                      request.image.pixel_type));
+  if (!type)
+    bad("image", fmt::format("image {} has pixel type '{}', which tiles cannot show", request.image.id,
+                             request.image.pixel_type));
   request.source = {request.image.blob_hash, request.image.width,  request.image.height,
                     request.image.channels,  request.image.frames, *type};
   const std::string format_text = as_text(params, "format").value_or("png");
@@ -114,8 +117,9 @@ json run_pyramid(Workspace& workspace, const json& params, JobContext& context) 
 
 JobKind tiles_pyramid_job_kind() {
   return {.name = "tiles.pyramid",
-          .summary = "Renders every tile of an image's pyramid ahead of viewers (params: image, format, frame, "
-                     "channels, min, max, percentiles as in a tile URL)",
+          .summary =
+              "Renders every tile of an image's pyramid ahead of viewers (params: image, format, frame, "
+              "channels, min, max, percentiles as in a tile URL)",
           .needs_project = true,
           .validate = validate_pyramid,
           .run = run_pyramid};

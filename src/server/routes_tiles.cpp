@@ -1,11 +1,11 @@
 // Tiles of an image's pyramid (docs/api/tiles.md): the pyramid's description and 256-px tiles in an XYZ
 // grid, with frame, channel and contrast-window selection. Mask overlays are routes_annotations.cpp's.
-#include <chrono>
+#include <fmt/format.h>
+
 #include <charconv>
+#include <chrono>
 #include <mutex>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "server/routes.hpp"
 #include "tessera/app/job_kinds.hpp"

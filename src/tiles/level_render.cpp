@@ -1,10 +1,10 @@
 #include "tiles/level_render.hpp"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <exception>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -37,13 +37,15 @@ VipsRef select_bands(VipsRef in, const std::vector<int>& channels, std::string_v
   const int bands = vips_image_get_bands(in.get());
   for (int c : channels) {
     if (c < 0 || c >= bands) {
-      throw Error(ErrorCode::corrupt, fmt::format("tiles: {}: has {} channels, channel {} was asked for", name, bands, c));
+      throw Error(ErrorCode::corrupt,
+                  fmt::format("tiles: {}: has {} channels, channel {} was asked for", name, bands, c));
     }
   }
   if (is_all_in_order(channels, bands)) return in;
   VipsRef out;
   if (is_contiguous(channels)) {
-    if (vips_extract_band(in.get(), out.out(), channels.front(), "n", static_cast<int>(channels.size()), nullptr) != 0) {
+    if (vips_extract_band(in.get(), out.out(), channels.front(), "n", static_cast<int>(channels.size()), nullptr) !=
+        0) {
       fail(name, "select channels");
     }
     return out;
@@ -101,10 +103,9 @@ VipsRef display_level(VipsRef selection, const Level& level, const WindowSpec& s
     shrunk = std::move(out);
   }
   if (vips_image_get_width(shrunk.get()) != level.width || vips_image_get_height(shrunk.get()) != level.height) {
-    throw Error(ErrorCode::internal,
-                fmt::format("tiles: {}: level {} came out {}x{} instead of {}x{}", name, level.z,
-                            vips_image_get_width(shrunk.get()), vips_image_get_height(shrunk.get()), level.width,
-                            level.height));
+    throw Error(ErrorCode::internal, fmt::format("tiles: {}: level {} came out {}x{} instead of {}x{}", name, level.z,
+                                                 vips_image_get_width(shrunk.get()),
+                                                 vips_image_get_height(shrunk.get()), level.width, level.height));
   }
   const bool is_uchar = vips_image_get_format(shrunk.get()) == VIPS_FORMAT_UCHAR;
   if (spec.mode == WindowSpec::Mode::identity && is_uchar) return shrunk;

@@ -2,9 +2,8 @@
 
 #include <filesystem>
 #include <functional>
-#include <string_view>
-
 #include <opencv2/core.hpp>
+#include <string_view>
 
 #include "image/vips_session.hpp"
 #include "tessera/tiles/render_spec.hpp"

@@ -1,9 +1,9 @@
 #include "tessera/tiles/render_spec.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -15,8 +15,7 @@ namespace {
 constexpr std::string_view kRendererVersion = "tiles-v1";
 
 [[noreturn]] void bad_parameter(std::string_view name, std::string_view problem, std::string_view given) {
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("tiles: parameter '{}' {}, got '{}'", name, problem, given),
+  throw Error(ErrorCode::invalid_argument, fmt::format("tiles: parameter '{}' {}, got '{}'", name, problem, given),
               nlohmann::json{{"field", name}});
 }
 
@@ -101,17 +100,19 @@ WindowSpec parse_window(const SourceImage& source, const RenderQuery& query) {
     window.high = *high;
     return window;
   }
-  window.mode = source.pixel_type == image::PixelType::u8 ? WindowSpec::Mode::identity
-                                                          : WindowSpec::Mode::percentiles;
+  window.mode = source.pixel_type == image::PixelType::u8 ? WindowSpec::Mode::identity : WindowSpec::Mode::percentiles;
   return window;
 }
 
 std::string window_text(const WindowSpec& window) {
   switch (window.mode) {
-    case WindowSpec::Mode::identity: return "identity";
+    case WindowSpec::Mode::identity:
+      return "identity";
     // fmt's {} is the shortest text that reads back as the same double, so equal numbers spell alike.
-    case WindowSpec::Mode::range: return fmt::format("range:{}:{}", window.min, window.max);
-    case WindowSpec::Mode::percentiles: return fmt::format("percentiles:{}:{}", window.low, window.high);
+    case WindowSpec::Mode::range:
+      return fmt::format("range:{}:{}", window.min, window.max);
+    case WindowSpec::Mode::percentiles:
+      return fmt::format("percentiles:{}:{}", window.low, window.high);
   }
   return "identity";
 }
@@ -120,18 +121,24 @@ std::string window_text(const WindowSpec& window) {
 
 std::string_view to_string(TileFormat format) {
   switch (format) {
-    case TileFormat::png: return "png";
-    case TileFormat::jpg: return "jpg";
-    case TileFormat::webp: return "webp";
+    case TileFormat::png:
+      return "png";
+    case TileFormat::jpg:
+      return "jpg";
+    case TileFormat::webp:
+      return "webp";
   }
   return "png";
 }
 
 std::string_view media_type(TileFormat format) {
   switch (format) {
-    case TileFormat::png: return "image/png";
-    case TileFormat::jpg: return "image/jpeg";
-    case TileFormat::webp: return "image/webp";
+    case TileFormat::png:
+      return "image/png";
+    case TileFormat::jpg:
+      return "image/jpeg";
+    case TileFormat::webp:
+      return "image/webp";
   }
   return "application/octet-stream";
 }

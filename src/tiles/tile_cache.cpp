@@ -1,6 +1,7 @@
 #include "tessera/tiles/tile_cache.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,8 +15,6 @@
 #include <mutex>
 #include <random>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/sha256.hpp"
@@ -83,9 +82,9 @@ class HotTiles {
 
 // Per blob root, shared by every handle in the process.
 struct TileCache::State {
-  fs::path root;      // <blob root>/tiles
+  fs::path root;  // <blob root>/tiles
   std::string root_text;
-  fs::path tmp;       // <blob root>/tmp: the blob store removes what dead writers leave there
+  fs::path tmp;  // <blob root>/tmp: the blob store removes what dead writers leave there
   std::array<std::mutex, kStripes> block_locks;   // one renderer per block at a time
   std::array<std::mutex, kStripes> window_locks;  // one computation per window at a time
   std::mutex windows_mutex;
@@ -152,7 +151,8 @@ void write_derived(const fs::path& target, std::string_view bytes, const fs::pat
   static const std::string host = host_name();
   const fs::path temp = tmp_dir / fmt::format("{}-{:016x}-{}", ::getpid(), rng(), host);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(ErrorCode::io, fmt::format("tiles: cannot create '{}': {}", temp.string(), std::strerror(errno)));
+  if (fd < 0)
+    throw Error(ErrorCode::io, fmt::format("tiles: cannot create '{}': {}", temp.string(), std::strerror(errno)));
   size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
@@ -186,8 +186,12 @@ fs::path tile_file(const fs::path& folder, std::int64_t z, std::int64_t x, std::
 nlohmann::json window_json(const RenderSpec& spec, const Window& window) {
   nlohmann::json json{{"min", window.min}, {"max", window.max}};
   switch (spec.window.mode) {
-    case WindowSpec::Mode::identity: json["mode"] = "identity"; break;
-    case WindowSpec::Mode::range: json["mode"] = "range"; break;
+    case WindowSpec::Mode::identity:
+      json["mode"] = "identity";
+      break;
+    case WindowSpec::Mode::range:
+      json["mode"] = "range";
+      break;
     case WindowSpec::Mode::percentiles:
       json["mode"] = "percentiles";
       json["percentiles"] = {spec.window.low, spec.window.high};
@@ -290,9 +294,12 @@ std::string TileCache::render_block(const SourceImage& source, const RenderSpec&
     // Asking libvips for an area far down a sequential file makes it buffer every row above (measured:
     // 430 MB to reach the last block of a 20000^2 PNG); streaming past them holds one strip.
     pixels.create(area.height, area.width, CV_8UC(vips_image_get_bands(display.get())));
-    detail::stream_rows(display.get(), area, [&](int ty, const cv::Mat& strip) {
-      strip.copyTo(pixels.rowRange(ty * kTileSize - area.y, ty * kTileSize - area.y + strip.rows));
-    }, name);
+    detail::stream_rows(
+        display.get(), area,
+        [&](int ty, const cv::Mat& strip) {
+          strip.copyTo(pixels.rowRange(ty * kTileSize - area.y, ty * kTileSize - area.y + strip.rows));
+        },
+        name);
   }
 
   std::string wanted_bytes;
@@ -344,20 +351,25 @@ std::int64_t TileCache::build_pyramid(const SourceImage& source, const RenderSpe
     const Window resolved = window(source, spec);
     write_manifest(folder, key, source, spec, resolved, state_->tmp);
     ++state_->source_reads;
-    VipsRef display = detail::display_level(
-        detail::open_selection(blobs_.path_of(source.blob_hash), source, spec).image, level, spec.window, resolved, name);
+    VipsRef display =
+        detail::display_level(detail::open_selection(blobs_.path_of(source.blob_hash), source, spec).image, level,
+                              spec.window, resolved, name);
     // One pipeline per level, streamed top to bottom, so the source is read once per level.
-    detail::stream_rows(display.get(), cv::Rect(0, 0, level.width, level.height), [&](int ty, const cv::Mat& strip) {
-      for (int tx : missing[static_cast<size_t>(ty)]) {
-        const cv::Rect tile = cv::Rect(tx * kTileSize, 0, kTileSize, kTileSize) & cv::Rect(0, 0, strip.cols, strip.rows);
-        write_derived(tile_file(folder, z, tx, ty, spec.format), detail::encode_tile(strip(tile), spec.format),
-                      state_->tmp);
-        ++state_->tiles_written;
-        ++written;
-      }
-      done += level.tiles_x;
-      if (progress) progress(done, total);
-    }, name);
+    detail::stream_rows(
+        display.get(), cv::Rect(0, 0, level.width, level.height),
+        [&](int ty, const cv::Mat& strip) {
+          for (int tx : missing[static_cast<size_t>(ty)]) {
+            const cv::Rect tile =
+                cv::Rect(tx * kTileSize, 0, kTileSize, kTileSize) & cv::Rect(0, 0, strip.cols, strip.rows);
+            write_derived(tile_file(folder, z, tx, ty, spec.format), detail::encode_tile(strip(tile), spec.format),
+                          state_->tmp);
+            ++state_->tiles_written;
+            ++written;
+          }
+          done += level.tiles_x;
+          if (progress) progress(done, total);
+        },
+        name);
   }
   return written;
 }

@@ -1,11 +1,11 @@
 #include "tiles/tile_encode.hpp"
 
-#include <cstdint>
-#include <vector>
-
 #include <fmt/format.h>
+
+#include <cstdint>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 #include "tessera/core/error.hpp"
 #include "tessera/tiles/tile_grid.hpp"
@@ -16,25 +16,33 @@ namespace {
 // OpenCV's encoders take BGR(A); tiles carry channels in file order (RGB(A)).
 cv::Mat to_bgr_order(const cv::Mat& rgb) {
   cv::Mat out;
-  if (rgb.channels() == 3) cv::cvtColor(rgb, out, cv::COLOR_RGB2BGR);
-  else if (rgb.channels() == 4) cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGRA);
-  else out = rgb;
+  if (rgb.channels() == 3)
+    cv::cvtColor(rgb, out, cv::COLOR_RGB2BGR);
+  else if (rgb.channels() == 4)
+    cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGRA);
+  else
+    out = rgb;
   return out;
 }
 
 // BGRA with opaque alpha from grey, RGB or RGBA (whose own alpha is kept).
 cv::Mat to_bgra(const cv::Mat& rgb) {
   cv::Mat out;
-  if (rgb.channels() == 1) cv::cvtColor(rgb, out, cv::COLOR_GRAY2BGRA);
-  else if (rgb.channels() == 3) cv::cvtColor(rgb, out, cv::COLOR_RGB2BGRA);
-  else cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGRA);
+  if (rgb.channels() == 1)
+    cv::cvtColor(rgb, out, cv::COLOR_GRAY2BGRA);
+  else if (rgb.channels() == 3)
+    cv::cvtColor(rgb, out, cv::COLOR_RGB2BGRA);
+  else
+    cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGRA);
   return out;
 }
 
 cv::Mat without_alpha_bgr(const cv::Mat& rgb) {
   cv::Mat out;
-  if (rgb.channels() == 4) cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGR);
-  else out = to_bgr_order(rgb);
+  if (rgb.channels() == 4)
+    cv::cvtColor(rgb, out, cv::COLOR_RGBA2BGR);
+  else
+    out = to_bgr_order(rgb);
   return out;
 }
 
@@ -59,9 +67,12 @@ std::vector<int> encoder_parameters(TileFormat format) {
   switch (format) {
     // Level 1 with the run-length strategy: fastest to build and smaller than the default on display
     // tiles of microscopy images (measured for frames in image/encode.cpp; tiles behave alike).
-    case TileFormat::png: return {cv::IMWRITE_PNG_COMPRESSION, 1, cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_RLE};
-    case TileFormat::jpg: return {cv::IMWRITE_JPEG_QUALITY, 90};
-    case TileFormat::webp: return {cv::IMWRITE_WEBP_QUALITY, 90};
+    case TileFormat::png:
+      return {cv::IMWRITE_PNG_COMPRESSION, 1, cv::IMWRITE_PNG_STRATEGY, cv::IMWRITE_PNG_STRATEGY_RLE};
+    case TileFormat::jpg:
+      return {cv::IMWRITE_JPEG_QUALITY, 90};
+    case TileFormat::webp:
+      return {cv::IMWRITE_WEBP_QUALITY, 90};
   }
   return {};
 }

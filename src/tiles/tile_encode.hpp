@@ -1,9 +1,8 @@
 #pragma once
 
+#include <opencv2/core.hpp>
 #include <string>
 #include <string_view>
-
-#include <opencv2/core.hpp>
 
 #include "tessera/tiles/render_spec.hpp"
 

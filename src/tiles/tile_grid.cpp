@@ -1,8 +1,8 @@
 #include "tessera/tiles/tile_grid.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "tessera/core/error.hpp"
 

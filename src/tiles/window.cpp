@@ -1,9 +1,9 @@
 #include "tiles/window.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 
@@ -104,9 +104,12 @@ std::size_t percentile_bin(std::span<const double> counts, double percent) {
 
 Window compute_window(const WindowSpec& spec, PixelType type, const SelectionOpener& open, std::string_view name) {
   switch (spec.mode) {
-    case WindowSpec::Mode::identity: return {0, 255};
-    case WindowSpec::Mode::range: return {spec.min, spec.max};
-    case WindowSpec::Mode::percentiles: break;
+    case WindowSpec::Mode::identity:
+      return {0, 255};
+    case WindowSpec::Mode::range:
+      return {spec.min, spec.max};
+    case WindowSpec::Mode::percentiles:
+      break;
   }
   if (type == PixelType::u8 || type == PixelType::u16) {
     VipsRef samples = bounded_for_histogram(open(), name);

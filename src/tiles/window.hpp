@@ -24,6 +24,7 @@ using SelectionOpener = std::function<image::detail::VipsRef()>;
 // values span fewer than 65536 steps; otherwise (float, wide 32-bit) within (max - min) / 65535, the bin
 // width. A constant image gets [value, value + 1]. `name` labels errors (Error{corrupt} when the file
 // cannot be read).
-Window compute_window(const WindowSpec& spec, image::PixelType type, const SelectionOpener& open, std::string_view name);
+Window compute_window(const WindowSpec& spec, image::PixelType type, const SelectionOpener& open,
+                      std::string_view name);
 
 }  // namespace tessera::tiles::detail

@@ -80,7 +80,8 @@ TEST_F(TilesTest, EtagAnswers304AndCachedTilesAreNotRenderedAgain) {
   auto revalidated = client().Get(path, {{"Authorization", "Bearer " + token("alice")}, {"If-None-Match", etag}});
   EXPECT_EQ(revalidated->status, 304);
   EXPECT_TRUE(revalidated->body.empty());
-  auto listed = client().Get(path, {{"Authorization", "Bearer " + token("alice")}, {"If-None-Match", "\"x\", W/" + etag}});
+  auto listed =
+      client().Get(path, {{"Authorization", "Bearer " + token("alice")}, {"If-None-Match", "\"x\", W/" + etag}});
   EXPECT_EQ(listed->status, 304);
   auto stale = client().Get(path, {{"Authorization", "Bearer " + token("alice")}, {"If-None-Match", "\"other\""}});
   EXPECT_EQ(stale->status, 200);
@@ -93,8 +94,8 @@ TEST_F(TilesTest, AbsurdCoordinatesAre404) {
   const auto image = add_picture(lab());
   const std::string base = tiles_of(image);
   for (std::string tail : {"/3/0/0.png", "/2/3/0.png", "/2/0/2.png", "/0/1/0.png", "/99/0/0.png",
-                                  "/99999999999999999999999/0/0.png", "/0/99999999999999999999/0.png",
-                                  "/-1/0/0.png", "/0/0/0.gif", "/0/0/0", "/0/0.png", "/a/0/0.png", "/0/0/0.png/x"}) {
+                           "/99999999999999999999999/0/0.png", "/0/99999999999999999999/0.png", "/-1/0/0.png",
+                           "/0/0/0.gif", "/0/0/0", "/0/0.png", "/a/0/0.png", "/0/0/0.png/x"}) {
     auto r = get(base + tail);
     ASSERT_TRUE(r) << tail;
     EXPECT_EQ(r->status, 404) << tail << ": " << r->body;
@@ -120,9 +121,9 @@ TEST_F(TilesTest, OtherProjectsImagesDoNotExistAndStrangersMustLogIn) {
 TEST_F(TilesTest, BadQueryParametersAre400NamingThem) {
   const auto image = add_picture(lab(), CV_16U);
   const std::string tile = fmt::format("{}/0/0/0.png", tiles_of(image));
-  for (auto [query, field] : {std::pair{"frame=1", "frame"}, std::pair{"channels=1", "channels"},
-                              std::pair{"min=5", "max"}, std::pair{"min=9&max=3", "max"},
-                              std::pair{"percentiles=50", "percentiles"}, std::pair{"min=x&max=3", "min"}}) {
+  for (auto [query, field] :
+       {std::pair{"frame=1", "frame"}, std::pair{"channels=1", "channels"}, std::pair{"min=5", "max"},
+        std::pair{"min=9&max=3", "max"}, std::pair{"percentiles=50", "percentiles"}, std::pair{"min=x&max=3", "min"}}) {
     auto r = get(fmt::format("{}?{}", tile, query));
     ASSERT_EQ(r->status, 400) << query << ": " << r->body;
     EXPECT_EQ(body(r)["error"]["details"]["field"], field) << query;

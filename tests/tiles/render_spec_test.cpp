@@ -80,11 +80,37 @@ TEST(RenderSpec, BadParametersNameTheParameterAndWhatWasGiven) {
   add([](RenderQuery& q) { q.channels = "0;1;2"; }, "'channels'");
   add([](RenderQuery& q) { q.min = "1"; }, "'max' is required with 'min'");
   add([](RenderQuery& q) { q.max = "1"; }, "'min' is required with 'max'");
-  add([](RenderQuery& q) { q.min = "abc"; q.max = "1"; }, "'min' must be a finite number, got 'abc'");
-  add([](RenderQuery& q) { q.min = "0"; q.max = "inf"; }, "'max' must be a finite number");
-  add([](RenderQuery& q) { q.min = "0"; q.max = "nan"; }, "'max' must be a finite number");
-  add([](RenderQuery& q) { q.min = "10"; q.max = "10"; }, "'max' must be greater than 'min'");
-  add([](RenderQuery& q) { q.min = "0"; q.max = "9"; q.percentiles = "1,99"; }, "cannot be combined");
+  add(
+      [](RenderQuery& q) {
+        q.min = "abc";
+        q.max = "1";
+      },
+      "'min' must be a finite number, got 'abc'");
+  add(
+      [](RenderQuery& q) {
+        q.min = "0";
+        q.max = "inf";
+      },
+      "'max' must be a finite number");
+  add(
+      [](RenderQuery& q) {
+        q.min = "0";
+        q.max = "nan";
+      },
+      "'max' must be a finite number");
+  add(
+      [](RenderQuery& q) {
+        q.min = "10";
+        q.max = "10";
+      },
+      "'max' must be greater than 'min'");
+  add(
+      [](RenderQuery& q) {
+        q.min = "0";
+        q.max = "9";
+        q.percentiles = "1,99";
+      },
+      "cannot be combined");
   add([](RenderQuery& q) { q.percentiles = "99,1"; }, "'percentiles' must be two percentiles");
   add([](RenderQuery& q) { q.percentiles = "1"; }, "got '1'");
   add([](RenderQuery& q) { q.percentiles = "-1,50"; }, "'percentiles'");
@@ -104,10 +130,19 @@ TEST(RenderSpec, EqualRequestsShareAKeyAndDifferentOnesDoNot) {
     return pyramid_key(source, resolve_render_spec(source, q, format));
   };
   const std::string plain = key([](RenderQuery&) {});
-  EXPECT_EQ(plain, key([](RenderQuery& q) { q.frame = "0"; q.channels = "0,1,2"; }));
+  EXPECT_EQ(plain, key([](RenderQuery& q) {
+              q.frame = "0";
+              q.channels = "0,1,2";
+            }));
   EXPECT_EQ(plain, key([](RenderQuery& q) { q.percentiles = "0.5,99.5"; }));
-  EXPECT_EQ(key([](RenderQuery& q) { q.min = "100"; q.max = "200"; }),
-            key([](RenderQuery& q) { q.min = "100.0"; q.max = "2e2"; }));
+  EXPECT_EQ(key([](RenderQuery& q) {
+              q.min = "100";
+              q.max = "200";
+            }),
+            key([](RenderQuery& q) {
+              q.min = "100.0";
+              q.max = "2e2";
+            }));
   EXPECT_NE(plain, key([](RenderQuery& q) { q.frame = "1"; }));
   EXPECT_NE(plain, key([](RenderQuery& q) { q.channels = "0"; }));
   EXPECT_NE(plain, key([](RenderQuery& q) { q.channels = "2,1,0"; }));

@@ -4,10 +4,9 @@
 
 #include <cmath>
 #include <fstream>
-#include <set>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 
 #include "image/fixtures.hpp"
 #include "tessera/core/error.hpp"
@@ -185,9 +184,9 @@ TEST_F(TileCacheTest, FloatImagesAreWindowedWithinOneHistogramBin) {
   const RenderSpec spec = spec_for(source, query);
   const cv::Mat first = decode_tile(cache.get_tile(source, spec, 2, 0, 0));
   const cv::Mat third = decode_tile(cache.get_tile(source, spec, 2, 2, 0));
-  EXPECT_EQ(first.at<cv::Vec4b>(0, 100)[0], 0);    // -0.15
+  EXPECT_EQ(first.at<cv::Vec4b>(0, 100)[0], 0);                           // -0.15
   EXPECT_NEAR(third.at<cv::Vec4b>(0, 0)[0], windowed(0.262, 0, 0.5), 1);  // x = 512
-  EXPECT_EQ(third.at<cv::Vec4b>(0, 250)[0], 255);  // 0.512
+  EXPECT_EQ(third.at<cv::Vec4b>(0, 250)[0], 255);                         // 0.512
 }
 
 TEST_F(TileCacheTest, FrameSelectionPicksThePage) {

@@ -27,8 +27,8 @@ TEST(TileGrid, LevelsHalveFromFullResolutionDownToOneTile) {
   struct Expected {
     int z, scale, width, height, tiles_x, tiles_y;
   };
-  for (const Expected& e : {Expected{0, 4, 250, 75, 1, 1}, Expected{1, 2, 500, 150, 2, 1},
-                            Expected{2, 1, 1000, 300, 4, 2}}) {
+  for (const Expected& e :
+       {Expected{0, 4, 250, 75, 1, 1}, Expected{1, 2, 500, 150, 2, 1}, Expected{2, 1, 1000, 300, 4, 2}}) {
     const Level level = grid.level(e.z);
     EXPECT_EQ(level.scale, e.scale) << "z=" << e.z;
     EXPECT_EQ(level.width, e.width) << "z=" << e.z;

@@ -11,8 +11,8 @@ namespace tessera::tiles {
 
 enum class TileFormat { png, jpg, webp };
 
-std::string_view to_string(TileFormat format);      // "png", "jpg", "webp" (also the file extension)
-std::string_view media_type(TileFormat format);     // "image/png", "image/jpeg", "image/webp"
+std::string_view to_string(TileFormat format);                       // "png", "jpg", "webp" (also the file extension)
+std::string_view media_type(TileFormat format);                      // "image/png", "image/jpeg", "image/webp"
 std::optional<TileFormat> parse_tile_format(std::string_view text);  // "png", "jpg"/"jpeg", "webp"
 
 // The image a pyramid is cut from: its blob and what the catalog already knows of it, so that finding a
@@ -60,9 +60,9 @@ struct RenderSpec {
 
 // A request's query parameters as text; absent ones take their defaults.
 struct RenderQuery {
-  std::optional<std::string> frame;        // "0" .. frames-1; default 0
-  std::optional<std::string> channels;     // "2" or "0,1,2" (1, 3 or 4 indices); default below
-  std::optional<std::string> min;          // both min and max, or neither
+  std::optional<std::string> frame;     // "0" .. frames-1; default 0
+  std::optional<std::string> channels;  // "2" or "0,1,2" (1, 3 or 4 indices); default below
+  std::optional<std::string> min;       // both min and max, or neither
   std::optional<std::string> max;
   std::optional<std::string> percentiles;  // "0.5,99.5": auto window from these percentiles
 };

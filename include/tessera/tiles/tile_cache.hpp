@@ -4,10 +4,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "tessera/blob/blob_store.hpp"
 #include "tessera/tiles/render_spec.hpp"
@@ -17,14 +16,14 @@ namespace tessera::tiles {
 
 // Where a tile lives and the name HTTP caches know it by. Computing it reads nothing.
 struct TileAddress {
-  std::string pyramid;          // hex SHA-256 of pyramid_key(): the folder of this pyramid
-  std::string file;             // <blob root>/tiles/<pyramid[0:2]>/<pyramid>/<z>/<x>/<y>.<ext>
-  std::string etag;             // "\"<pyramid[0:32]>-<z>-<x>-<y>\"": a tile's bytes never change for its key
+  std::string pyramid;  // hex SHA-256 of pyramid_key(): the folder of this pyramid
+  std::string file;     // <blob root>/tiles/<pyramid[0:2]>/<pyramid>/<z>/<x>/<y>.<ext>
+  std::string etag;     // "\"<pyramid[0:32]>-<z>-<x>-<y>\"": a tile's bytes never change for its key
 };
 
 // Counters of the work a cache did in this process (per blob root), for tests and logs.
 struct TileCacheStats {
-  std::uint64_t source_reads = 0;      // times a source image file was opened and streamed
+  std::uint64_t source_reads = 0;  // times a source image file was opened and streamed
   std::uint64_t tiles_written = 0;
   std::uint64_t windows_computed = 0;  // auto windows computed (each is one or two source reads)
 };
