@@ -189,5 +189,25 @@ TEST_F(TilesTest, PyramidJobsNeedAnEditorAndGoodParameters) {
   EXPECT_EQ(body(bad_format)["error"]["details"]["field"], "format") << bad_format->body;
 }
 
+TEST_F(TilesTest, PyramidJobsTakeTypedParametersAndOnlyImagesOfTheirProject) {
+  const auto ours = add_picture(lab(), CV_16U);
+  const auto theirs = add_picture(other(), CV_8U, 2);
+  const std::string jobs = fmt::format("/api/v1/projects/{}/jobs", lab());
+  auto typed = post(jobs, json{{"kind", "tiles.pyramid"},
+                               {"params", {{"image", ours.id}, {"channels", {0}}, {"percentiles", {1, 99}}}}});
+  EXPECT_EQ(typed->status, 202) << typed->body;
+  auto foreign = post(jobs, json{{"kind", "tiles.pyramid"}, {"params", {{"image", theirs.id}}}});
+  EXPECT_EQ(foreign->status, 404) << foreign->body;
+  auto unknown = post(jobs, json{{"kind", "tiles.pyramid"}, {"params", {{"image", ours.id}, {"zoom", 3}}}});
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_EQ(body(unknown)["error"]["details"]["field"], "zoom") << unknown->body;
+  auto bad_window = post(jobs, json{{"kind", "tiles.pyramid"}, {"params", {{"image", ours.id}, {"min", 5}}}});
+  EXPECT_EQ(bad_window->status, 400);
+  EXPECT_EQ(body(bad_window)["error"]["details"]["field"], "max") << bad_window->body;
+  auto no_image = post(jobs, json{{"kind", "tiles.pyramid"}, {"params", json::object()}});
+  EXPECT_EQ(no_image->status, 400);
+  EXPECT_EQ(body(no_image)["error"]["details"]["field"], "image") << no_image->body;
+}
+
 }  // namespace
 }  // namespace tessera::server::testing
