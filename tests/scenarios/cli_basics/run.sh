@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 
 export TESSERA_DIR=$work/ws
 check synth 0 "wrote 12 images" -- "$tessera" synth timelapse data --positions 2 --frames 6 --size 128 --nuclei 6
-check init 0 "schema v2" -- "$tessera" init ws
+check init 0 "schema v[0-9]" -- "$tessera" init ws
 pattern='{experiment}/pos{position:int}/t{time:int}_c{channel:int}.png'
 check import 0 "imported 12 images" -- "$tessera" import data/images --pattern "$pattern" --series-by experiment,position --frame-by time --set all
 check reimport 0 "imported 0 images .* 12 already present" -- "$tessera" import data/images --pattern "$pattern" --series-by experiment,position --frame-by time
