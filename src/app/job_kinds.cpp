@@ -13,6 +13,7 @@ const std::vector<JobKind>& job_kinds() {
   static const std::vector<JobKind> kinds = {
       pipeline_run_job_kind(),
       wait_job_kind(),
+      track_series_job_kind(),
       tiles_pyramid_job_kind(),
   };
   return kinds;

@@ -6,6 +6,7 @@
 
 #include "catalog_writer.hpp"
 #include "pipeline_sources.hpp"
+#include "track_series_writer.hpp"
 #include "tessera/catalog/catalog.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/progress.hpp"
@@ -47,7 +48,8 @@ namespace {
 
 std::vector<pipeline::WriterKind> writers_for(std::shared_ptr<CatalogTarget> target) {
   std::vector<pipeline::WriterKind> kinds = pipeline::file_writers();
-  kinds.push_back(catalog_writer_kind(std::move(target)));
+  kinds.push_back(catalog_writer_kind(target));
+  kinds.push_back(tracks_writer_kind(std::move(target)));
   return kinds;
 }
 

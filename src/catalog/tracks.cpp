@@ -374,7 +374,7 @@ std::vector<SeriesObject> TrackStore::tracked_objects(Id series_id) {
   });
 }
 
-std::vector<Id> TrackStore::replace_tracks(Id series_id, std::optional<Id> run_id, const std::vector<NewTrack>& tracks,
+ReplacedTracks TrackStore::replace_tracks(Id series_id, std::optional<Id> run_id, const std::vector<NewTrack>& tracks,
                                            const Actor& actor, const json& summary) {
   check_name("actor", actor.name);
   std::vector<Id> all_objects;
@@ -416,7 +416,7 @@ std::vector<Id> TrackStore::replace_tracks(Id series_id, std::optional<Id> run_i
     payload["replaced_tracks"] = replaced;
     if (run_id) payload["run_id"] = *run_id;
     add_event(db, project_id, now, "series.tracked", actor, "series", series_id, payload);
-    return ids;
+    return ReplacedTracks{std::move(ids), replaced};
   });
 }
 

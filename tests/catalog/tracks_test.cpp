@@ -91,7 +91,8 @@ class TrackStoreTest : public ::testing::Test {
     return store().replace_tracks(series_, std::nullopt,
                                   {NewTrack{0, 2, std::nullopt, a_}, NewTrack{0, 0, std::nullopt, {b_[0]}},
                                    NewTrack{1, 2, 1, {b_[1], b_[2]}}},
-                                  alice_, {{"divisions", 0}});
+                                  alice_, {{"divisions", 0}})
+        .ids;
   }
 
   std::optional<Id> track_of(Id object) {
@@ -191,8 +192,10 @@ TYPED_TEST(TrackStoreTest, ReplaceTracksStoresLineageAndTheObjectsTracks) {
 
 TYPED_TEST(TrackStoreTest, TrackingAgainReplacesEveryTrackOfTheSeries) {
   this->track_abc();
-  const auto ids = this->store().replace_tracks(this->series_, this->run_, {NewTrack{0, 2, std::nullopt, this->a_}},
-                                                this->alice_, {});
+  const auto replaced = this->store().replace_tracks(this->series_, this->run_,
+                                                     {NewTrack{0, 2, std::nullopt, this->a_}}, this->alice_, {});
+  EXPECT_EQ(replaced.replaced, 3);
+  const auto& ids = replaced.ids;
   const auto tracks = this->store().list(this->series_);
   ASSERT_EQ(tracks.size(), 1u);
   EXPECT_EQ(tracks[0].id, ids[0]);
@@ -319,7 +322,8 @@ TYPED_TEST(TrackStoreTest, EditsNameMissingTracksAndRefuseTracksOfTwoSeries) {
   const auto ids = this->track_abc();
   const Id other_series = this->store().find_series(this->project_, "other")->id;
   const auto other = this->store().replace_tracks(other_series, std::nullopt,
-                                                  {NewTrack{0, 0, std::nullopt, {this->foreign_object_}}}, this->alice_, {});
+                                                  {NewTrack{0, 0, std::nullopt, {this->foreign_object_}}}, this->alice_, {})
+                         .ids;
   auto no_plan = [](const TrackSnapshot&) -> TrackPlan { return {}; };
   const std::string missing =
       expect_error(ErrorCode::not_found, [&] { this->store().edit({ids[0], 424242}, this->alice_, no_plan); }).what();

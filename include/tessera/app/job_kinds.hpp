@@ -56,6 +56,7 @@ struct JobKind {
 // src/app/job_kinds.cpp (a new kind: its factory here, one line there).
 JobKind pipeline_run_job_kind();  // pipeline.run: a pipeline over catalog images (src/app/job_kinds_pipeline.cpp)
 JobKind wait_job_kind();          // wait: sleeps, reporting progress; a diagnostic for workers (job_kinds_wait.cpp)
+JobKind track_series_job_kind();  // track.series: tracks one series' objects (job_kinds_track.cpp)
 JobKind tiles_pyramid_job_kind();  // tiles.pyramid: every tile of an image's pyramid, ahead of viewers (job_kinds_tiles.cpp)
 
 // Every job kind, from the one table in src/app/job_kinds.cpp.

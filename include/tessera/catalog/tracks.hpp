@@ -69,6 +69,11 @@ struct NewTrack {
   std::vector<Id> objects;
 };
 
+struct ReplacedTracks {
+  std::vector<Id> ids;         // the new tracks' ids, in list order
+  std::int64_t replaced = 0;   // tracks the series had before
+};
+
 // One entry of the tracks' edit journal.
 struct TrackEdit {
   Id id = 0;
@@ -152,9 +157,8 @@ class TrackStore {
   // Replaces every track of the series by `tracks` (made by tracking run run_id): objects of the series
   // lose their old track, the listed ones get their new one, and a 'series.tracked' event carrying
   // `summary` is added. Error{invalid_argument} for a parent index out of range or naming itself, an
-  // object listed twice, or an object that is not a top-level object of the series. Returns the new
-  // tracks' ids in list order.
-  std::vector<Id> replace_tracks(Id series_id, std::optional<Id> run_id, const std::vector<NewTrack>& tracks,
+  // object listed twice, or an object that is not a top-level object of the series.
+  ReplacedTracks replace_tracks(Id series_id, std::optional<Id> run_id, const std::vector<NewTrack>& tracks,
                                  const Actor& actor, const nlohmann::json& summary);
 
   std::vector<TrackRecord> list(Id series_id);  // by (start frame, id)
