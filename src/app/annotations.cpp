@@ -33,13 +33,17 @@ EditResult Annotations::create(const catalog::ImageRecord& image, const Actor& a
 }
 
 EditResult Annotations::update(Id id, const Actor& actor, std::int64_t if_match, const nlohmann::json& patch) {
-  Annotation current = store_.get(id);
+  const Annotation current = store_.get(id);
+  return update(current, workspace_.catalog().get_image(current.image_id), actor, if_match, patch);
+}
+
+EditResult Annotations::update(const Annotation& current, const catalog::ImageRecord& image, const Actor& actor,
+                               std::int64_t if_match, const nlohmann::json& patch) {
   // The patch applies to the version the caller saw; the store re-checks the version in its transaction.
-  if (current.version != if_match) return {EditStatus::stale, std::move(current), std::nullopt, std::nullopt};
-  const catalog::ImageRecord image = workspace_.catalog().get_image(current.image_id);
+  if (current.version != if_match) return {EditStatus::stale, current, std::nullopt, std::nullopt};
   AnnotationDraft draft = parse_annotation(patch, image, &current.state);
   if (draft.mask_png) draft.state.mask_blob = workspace_.blobs().put(*draft.mask_png);
-  return store_.update(id, actor, if_match, [&](catalog::AnnotationState& state) { state = draft.state; });
+  return store_.update(current.id, actor, if_match, [&](catalog::AnnotationState& state) { state = draft.state; });
 }
 
 EditResult Annotations::remove(Id id, const Actor& actor, std::int64_t if_match) {

@@ -57,7 +57,17 @@ EditResult AnnotationStore::create(Id image_id, const Actor& actor, const Annota
                s.source_ref.is_null() ? SqlValue(nullptr) : SqlValue(s.source_ref.dump()), opt(s.confidence),
                std::int64_t{s.needs_review ? 1 : 0}, now, now, s.attributes.dump()})
             .i64(0, 0);
-    Annotation created = *select_annotation(db, id, false);
+    Annotation created;
+    created.id = id;
+    created.image_id = image_id;
+    created.project_id = project_id;
+    created.state = state;
+    created.author_id = actor.user_id;
+    // The author's name as the select would join it from users (local actors have no user row).
+    if (actor.user_id) created.author = actor.name;
+    created.version = 1;
+    created.created_at = now;
+    created.updated_at = now;
     // Undoing a create deletes: its "before" is the deleted state.
     nlohmann::json after = state_to_json(created.state);
     after["deleted"] = false;
@@ -87,7 +97,7 @@ EditResult AnnotationStore::update(Id id, const Actor& actor, std::int64_t expec
     const nlohmann::json diff = state_diff(current.state, false, next, false);
     if (diff["after"].empty()) return {EditStatus::applied, std::move(current), std::nullopt, std::nullopt};
     write_annotation_row(db, id, next, false, now);
-    Annotation updated = *select_annotation(db, id, false);
+    Annotation updated = after_write(current, next, false, now);
     const Id edit = add_journal_entry(db, id, actor, now, "update", current.version, updated.version, diff);
     add_annotation_event(db, updated, "annotation.updated", actor, now);
     return {EditStatus::applied, std::move(updated), std::nullopt, edit};
@@ -104,7 +114,7 @@ EditResult AnnotationStore::remove(Id id, const Actor& actor, std::int64_t expec
     if (target.lease) return {EditStatus::locked, std::move(current), std::move(target.lease), std::nullopt};
     if (current.version != expected_version) return stale(std::move(current));
     write_annotation_row(db, id, current.state, true, now);
-    Annotation deleted = *select_annotation(db, id, false);
+    Annotation deleted = after_write(current, current.state, true, now);
     const Id edit = add_journal_entry(db, id, actor, now, "delete", current.version, deleted.version,
                                       state_diff(current.state, false, current.state, true));
     add_annotation_event(db, deleted, "annotation.deleted", actor, now);

@@ -144,6 +144,15 @@ void write_annotation_row(Connection& db, Id id, const AnnotationState& s, bool 
               std::int64_t{s.needs_review ? 1 : 0}, s.attributes.dump(), std::int64_t{deleted ? 1 : 0}, now, id});
 }
 
+Annotation after_write(const Annotation& current, const AnnotationState& state, bool deleted, const std::string& now) {
+  Annotation after = current;
+  after.state = state;
+  after.deleted = deleted;
+  after.version = current.version + 1;
+  after.updated_at = now;
+  return after;
+}
+
 nlohmann::json state_diff(const AnnotationState& before, bool before_deleted, const AnnotationState& after,
                           bool after_deleted) {
   nlohmann::json b = state_to_json(before);

@@ -89,7 +89,7 @@ EditResult revert(Connection& db, const UndoTarget& target, const Actor& actor,
   nlohmann::json diff = state_diff(current->state, current->deleted, restored, deleted);
   diff["undoes"] = target.edit_id;
   write_annotation_row(db, current->id, restored, deleted, now);
-  Annotation after = *select_annotation(db, current->id, false);
+  Annotation after = after_write(*current, restored, deleted, now);
   const Id edit =
       add_journal_entry(db, after.id, actor, now, "undo", current->version, after.version, diff, target.edit_id);
   const char* kind = deleted == current->deleted ? "annotation.updated"

@@ -51,13 +51,6 @@ Lease without_token(Lease lease) {
   return lease;
 }
 
-// The image's project (for the event); Error{not_found} for an unknown image.
-Id project_of_image(Connection& db, Id image_id) {
-  Rows r = db.query("SELECT project_id FROM images WHERE id = ?", {image_id});
-  if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {}", image_id));
-  return r.i64(0, 0);
-}
-
 void add_lock_event(Connection& db, Id project_id, const std::string& kind, const Actor& actor, const Lease& lease,
                     nlohmann::json extra = nlohmann::json::object()) {
   nlohmann::json payload = {{"image_id", lease.image_id}, {"holder", lease.holder}, {"expires_at", lease.expires_at}};
@@ -68,11 +61,31 @@ void add_lock_event(Connection& db, Id project_id, const std::string& kind, cons
              {project_id, utc_now_iso(), kind, actor.name, lease.image_id, payload.dump()});
 }
 
-std::optional<Lease> current_lease(Connection& db, Id image_id) {
-  Rows r = db.query(fmt::format("SELECT {} FROM locks WHERE image_id = ?{}", kLeaseColumns, for_update(db.dialect())),
-                    {image_id});
-  if (r.empty()) return std::nullopt;
-  return lease_from(r, image_id);
+// The image's project (for events) and its lease row, expired or not, in one read; Error{not_found} for an
+// unknown image. No row lock: every write below is conditional on the token read here, so a lease that
+// changed in between is noticed (0 rows) instead of overwritten.
+struct ImageLease {
+  Id project_id = 0;
+  std::optional<Lease> lease;
+};
+
+ImageLease read_image_lease(Connection& db, Id image_id) {
+  Rows r = db.query(
+      "SELECT i.project_id, l.holder_id, l.holder, l.token, l.acquired_at, l.expires_at "
+      "FROM images i LEFT JOIN locks l ON l.image_id = i.id WHERE i.id = ?",
+      {image_id});
+  if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {}", image_id));
+  ImageLease out{r.i64(0, 0), std::nullopt};
+  if (!r.is_null(0, 3))
+    out.lease = Lease{image_id, r.opt_i64(0, 1), r.text(0, 2), r.text(0, 3), r.text(0, 4), r.text(0, 5)};
+  return out;
+}
+
+// When a conditional write found the lease changed: what it is now, from the caller's point of view.
+LockResult lease_changed(Connection& db, Id image_id, const std::string& now) {
+  std::optional<Lease> lease = read_image_lease(db, image_id).lease;
+  if (lease && lease->expires_at > now) return {LockStatus::held_by_other, without_token(*lease)};
+  return {LockStatus::not_held, std::nullopt};
 }
 
 }  // namespace
@@ -95,17 +108,21 @@ LockResult LockStore::acquire(Id image_id, const Actor& actor, double ttl_second
   check_ttl(ttl_seconds);
   check_actor(actor);
   return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
-    const Id project_id = project_of_image(db, image_id);
+    const ImageLease current = read_image_lease(db, image_id);
     const std::string now = utc_now_iso();
     const std::string until = utc_iso_in(ttl_seconds);
-    std::optional<Lease> previous = current_lease(db, image_id);
+    const std::optional<Lease>& previous = current.lease;
     if (previous && previous->expires_at > now) {
       if (!is_same_actor(previous->holder_id, previous->holder, actor)) {
         return {LockStatus::held_by_other, without_token(*previous)};
       }
-      db.execute("UPDATE locks SET expires_at = ? WHERE image_id = ?", {until, image_id});
-      previous->expires_at = until;
-      return {LockStatus::renewed, previous};
+      if (db.execute("UPDATE locks SET expires_at = ? WHERE image_id = ? AND token = ?",
+                     {until, image_id, previous->token}) == 1) {
+        Lease renewed = *previous;
+        renewed.expires_at = until;
+        return {LockStatus::renewed, renewed};
+      }
+      // Released since the read: acquire afresh below.
     }
     Lease lease{image_id, actor.user_id, actor.name, new_token(), now, until};
     // The conflict clause is the arbiter between processes: a lease inserted by another transaction since
@@ -116,15 +133,10 @@ LockResult LockStore::acquire(Id image_id, const Actor& actor, double ttl_second
         "token = excluded.token, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at "
         "WHERE locks.expires_at <= ? RETURNING image_id",
         {image_id, opt(actor.user_id), actor.name, lease.token, now, until, now});
-    if (taken.empty()) {
-      std::optional<Lease> winner = current_lease(db, image_id);
-      if (!winner)
-        throw Error(ErrorCode::unavailable, fmt::format("lock on image {} changed while acquiring", image_id));
-      return {LockStatus::held_by_other, without_token(*winner)};
-    }
+    if (taken.empty()) return lease_changed(db, image_id, now);
     nlohmann::json extra = nlohmann::json::object();
-    if (previous) extra["expired_holder"] = previous->holder;
-    add_lock_event(db, project_id, "lock.acquired", actor, lease, extra);
+    if (previous && previous->expires_at <= now) extra["expired_holder"] = previous->holder;
+    add_lock_event(db, current.project_id, "lock.acquired", actor, lease, extra);
     return {LockStatus::acquired, lease};
   });
 }
@@ -133,16 +145,18 @@ LockResult LockStore::renew(Id image_id, const Actor& actor, const std::string& 
   check_ttl(ttl_seconds);
   check_actor(actor);
   return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
-    project_of_image(db, image_id);
+    std::optional<Lease> lease = read_image_lease(db, image_id).lease;
     const std::string now = utc_now_iso();
-    std::optional<Lease> lease = current_lease(db, image_id);
     if (!lease) return {LockStatus::not_held, std::nullopt};
     if (!same_token(token, lease->token) && !is_same_actor(lease->holder_id, lease->holder, actor)) {
       if (lease->expires_at > now) return {LockStatus::held_by_other, without_token(*lease)};
       return {LockStatus::not_held, std::nullopt};
     }
     lease->expires_at = utc_iso_in(ttl_seconds);
-    db.execute("UPDATE locks SET expires_at = ? WHERE image_id = ?", {lease->expires_at, image_id});
+    if (db.execute("UPDATE locks SET expires_at = ? WHERE image_id = ? AND token = ?",
+                   {lease->expires_at, image_id, lease->token}) != 1) {
+      return lease_changed(db, image_id, now);
+    }
     return {LockStatus::renewed, lease};
   });
 }
@@ -150,16 +164,18 @@ LockResult LockStore::renew(Id image_id, const Actor& actor, const std::string& 
 LockResult LockStore::release(Id image_id, const Actor& actor, const std::string& token) {
   check_actor(actor);
   return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
-    const Id project_id = project_of_image(db, image_id);
+    const ImageLease current = read_image_lease(db, image_id);
     const std::string now = utc_now_iso();
-    std::optional<Lease> lease = current_lease(db, image_id);
+    const std::optional<Lease>& lease = current.lease;
     if (!lease) return {LockStatus::not_held, std::nullopt};
     if (!same_token(token, lease->token) && !is_same_actor(lease->holder_id, lease->holder, actor)) {
       if (lease->expires_at > now) return {LockStatus::held_by_other, without_token(*lease)};
       return {LockStatus::not_held, std::nullopt};
     }
-    db.execute("DELETE FROM locks WHERE image_id = ?", {image_id});
-    add_lock_event(db, project_id, "lock.released", actor, *lease, {{"expired", lease->expires_at <= now}});
+    if (db.execute("DELETE FROM locks WHERE image_id = ? AND token = ?", {image_id, lease->token}) != 1) {
+      return lease_changed(db, image_id, now);
+    }
+    add_lock_event(db, current.project_id, "lock.released", actor, *lease, {{"expired", lease->expires_at <= now}});
     return {LockStatus::released, without_token(*lease)};
   });
 }

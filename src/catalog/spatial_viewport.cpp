@@ -54,11 +54,11 @@ std::string viewport_sql(Dialect dialect, Index index, const std::string& column
     // CROSS JOIN keeps the R*Tree as the outer loop: otherwise the planner, which has no statistics for the
     // (image, frame) index, may walk every box of the image and probe the R*Tree for each.
     from = fmt::format("{} r CROSS JOIN {} t", rtree, table);
-    where = "t.id = r.id AND r.image_lo <= ? AND r.image_hi >= ? AND ";
-    params.insert(params.end(), {q.image_id, q.image_id});
+    where = "t.id = r.id AND r.image_lo = ? AND ";
+    params.emplace_back(q.image_id);
     if (q.frame_index) {
-      where += "r.frame_lo <= ? AND r.frame_hi >= ? AND ";
-      params.insert(params.end(), {*q.frame_index, *q.frame_index});
+      where += "r.frame_lo = ? AND ";
+      params.emplace_back(*q.frame_index);
     }
     where += "r.x_lo <= ? AND r.x_hi >= ? AND r.y_lo <= ? AND r.y_hi >= ? AND ";
     params.insert(params.end(), {rtree_bound(q.bbox->x1, 1), rtree_bound(q.bbox->x0, -1), rtree_bound(q.bbox->y1, 1),

@@ -28,24 +28,29 @@ constexpr double kMaxCoordinate = 1e9;
 
 catalog::Actor actor_of(Context& ctx) { return catalog::Actor{ctx.user().id, ctx.user().name}; }
 
+struct Found {
+  catalog::Annotation annotation;
+  catalog::ImageRecord image;
+};
+
 // The annotation and the caller's access to its image. Not being a member of its project reads exactly like
 // a missing annotation (same status, same message), so ids of other projects' annotations do not leak.
-catalog::Annotation annotation_for(Context& ctx, Annotations& annotations, Id id, Role min) {
+Found annotation_for(Context& ctx, Annotations& annotations, Id id, Role min) {
   const std::string missing = fmt::format("no annotation with id {}", id);
-  catalog::Annotation annotation;
+  Found found;
   try {
-    annotation = annotations.get(id);
+    found.annotation = annotations.get(id);
   } catch (const Error& e) {
     if (e.code() == ErrorCode::not_found) throw HttpError(404, "not_found", missing);
     throw;
   }
   try {
-    ctx.image(annotation.image_id, min);
+    found.image = ctx.image(found.annotation.image_id, min);
   } catch (const HttpError& e) {
     if (e.status() == 404) throw HttpError(404, "not_found", missing);
     throw;
   }
-  return annotation;
+  return found;
 }
 
 // If-Match carries the version the change is based on: "3", W/"3" or 3.
@@ -202,7 +207,8 @@ void add_image_annotation_routes(Router& router, const std::shared_ptr<Annotatio
 
 void add_single_annotation_routes(Router& router, const std::shared_ptr<Annotations>& annotations) {
   router.get(R"(/api/v1/annotations/(\d+))", [annotations](Context& ctx) {
-    const catalog::Annotation a = annotation_for(ctx, *annotations, ctx.path_id(1, "annotation"), Role::viewer);
+    const catalog::Annotation a =
+        annotation_for(ctx, *annotations, ctx.path_id(1, "annotation"), Role::viewer).annotation;
     ctx.res.set_header("ETag", fmt::format("\"{}\"", a.version));
     json out = app::annotation_json(a);
     if (const auto mask = ctx.query("mask")) {
@@ -219,16 +225,18 @@ void add_single_annotation_routes(Router& router, const std::shared_ptr<Annotati
   });
 
   router.patch(R"(/api/v1/annotations/(\d+))", [annotations](Context& ctx) {
-    const Id id = ctx.path_id(1, "annotation");
-    annotation_for(ctx, *annotations, id, Role::editor);
+    const Found found = annotation_for(ctx, *annotations, ctx.path_id(1, "annotation"), Role::editor);
     const std::int64_t version = *if_match(ctx, true);
     const json body = ctx.json_body();
-    send_outcome(ctx, validated([&] { return annotations->update(id, actor_of(ctx), version, body); }), 200);
+    send_outcome(ctx, validated([&] {
+                   return annotations->update(found.annotation, found.image, actor_of(ctx), version, body);
+                 }),
+                 200);
   });
 
   router.del(R"(/api/v1/annotations/(\d+))", [annotations](Context& ctx) {
     const Id id = ctx.path_id(1, "annotation");
-    const catalog::Annotation a = annotation_for(ctx, *annotations, id, Role::editor);
+    const catalog::Annotation a = annotation_for(ctx, *annotations, id, Role::editor).annotation;
     if (a.deleted) throw HttpError(404, "not_found", fmt::format("annotation {} is already deleted", id));
     send_outcome(ctx, annotations->remove(id, actor_of(ctx), *if_match(ctx, true)), 200);
   });
@@ -248,7 +256,8 @@ void add_single_annotation_routes(Router& router, const std::shared_ptr<Annotati
   });
 
   router.get(R"(/api/v1/annotations/(\d+)/mask\.png)", [annotations](Context& ctx) {
-    const catalog::Annotation a = annotation_for(ctx, *annotations, ctx.path_id(1, "annotation"), Role::viewer);
+    const catalog::Annotation a =
+        annotation_for(ctx, *annotations, ctx.path_id(1, "annotation"), Role::viewer).annotation;
     if (a.deleted) throw HttpError(404, "not_found", fmt::format("annotation {} is deleted", a.id));
     // Default: the annotation's colour (else red), half transparent so the image shows through.
     const std::string colour = ctx.query("color").value_or(a.state.color.value_or("#ff0000"));

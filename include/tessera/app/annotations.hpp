@@ -69,6 +69,10 @@ class Annotations {
   // Applies a partial update based on version if_match: stale when the annotation is at another version.
   catalog::EditResult update(catalog::Id id, const catalog::Actor& actor, std::int64_t if_match,
                              const nlohmann::json& patch);
+  // The same on an annotation and its image the caller has just read (the server reads them to check access),
+  // sparing two reads.
+  catalog::EditResult update(const catalog::Annotation& current, const catalog::ImageRecord& image,
+                             const catalog::Actor& actor, std::int64_t if_match, const nlohmann::json& patch);
   catalog::EditResult remove(catalog::Id id, const catalog::Actor& actor, std::int64_t if_match);
   catalog::EditResult undo(catalog::Id id, const catalog::Actor& actor, std::optional<std::int64_t> if_match);
   catalog::EditResult undo_in_image(catalog::Id image_id, const catalog::Actor& actor);

@@ -4,7 +4,10 @@
 -- The spatial index is keyed by (image, frame, box) so a viewport on one image of a large catalog never
 -- visits other images' boxes. SQLite: R*Tree virtual tables (32-bit integer coordinates, one dimension
 -- each for image id and frame) kept in step by triggers, so every writer of objects/annotations keeps
--- them current without knowing they exist. Annotation boxes may be fractional: the R*Tree holds a box
+-- them current without knowing they exist. The image and frame dimensions span [id, id + 1), not [id, id]:
+-- SQLite picks where to insert by how much box volumes grow, and a zero-width dimension makes every volume
+-- zero, which leaves the tree unsorted (measured: 20 ms instead of 0.1 ms per viewport over 300,000 boxes).
+-- Queries match image_lo = id and frame_lo = frame. Annotation boxes may be fractional: the R*Tree holds a box
 -- one pixel wider on each side and queries re-check the exact columns. PostgreSQL: a GiST index over
 -- (image_id, frame_index, box); the scalar columns need btree_gist (postgresql-contrib), installed in
 -- schema public so that catalogs living in other schemas of the same database share it.
@@ -21,7 +24,7 @@ CREATE INDEX locks_holder ON locks (holder_id);
 --@sqlite
 CREATE VIRTUAL TABLE objects_rtree USING rtree_i32(id, image_lo, image_hi, frame_lo, frame_hi, x_lo, x_hi, y_lo, y_hi);
 INSERT INTO objects_rtree
-  SELECT id, image_id, image_id, frame_index, frame_index,
+  SELECT id, image_id, image_id + 1, frame_index, frame_index + 1,
          max(-2147483647, min(2147483647, min(bbox_x0, bbox_x1))), max(-2147483647, min(2147483647, max(bbox_x0, bbox_x1))),
          max(-2147483647, min(2147483647, min(bbox_y0, bbox_y1))), max(-2147483647, min(2147483647, max(bbox_y0, bbox_y1)))
   FROM objects
@@ -30,7 +33,7 @@ CREATE TRIGGER objects_rtree_insert AFTER INSERT ON objects
   WHEN NEW.image_id IS NOT NULL AND NEW.bbox_x0 IS NOT NULL AND NEW.bbox_y0 IS NOT NULL
        AND NEW.bbox_x1 IS NOT NULL AND NEW.bbox_y1 IS NOT NULL
 BEGIN
-  INSERT INTO objects_rtree VALUES (NEW.id, NEW.image_id, NEW.image_id, NEW.frame_index, NEW.frame_index,
+  INSERT INTO objects_rtree VALUES (NEW.id, NEW.image_id, NEW.image_id + 1, NEW.frame_index, NEW.frame_index + 1,
     max(-2147483647, min(2147483647, min(NEW.bbox_x0, NEW.bbox_x1))), max(-2147483647, min(2147483647, max(NEW.bbox_x0, NEW.bbox_x1))),
     max(-2147483647, min(2147483647, min(NEW.bbox_y0, NEW.bbox_y1))), max(-2147483647, min(2147483647, max(NEW.bbox_y0, NEW.bbox_y1))));
 END;
@@ -38,7 +41,7 @@ CREATE TRIGGER objects_rtree_update AFTER UPDATE OF image_id, frame_index, bbox_
 BEGIN
   DELETE FROM objects_rtree WHERE id = OLD.id;
   INSERT INTO objects_rtree
-    SELECT NEW.id, NEW.image_id, NEW.image_id, NEW.frame_index, NEW.frame_index,
+    SELECT NEW.id, NEW.image_id, NEW.image_id + 1, NEW.frame_index, NEW.frame_index + 1,
       max(-2147483647, min(2147483647, min(NEW.bbox_x0, NEW.bbox_x1))), max(-2147483647, min(2147483647, max(NEW.bbox_x0, NEW.bbox_x1))),
       max(-2147483647, min(2147483647, min(NEW.bbox_y0, NEW.bbox_y1))), max(-2147483647, min(2147483647, max(NEW.bbox_y0, NEW.bbox_y1)))
     WHERE NEW.image_id IS NOT NULL AND NEW.bbox_x0 IS NOT NULL AND NEW.bbox_y0 IS NOT NULL
@@ -51,7 +54,7 @@ END;
 
 CREATE VIRTUAL TABLE annotations_rtree USING rtree_i32(id, image_lo, image_hi, frame_lo, frame_hi, x_lo, x_hi, y_lo, y_hi);
 INSERT INTO annotations_rtree
-  SELECT id, image_id, image_id, frame_index, frame_index,
+  SELECT id, image_id, image_id + 1, frame_index, frame_index + 1,
          max(-2147483647, min(2147483647, CAST(min(bbox_x0, bbox_x1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(bbox_x0, bbox_x1) AS INTEGER) + 1)),
          max(-2147483647, min(2147483647, CAST(min(bbox_y0, bbox_y1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(bbox_y0, bbox_y1) AS INTEGER) + 1))
   FROM annotations
@@ -59,7 +62,7 @@ INSERT INTO annotations_rtree
 CREATE TRIGGER annotations_rtree_insert AFTER INSERT ON annotations
   WHEN NEW.bbox_x0 IS NOT NULL AND NEW.bbox_y0 IS NOT NULL AND NEW.bbox_x1 IS NOT NULL AND NEW.bbox_y1 IS NOT NULL
 BEGIN
-  INSERT INTO annotations_rtree VALUES (NEW.id, NEW.image_id, NEW.image_id, NEW.frame_index, NEW.frame_index,
+  INSERT INTO annotations_rtree VALUES (NEW.id, NEW.image_id, NEW.image_id + 1, NEW.frame_index, NEW.frame_index + 1,
     max(-2147483647, min(2147483647, CAST(min(NEW.bbox_x0, NEW.bbox_x1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(NEW.bbox_x0, NEW.bbox_x1) AS INTEGER) + 1)),
     max(-2147483647, min(2147483647, CAST(min(NEW.bbox_y0, NEW.bbox_y1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(NEW.bbox_y0, NEW.bbox_y1) AS INTEGER) + 1)));
 END;
@@ -67,7 +70,7 @@ CREATE TRIGGER annotations_rtree_update AFTER UPDATE OF image_id, frame_index, b
 BEGIN
   DELETE FROM annotations_rtree WHERE id = OLD.id;
   INSERT INTO annotations_rtree
-    SELECT NEW.id, NEW.image_id, NEW.image_id, NEW.frame_index, NEW.frame_index,
+    SELECT NEW.id, NEW.image_id, NEW.image_id + 1, NEW.frame_index, NEW.frame_index + 1,
       max(-2147483647, min(2147483647, CAST(min(NEW.bbox_x0, NEW.bbox_x1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(NEW.bbox_x0, NEW.bbox_x1) AS INTEGER) + 1)),
       max(-2147483647, min(2147483647, CAST(min(NEW.bbox_y0, NEW.bbox_y1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(NEW.bbox_y0, NEW.bbox_y1) AS INTEGER) + 1))
     WHERE NEW.bbox_x0 IS NOT NULL AND NEW.bbox_y0 IS NOT NULL AND NEW.bbox_x1 IS NOT NULL AND NEW.bbox_y1 IS NOT NULL;
