@@ -14,6 +14,7 @@ void add_ops_routes(Router& router);         // the operation registry over HTTP
 void add_annotation_routes(Router& router);  // annotations, their journal and undo; object viewport queries
 void add_lock_routes(Router& router);        // image leases
 void add_job_routes(Router& router);         // jobs: status, progress, cancel
+void add_track_routes(Router& router);       // tracks of series: list, tracking jobs, edits, journal
 void add_tile_routes(Router& router);        // tiles and mask overlays
 void add_static_routes(Router& router);      // the web UI's built files
 

@@ -85,6 +85,7 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
   add_annotation_routes(router);
   add_lock_routes(router);
   add_job_routes(router);
+  add_track_routes(router);
   add_static_routes(router);
 }
 
