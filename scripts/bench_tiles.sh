@@ -40,9 +40,12 @@ work=$(mktemp -d "$build/bench-tiles.XXXXXX")
 chmod 755 "$work"
 server_pid= nginx_pid=
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
-  [ "${TESSERA_BENCH_KEEP:-0}" = 1 ] && echo "bench_tiles: kept $work" >&2 || rm -rf "$work"
+  local pid
+  for pid in $server_pid $nginx_pid; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ "${TESSERA_BENCH_KEEP:-0}" = 1 ]; then echo "bench_tiles: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
