@@ -6,11 +6,15 @@
 
 namespace tessera::cli {
 
+// The catalog side of `tessera track` (--series, list, edit, history, export): cmd_track_series.cpp.
+void add_track_series_commands(CLI::App& track, GlobalOptions& global);
+
 // `tessera track files` and `tessera track convert`: tracking and format conversion on files, no
 // workspace needed. (The catalog-backed `tessera track --series` builds on the same track:: API.)
-void add_track_commands(CLI::App& app, GlobalOptions&) {
+void add_track_commands(CLI::App& app, GlobalOptions& global) {
   auto* track = app.add_subcommand("track", "Link objects through time-lapses; Cell Tracking Challenge and .trk files");
-  track->require_subcommand(1);
+  track->require_subcommand(0, 1);  // none: `tessera track --series S`
+  add_track_series_commands(*track, global);
 
   auto* files = track->add_subcommand("files", "Track a folder of per-frame label images");
   auto request = std::make_shared<track::TrackFilesRequest>();
