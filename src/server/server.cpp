@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 #include "server/http.hpp"
@@ -20,6 +23,7 @@ struct Server::Impl {
   Router router;
   std::unique_ptr<app::JobRunner> jobs;
   int port = 0;
+  std::atomic<int> listen_socket{-1};
 };
 
 Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::make_unique<Impl>(workspace, options)) {
@@ -35,6 +39,12 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
   http.set_read_timeout(30);
   http.set_write_timeout(30);
   http.set_tcp_nodelay(true);
+  // Debian's compiled cpp-httplib listens with a backlog of 5: 64 clients connecting at once overflow it and
+  // wait for TCP's 1 s / 3 s retries. Remember the listening socket so bind() can raise the backlog.
+  http.set_socket_options([impl = impl_.get()](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_socket = static_cast<int>(sock);
+  });
 
   // Errors httplib answers itself (no route, 413, bad request line) get the same JSON body as ours.
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
@@ -103,6 +113,8 @@ int Server::bind() {
     }
     impl_->port = opts.port;
   }
+  // listen() again on a listening socket only changes its backlog (Linux).
+  if (impl_->listen_socket >= 0) ::listen(impl_->listen_socket, SOMAXCONN);
   return impl_->port;
 }
 
