@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Annotators benchmark (`make bench`), on SQLite and on PostgreSQL:
+#  (1) 100 concurrent annotators, 4 per image, each doing lock -> read -> write (a counter + 1 in the
+#      annotation's attributes, If-Match on the version read) -> release for 30 s over HTTP against
+#      `tessera serve` on loopback; anchor in the same run: the same sequence through app::Annotations
+#      in-process. Lost updates are counted (stored counters against successful writes), and 5xx answers.
+#      Goal: p99 < 50 ms per request, 0 lost, 0 5xx.
+#  (2) viewport queries (1024x1024 windows, a quarter with a tag filter) on one image holding 1,000,000
+#      objects: spatial index in-process and over HTTP; anchor: the same query filtered in SQL over the
+#      image's objects without the spatial index. Goal: p95 < 100 ms.
+#   scripts/bench_annotators.sh [BUILD]
+# Environment: TESSERA_BENCH_SMOKE=1 (3 s, 100,000 objects), TESSERA_BENCH_PG=0 (SQLite only),
+# TESSERA_BENCH_ANNOTATORS_SECONDS, TESSERA_BENCH_VIEWPORT_OBJECTS, TESSERA_PG_PORT (default 55432).
+# Exit status is non-zero on errors (lost updates, differing viewport answers, a failed run), not on a missed goal.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-build}
+case "$build" in /*) ;; *) build="$root/$build" ;; esac
+driver="$build/bench/tessera_bench_annotators"
+die() { echo "bench_annotators: $*" >&2; exit 1; }
+[ -x "$driver" ] || die "$driver is missing: configure with -DTESSERA_BUILD_BENCH=ON and build"
+
+if [ "${TESSERA_BENCH_SMOKE:-0}" = 1 ]; then
+  seconds=${TESSERA_BENCH_ANNOTATORS_SECONDS:-3} objects=${TESSERA_BENCH_VIEWPORT_OBJECTS:-100000} queries=50
+else
+  seconds=${TESSERA_BENCH_ANNOTATORS_SECONDS:-30} objects=${TESSERA_BENCH_VIEWPORT_OBJECTS:-1000000} queries=200
+fi
+clients=100 images=25
+
+work=$(mktemp -d)
+pg_started=0 pg_dbs=() pg_admin=()
+cleanup() {
+  for db in "${pg_dbs[@]}"; do "${pg_admin[@]}" -q -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; done
+  if [ "$pg_started" = 1 ]; then "$here/pg-test-server.sh" stop || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== annotators benchmark: $clients clients on $images images for ${seconds} s; viewports over $objects objects =="
+echo "   load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other work skews latencies)"
+
+# run NAME MODE DB_URL_OR_EMPTY ARGS...: the driver's human lines to stdout, its result lines kept in
+# $work/NAME.results.
+run() {
+  local name=$1 mode=$2 url=$3
+  shift 3
+  local args=("$mode" --workdir "$work/$name.ws")
+  [ -n "$url" ] && args+=(--db "$url")
+  local status=0
+  "$driver" "${args[@]}" "$@" >"$work/$name.out" 2>&1 || status=$?
+  grep -v '^result ' "$work/$name.out" || true
+  grep '^result ' "$work/$name.out" >"$work/$name.results" || true
+  [ "$status" = 0 ] || die "$name failed (exit $status): lost updates, differing answers or an error above"
+}
+
+backends=(sqlite)
+declare -A urls=([sqlite]="")
+if [ "${TESSERA_BENCH_PG:-1}" != 0 ]; then
+  port=${TESSERA_PG_PORT:-55432}
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$bin" ] || die "PostgreSQL is not installed (scripts/install-deps.sh), or set TESSERA_BENCH_PG=0"
+  # Stop the private server at the end only if this run started it (tests may share it).
+  if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then pg_started=1; fi
+  base_url=$(TESSERA_PG_PORT=$port "$here/pg-test-server.sh" start)
+  pg_admin=(psql "$base_url" -v ON_ERROR_STOP=1)
+  for mode in concurrent viewport; do
+    db="tessera_bench_ann_${mode}_$$"
+    "${pg_admin[@]}" -q -c "CREATE DATABASE $db" >/dev/null
+    pg_dbs+=("$db")
+    urls[pg_$mode]="${base_url%/*}/$db"
+  done
+  backends+=(postgresql)
+fi
+
+for backend in "${backends[@]}"; do
+  c_url="" v_url=""
+  if [ "$backend" = postgresql ]; then c_url=${urls[pg_concurrent]} v_url=${urls[pg_viewport]}; fi
+  run "$backend-concurrent" concurrent "$c_url" --clients "$clients" --images "$images" --seconds "$seconds"
+  run "$backend-viewport" viewport "$v_url" --objects "$objects" --queries "$queries"
+done
+
+field() { sed -n "s/^result phase=$2 .*\b$3=\([^ ]*\).*/\1/p" "$work/$1.results" | head -1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+echo
+echo "summary (per request; cycle = lock + read + write + release):"
+printf '  %-11s %-12s %9s %9s %9s %11s %6s %5s %7s\n' backend phase "cycles/s" "p50 ms" "p99 ms" "cycle p99" lost 5xx busy
+for backend in "${backends[@]}"; do
+  for phase in in-process http; do
+    f="$backend-concurrent"
+    printf '  %-11s %-12s %9s %9s %9s %11s %6s %5s %7s\n' "$backend" "$phase" "$(field "$f" "$phase" cycles_per_s)" \
+      "$(field "$f" "$phase" p50_ms)" "$(field "$f" "$phase" p99_ms)" "$(field "$f" "$phase" cycle_p99_ms)" \
+      "$(field "$f" "$phase" lost_updates)" "$(field "$f" "$phase" errors_5xx)" "$(field "$f" "$phase" lock_busy)"
+  done
+  f="$backend-concurrent"
+  echo "  $backend: http / in-process p99 $(ratio "$(field "$f" http p99_ms)" "$(field "$f" in-process p99_ms)")x," \
+    "cycles/s $(ratio "$(field "$f" http cycles_per_s)" "$(field "$f" in-process cycles_per_s)")x (goal: http p99 < 50 ms)"
+done
+echo "viewports over $objects objects (1024x1024):"
+printf '  %-11s %-16s %9s %9s\n' backend way "p50 ms" "p95 ms"
+for backend in "${backends[@]}"; do
+  f="$backend-viewport"
+  for way in indexed http "scan"; do
+    printf '  %-11s %-16s %9s %9s\n' "$backend" "$way" "$(field "$f" "viewport-$way" p50_ms)" "$(field "$f" "viewport-$way" p95_ms)"
+  done
+  echo "  $backend: scan / indexed p95 $(ratio "$(field "$f" viewport-scan p95_ms)" "$(field "$f" viewport-indexed p95_ms)")x" \
+    "(goal: indexed p95 < 100 ms)"
+done
