@@ -349,6 +349,56 @@ TEST(TrackSeries, BadSeriesAreRefusedWithTheFrameAndImageNamed) {
   EXPECT_TRUE(h.ws.catalog().list_runs(h.project).empty());
 }
 
+TEST(TrackSeries, AMissingOrMisshapenMaskFailsTheRunNamingTheObjectAndKeepsTheTracks) {
+  HandMade h;
+  std::vector<catalog::Id> images;
+  for (int t = 0; t < 3; ++t) {
+    images.push_back(h.image("masked", t));
+    h.object(images.back(), 20 + t, 20);
+  }
+  TrackSeriesRequest request;
+  request.series_id = find_project_series(h.ws, "bad", "masked").id;
+  const TrackSeriesReport first = track_series(h.ws, request);
+  ASSERT_EQ(first.tracks, 1);
+
+  auto add_masked = [&](const std::string& blob) {
+    catalog::NewObject o;
+    o.label = 2;
+    o.bbox_x0 = 40;
+    o.bbox_y0 = 40;
+    o.bbox_x1 = 48;
+    o.bbox_y1 = 48;
+    o.mask_blob = blob;
+    return h.ws.catalog().add_objects(h.project, std::nullopt, images[1], {o}).at(0);
+  };
+  const catalog::Id missing = add_masked(std::string(64, 'a'));
+  const std::string gone = expect_error(ErrorCode::not_found, [&] { track_series(h.ws, request); }).what();
+  EXPECT_THAT(gone, HasSubstr(fmt::format("object {}", missing)));
+  EXPECT_THAT(gone, HasSubstr("missing from the blob store"));
+  const auto runs = h.ws.catalog().list_runs(h.project);
+  EXPECT_EQ(runs.back().status, "failed");
+  EXPECT_THAT(runs.back().error.value_or(""), HasSubstr(fmt::format("object {}", missing)));
+
+  HandMade other;
+  const catalog::Id a = other.image("s", 0);
+  other.image("s", 1);
+  catalog::NewObject o;
+  o.bbox_x0 = 10;
+  o.bbox_y0 = 10;
+  o.bbox_x1 = 20;
+  o.bbox_y1 = 20;
+  o.mask_blob = other.ws.blobs().put(image::encode(cv::Mat(4, 4, CV_8UC1, cv::Scalar(255)), ".png"));
+  const catalog::Id misshapen = other.ws.catalog().add_objects(other.project, std::nullopt, a, {o}).at(0);
+  request.series_id = find_project_series(other.ws, "bad", "s").id;
+  const std::string wrong = expect_error(ErrorCode::corrupt, [&] { track_series(other.ws, request); }).what();
+  EXPECT_THAT(wrong, HasSubstr(fmt::format("object {}: its mask is 4x4", misshapen)));
+
+  // The first tracking is still there.
+  const auto tracks = catalog::TrackStore(h.ws.catalog()).list(find_project_series(h.ws, "bad", "masked").id);
+  ASSERT_EQ(tracks.size(), 1u);
+  EXPECT_EQ(tracks[0].run_id, first.run_id);
+}
+
 TEST(TrackSeries, ObjectsWithoutMasksAreTrackedByTheirFeaturesAndMissingFramesAreGaps) {
   HandMade h;
   // Two cells drifting right; frame numbers 0, 1, 3 (2 has no image), and frame 3 misses the second cell.
