@@ -336,7 +336,7 @@ json annotation_json(const catalog::Annotation& a) {
               {"frame_index", s.frame_index},
               {"tag_id", or_null(s.tag_id)},
               {"kind", s.kind},
-              {"bbox", {s.bbox.x0, s.bbox.y0, s.bbox.x1, s.bbox.y1}},
+              {"bbox", catalog::bbox_json(s.bbox)},
               {"color", or_null(s.color)},
               {"source", s.source},
               {"source_ref", s.source_ref},

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "catalog/annotations_internal.hpp"
 #include "catalog/sql_util.hpp"
 #include "tessera/core/error.hpp"
@@ -31,6 +33,15 @@ std::optional<T> optional_field(const nlohmann::json& value) {
 }
 
 }  // namespace
+
+nlohmann::json bbox_json(const BBox& b) {
+  // Whole pixels print as integers ([10, 20, 31, 41], not [10.0, ...]): what clients sent and expect back.
+  auto number = [](double v) {
+    return std::floor(v) == v && std::abs(v) < 9.0e15 ? nlohmann::json(static_cast<std::int64_t>(v))
+                                                      : nlohmann::json(v);
+  };
+  return {number(b.x0), number(b.y0), number(b.x1), number(b.y1)};
+}
 
 const char* const kAnnotationSelect =
     "SELECT a.id, a.image_id, i.project_id, a.frame_index, a.tag_id, a.kind, a.geometry, a.mask_blob, a.bbox_x0, "
@@ -89,7 +100,7 @@ nlohmann::json state_to_json(const AnnotationState& s) {
           {"kind", s.kind},
           {"geometry", s.geometry},
           {"mask_blob", or_null(s.mask_blob)},
-          {"bbox", {s.bbox.x0, s.bbox.y0, s.bbox.x1, s.bbox.y1}},
+          {"bbox", bbox_json(s.bbox)},
           {"color", or_null(s.color)},
           {"source", s.source},
           {"source_ref", s.source_ref},

@@ -38,6 +38,8 @@ struct AnnotationState {
 // The state as a JSON object with one member per field (bbox as [x0, y0, x1, y1]); the journal's diffs
 // and undo are written in these names.
 nlohmann::json state_to_json(const AnnotationState& state);
+// [x0, y0, x1, y1], whole numbers as JSON integers.
+nlohmann::json bbox_json(const BBox& bbox);
 // Sets the fields present in `fields` (other fields keep their values). Error{corrupt} on a bad value.
 void apply_state_fields(AnnotationState& state, const nlohmann::json& fields);
 
