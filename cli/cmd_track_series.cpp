@@ -1,9 +1,9 @@
 // `tessera track --series S` and the catalog side of `tessera track`: list, edit (merge, split, parent,
 // unparent), history and export of a series' tracks. The file side (track files, track convert) is in
 // cmd_track.cpp, which hands its `track` command here.
-#include <cstdlib>
-
 #include <fmt/format.h>
+
+#include <cstdlib>
 
 #include "commands.hpp"
 #include "tessera/app/track_series.hpp"
@@ -59,11 +59,12 @@ void add_track_series_commands(CLI::App& track, GlobalOptions& global) {
     if (*run > 0) request->objects_run = *run;
     request->actor = local_actor();
     const app::TrackSeriesReport r = app::track_series(ws, *request);
-    fmt::print("tracked series '{}' (frames {}-{}, {} images): {} objects of {} -> {} tracks, {} divisions; run {}, "
-               "{:.2f} s{}\n",
-               r.series, r.first_frame, r.last_frame, r.images, r.objects,
-               r.objects_run ? fmt::format("run {}", *r.objects_run) : std::string("no run"), r.tracks, r.divisions,
-               r.run_id, r.seconds, r.replaced_tracks > 0 ? fmt::format(" (replaced {} tracks)", r.replaced_tracks) : "");
+    fmt::print(
+        "tracked series '{}' (frames {}-{}, {} images): {} objects of {} -> {} tracks, {} divisions; run {}, "
+        "{:.2f} s{}\n",
+        r.series, r.first_frame, r.last_frame, r.images, r.objects,
+        r.objects_run ? fmt::format("run {}", *r.objects_run) : std::string("no run"), r.tracks, r.divisions, r.run_id,
+        r.seconds, r.replaced_tracks > 0 ? fmt::format(" (replaced {} tracks)", r.replaced_tracks) : "");
   });
 
   auto* list = track.add_subcommand("list", "The tracks of a catalog series: id, frames, objects, parent");
@@ -106,7 +107,8 @@ void add_track_series_commands(CLI::App& track, GlobalOptions& global) {
     app::Workspace ws = global.open_workspace();
     print_edit(app::split_track(ws, *split_track, *frame, local_actor()));
   });
-  auto* parent = edit->add_subcommand("parent", "Make PARENT the parent of CHILD (PARENT must end before CHILD begins)");
+  auto* parent =
+      edit->add_subcommand("parent", "Make PARENT the parent of CHILD (PARENT must end before CHILD begins)");
   auto child = std::make_shared<catalog::Id>(0);
   auto mother = std::make_shared<catalog::Id>(0);
   parent->add_option("CHILD", *child, "Daughter track")->required();
@@ -144,7 +146,8 @@ void add_track_series_commands(CLI::App& track, GlobalOptions& global) {
     }
   });
 
-  auto* exp = track.add_subcommand("export", "Write a series' tracks as a Cell Tracking Challenge folder or a .trk file");
+  auto* exp =
+      track.add_subcommand("export", "Write a series' tracks as a Cell Tracking Challenge folder or a .trk file");
   auto exp_series = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("ctc");
   auto out = std::make_shared<std::filesystem::path>();

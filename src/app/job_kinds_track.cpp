@@ -107,8 +107,9 @@ json run_track_series(Workspace& workspace, const json& params, JobContext& cont
 
 JobKind track_series_job_kind() {
   return {.name = "track.series",
-          .summary = "Tracks the objects of one series (params: series_id, run, max_gap, max_distance, divisions) "
-                     "and replaces its tracks",
+          .summary =
+              "Tracks the objects of one series (params: series_id, run, max_gap, max_distance, divisions) "
+              "and replaces its tracks",
           .needs_project = true,
           .validate = validate_track_series,
           .run = run_track_series};

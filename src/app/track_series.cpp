@@ -1,11 +1,11 @@
 #include "tessera/app/track_series.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/parallel.hpp"
@@ -24,8 +24,8 @@ constexpr std::int64_t kMaxFrameSpan = 10'000'000;
 std::string describe_runs(const std::vector<catalog::ObjectRunCount>& runs) {
   std::string out;
   for (const auto& r : runs) {
-    out += fmt::format("{}{} ({} objects)", out.empty() ? "" : ", ", r.run_id ? fmt::format("run {}", *r.run_id) : "no run",
-                       r.objects);
+    out += fmt::format("{}{} ({} objects)", out.empty() ? "" : ", ",
+                       r.run_id ? fmt::format("run {}", *r.run_id) : "no run", r.objects);
   }
   return out;
 }
@@ -152,8 +152,10 @@ TrackSeriesReport track_series(Workspace& workspace, const TrackSeriesRequest& r
     const track::TrackSet set = tracker.finish();
     report.tracks = static_cast<std::int64_t>(set.tracks.size());
     report.divisions = count_divisions(set);
-    const json summary = {{"run_id", report.run_id},        {"objects", report.objects},
-                          {"divisions", report.divisions},  {"objects_run", inputs["objects_run"]},
+    const json summary = {{"run_id", report.run_id},
+                          {"objects", report.objects},
+                          {"divisions", report.divisions},
+                          {"objects_run", inputs["objects_run"]},
                           {"frames", json::array({first, last})}};
     report.replaced_tracks =
         store.replace_tracks(series.id, report.run_id, new_tracks(set, first), request.actor, summary).replaced;

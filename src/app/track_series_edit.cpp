@@ -1,11 +1,11 @@
 // Track edits through the catalog: the snapshot of the tracks an edit names becomes a track::TrackSet
 // (catalog ids as track ids, object ids as labels, frame numbers as frames), the editing primitive of
 // track/edit.hpp checks and applies the change, and the difference is the plan the store writes.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "tessera/app/track_series.hpp"
 #include "tessera/core/error.hpp"
@@ -138,7 +138,8 @@ catalog::TrackEditResult split_track(Workspace& workspace, catalog::Id id, std::
 
 catalog::TrackEditResult set_track_parent(Workspace& workspace, catalog::Id child, catalog::Id parent,
                                           const catalog::Actor& actor) {
-  if (child == parent) throw Error(ErrorCode::invalid_argument, fmt::format("track {} cannot be its own parent", child));
+  if (child == parent)
+    throw Error(ErrorCode::invalid_argument, fmt::format("track {} cannot be its own parent", child));
   return catalog::TrackStore(workspace.catalog()).edit({child, parent}, actor, [&](const catalog::TrackSnapshot& s) {
     const EditSet before = to_track_set(s);
     catalog::TrackPlan plan = plan_from(s, before, track::set_parent(before.set, edit_id(child), edit_id(parent)));

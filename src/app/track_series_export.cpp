@@ -1,9 +1,9 @@
 // A series' tracks out of the catalog as a tracked movie (label images + lineage), for the exchange
 // formats of track/: Cell Tracking Challenge folders and deepcell .trk files.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "tessera/app/track_series.hpp"
 #include "tessera/core/error.hpp"
@@ -19,8 +19,9 @@ track::TrackedMovie series_movie(Workspace& workspace, catalog::Id series_id, bo
   const SeriesFrames frames = checked_series_frames(store, series_id);
   const std::vector<catalog::TrackRecord> records = store.list(series_id);
   if (records.empty()) {
-    throw Error(ErrorCode::not_found, fmt::format("series '{}' has no tracks: track it first (tessera track --series {})",
-                                                  frames.series.name, frames.series.name));
+    throw Error(ErrorCode::not_found,
+                fmt::format("series '{}' has no tracks: track it first (tessera track --series {})", frames.series.name,
+                            frames.series.name));
   }
   // Exchange formats want small labels (16-bit in the Cell Tracking Challenge): number the tracks 1..N.
   std::map<catalog::Id, std::int32_t> number;
@@ -41,12 +42,12 @@ track::TrackedMovie series_movie(Workspace& workspace, catalog::Id series_id, bo
     const auto found = number.find(*o.track_id);
     if (found == number.end()) continue;  // a track added since the list was read
     const int t = position.at(o.image_id);
-    const cv::Rect box(static_cast<int>(o.bbox_x0), static_cast<int>(o.bbox_y0), static_cast<int>(o.bbox_x1 - o.bbox_x0),
-                       static_cast<int>(o.bbox_y1 - o.bbox_y0));
+    const cv::Rect box(static_cast<int>(o.bbox_x0), static_cast<int>(o.bbox_y0),
+                       static_cast<int>(o.bbox_x1 - o.bbox_x0), static_cast<int>(o.bbox_y1 - o.bbox_y0));
     if ((box & cv::Rect(cv::Point(0, 0), frames.size)) != box) {
-      throw Error(ErrorCode::corrupt, fmt::format("object {} (frame {}): its box [{}, {}, {}, {}) leaves the {}x{} image",
-                                                  o.id, o.frame, o.bbox_x0, o.bbox_y0, o.bbox_x1, o.bbox_y1,
-                                                  frames.size.width, frames.size.height));
+      throw Error(ErrorCode::corrupt,
+                  fmt::format("object {} (frame {}): its box [{}, {}, {}, {}) leaves the {}x{} image", o.id, o.frame,
+                              o.bbox_x0, o.bbox_y0, o.bbox_x1, o.bbox_y1, frames.size.width, frames.size.height));
     }
     cv::Mat region = movie.labels[static_cast<size_t>(t)](box);
     region.setTo(found->second, object_mask(workspace.blobs(), o));
@@ -108,7 +109,8 @@ TrackExportSummary export_series_tracks(Workspace& workspace, catalog::Id series
     std::vector<std::int32_t> seen(labels.begin<std::int32_t>(), labels.end<std::int32_t>());
     std::sort(seen.begin(), seen.end());
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-    summary.objects += static_cast<std::int64_t>(std::count_if(seen.begin(), seen.end(), [](auto v) { return v != 0; }));
+    summary.objects +=
+        static_cast<std::int64_t>(std::count_if(seen.begin(), seen.end(), [](auto v) { return v != 0; }));
   }
   return summary;
 }

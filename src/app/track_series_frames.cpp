@@ -1,8 +1,8 @@
 #include "track_series_frames.hpp"
 
-#include <limits>
-
 #include <fmt/format.h>
+
+#include <limits>
 #include <opencv2/imgcodecs.hpp>
 
 #include "tessera/core/error.hpp"
@@ -57,18 +57,20 @@ SeriesFrames checked_series_frames(catalog::TrackStore& store, catalog::Id serie
 cv::Mat object_mask(const blob::BlobStore& blobs, const catalog::SeriesObject& object) {
   const std::optional<std::string> bytes = blobs.find(*object.mask_blob);
   if (!bytes) {
-    throw Error(ErrorCode::not_found,
-                fmt::format("object {}: its mask blob {} is missing from the blob store", object.id, *object.mask_blob));
+    throw Error(ErrorCode::not_found, fmt::format("object {}: its mask blob {} is missing from the blob store",
+                                                  object.id, *object.mask_blob));
   }
   // OpenCV directly: masks are small PNGs that image::encode wrote, and the general decoder's libvips
   // header read costs more than the decode itself, once per object.
   const std::vector<std::uint8_t> buffer(bytes->begin(), bytes->end());
   const cv::Mat m = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
-  if (m.empty()) throw Error(ErrorCode::corrupt, fmt::format("object {}: its mask does not decode as an image", object.id));
-  const cv::Size box(static_cast<int>(object.bbox_x1 - object.bbox_x0), static_cast<int>(object.bbox_y1 - object.bbox_y0));
+  if (m.empty())
+    throw Error(ErrorCode::corrupt, fmt::format("object {}: its mask does not decode as an image", object.id));
+  const cv::Size box(static_cast<int>(object.bbox_x1 - object.bbox_x0),
+                     static_cast<int>(object.bbox_y1 - object.bbox_y0));
   if (m.channels() != 1 || m.size() != box) {
-    throw Error(ErrorCode::corrupt, fmt::format("object {}: its mask is {}x{} with {} channels, its box {}x{}", object.id,
-                                                m.cols, m.rows, m.channels(), box.width, box.height));
+    throw Error(ErrorCode::corrupt, fmt::format("object {}: its mask is {}x{} with {} channels, its box {}x{}",
+                                                object.id, m.cols, m.rows, m.channels(), box.width, box.height));
   }
   cv::Mat mask;
   cv::compare(m, 0, mask, cv::CMP_NE);
@@ -121,7 +123,8 @@ track::ObjectDesc describe_object(const blob::BlobStore& blobs, const catalog::S
     d.col = col_sum / static_cast<double>(d.area);
     return d;
   }
-  const double box_area = static_cast<double>(object.bbox_x1 - object.bbox_x0) * static_cast<double>(object.bbox_y1 - object.bbox_y0);
+  const double box_area =
+      static_cast<double>(object.bbox_x1 - object.bbox_x0) * static_cast<double>(object.bbox_y1 - object.bbox_y0);
   const double area = number("area").value_or(box_area);
   if (!(area >= 1)) {
     throw Error(ErrorCode::invalid_argument,

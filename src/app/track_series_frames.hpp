@@ -3,9 +3,8 @@
 // What tracking, export and the pipeline's tracks writer share about a series' frames and objects.
 
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "tessera/blob/blob_store.hpp"
 #include "tessera/catalog/tracks.hpp"

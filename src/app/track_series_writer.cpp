@@ -1,9 +1,9 @@
 #include "track_series_writer.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "tessera/app/track_series.hpp"
 #include "tessera/core/error.hpp"
@@ -26,7 +26,8 @@ std::vector<std::string> read_options(const json& node, track::TrackOptions& opt
   if (node.contains("max_distance")) {
     const json& v = node["max_distance"];
     if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= 1e6))
-      problems.push_back(fmt::format("'max_distance' must be a number of pixels in [0, 1e6] (0: automatic), got {}", v.dump()));
+      problems.push_back(
+          fmt::format("'max_distance' must be a number of pixels in [0, 1e6] (0: automatic), got {}", v.dump()));
     else
       options.max_distance = v.get<double>();
   }
@@ -54,10 +55,12 @@ class TracksWriter : public pipeline::Writer {
     for (const pipeline::Object& o : batch.objects) {
       if (o.parent >= 0) continue;
       if (!o.metadata.contains("image_id")) {
-        throw Error(ErrorCode::invalid_argument, fmt::format("tracks writer: {} was not loaded from the catalog", o.id));
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("tracks writer: {} was not loaded from the catalog", o.id));
       }
       const json& fields = o.metadata.value("fields", json::object());
-      if (fields.contains("series") && fields["series"].is_string()) out->series.push_back(fields["series"].get<std::string>());
+      if (fields.contains("series") && fields["series"].is_string())
+        out->series.push_back(fields["series"].get<std::string>());
     }
     return out;
   }
@@ -126,8 +129,9 @@ pipeline::WriterKind tracks_writer_kind(std::shared_ptr<CatalogTarget> target) {
                 track::TrackOptions options;
                 std::vector<std::string> problems = read_options(node, options);
                 if (stage == 0)
-                  problems.insert(problems.begin(), "tracks objects: put it after a split node (extract_regions) "
-                                                    "and a {\"write\": \"catalog\"} node");
+                  problems.insert(problems.begin(),
+                                  "tracks objects: put it after a split node (extract_regions) "
+                                  "and a {\"write\": \"catalog\"} node");
                 return problems;
               },
           .create = [target](const json& node) -> std::unique_ptr<pipeline::Writer> {

@@ -1,10 +1,10 @@
 #include "tessera/catalog/tracks.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "catalog/access.hpp"
 #include "catalog/sql_util.hpp"
@@ -40,7 +40,8 @@ void for_chunks(std::size_t n, Fn&& fn) {
 }
 
 TrackRecord track_from(const Rows& r, size_t i) {
-  return {r.i64(i, 0), r.i64(i, 1), r.opt_i64(i, 2), r.i64(i, 3), r.i64(i, 4), r.opt_i64(i, 5), r.text(i, 6), r.i64(i, 7)};
+  return {r.i64(i, 0), r.i64(i, 1),     r.opt_i64(i, 2), r.i64(i, 3),
+          r.i64(i, 4), r.opt_i64(i, 5), r.text(i, 6),    r.i64(i, 7)};
 }
 
 std::vector<TrackRecord> select_tracks(Connection& db, const std::string& where, const SqlParams& params) {
@@ -132,9 +133,10 @@ void set_track_of(Connection& db, Id track_id, const std::vector<Id>& objects) {
 Id insert_track(Connection& db, Id series_id, std::int64_t start, std::int64_t end, std::optional<Id> run_id,
                 const std::string& now) {
   return db
-      .query("INSERT INTO tracks (series_id, start_frame, end_frame, run_id, created_at) VALUES (?, ?, ?, ?, ?) "
-             "RETURNING id",
-             {series_id, start, end, opt(run_id), now})
+      .query(
+          "INSERT INTO tracks (series_id, start_frame, end_frame, run_id, created_at) VALUES (?, ?, ?, ?, ?) "
+          "RETURNING id",
+          {series_id, start, end, opt(run_id), now})
       .i64(0, 0);
 }
 
@@ -204,9 +206,9 @@ TrackSnapshot read_snapshot(Connection& db, const std::vector<Id>& track_ids) {
     if (t.parent_id) ids.insert(*t.parent_id);
   }
   const std::vector<Id> named_ids(track_ids.begin(), track_ids.end());
-  for (const TrackRecord& child : select_tracks(
-           db, fmt::format("WHERE t.parent_track_id IN ({})", placeholders(named_ids.size())),
-           SqlParams(named_ids.begin(), named_ids.end()))) {
+  for (const TrackRecord& child :
+       select_tracks(db, fmt::format("WHERE t.parent_track_id IN ({})", placeholders(named_ids.size())),
+                     SqlParams(named_ids.begin(), named_ids.end()))) {
     ids.insert(child.id);
   }
   s.tracks = select_tracks_by_id(db, std::vector<Id>(ids.begin(), ids.end()));
@@ -232,13 +234,15 @@ void check_plan(Connection& db, const TrackSnapshot& s, const TrackPlan& plan) {
   for (std::size_t r = 0; r < plan.rows.size(); ++r) {
     const TrackPlan::Row& row = plan.rows[r];
     if (row.id && (!snapshot_ids.count(*row.id) || !seen.insert(*row.id).second)) {
-      throw Error(ErrorCode::internal, fmt::format("track edit: row {} names track {} twice or outside the edit", r, *row.id));
+      throw Error(ErrorCode::internal,
+                  fmt::format("track edit: row {} names track {} twice or outside the edit", r, *row.id));
     }
     if (row.start_frame > row.end_frame) {
       throw Error(ErrorCode::internal, fmt::format("track edit: row {} ends before it starts", r));
     }
     if (row.parent_row && (*row.parent_row >= plan.rows.size() || *row.parent_row == r)) {
-      throw Error(ErrorCode::internal, fmt::format("track edit: row {} has parent row {} out of range", r, *row.parent_row));
+      throw Error(ErrorCode::internal,
+                  fmt::format("track edit: row {} has parent row {} out of range", r, *row.parent_row));
     }
     if (row.parent_id && !snapshot_ids.count(*row.parent_id)) {
       Rows p = db.query("SELECT series_id FROM tracks WHERE id = ?", {*row.parent_id});
@@ -288,9 +292,10 @@ json to_json(const TrackEdit& e) {
 
 Series TrackStore::get_series(Id series_id) {
   return CatalogAccess::read(catalog_, [&](Connection& db) {
-    Rows r = db.query("SELECT s.id, s.project_id, s.name, s.kind, s.key, "
-                      "(SELECT COUNT(*) FROM images i WHERE i.series_id = s.id) FROM series s WHERE s.id = ?",
-                      {series_id});
+    Rows r = db.query(
+        "SELECT s.id, s.project_id, s.name, s.kind, s.key, "
+        "(SELECT COUNT(*) FROM images i WHERE i.series_id = s.id) FROM series s WHERE s.id = ?",
+        {series_id});
     if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no series with id {}", series_id));
     return Series{r.i64(0, 0), r.i64(0, 1), r.text(0, 2), r.text(0, 3), parse_json(r.opt_text(0, 4)), r.i64(0, 5)};
   });
@@ -308,9 +313,10 @@ std::optional<Series> TrackStore::find_series(Id project_id, const std::string& 
 
 std::vector<SeriesImage> TrackStore::series_images(Id series_id) {
   std::vector<SeriesImage> out = CatalogAccess::read(catalog_, [&](Connection& db) {
-    Rows r = db.query("SELECT id, frame_index, width, height, frames, source_path, blob_hash FROM images "
-                      "WHERE series_id = ?",
-                      {series_id});
+    Rows r = db.query(
+        "SELECT id, frame_index, width, height, frames, source_path, blob_hash FROM images "
+        "WHERE series_id = ?",
+        {series_id});
     std::vector<SeriesImage> images;
     for (size_t i = 0; i < r.size(); ++i) {
       images.push_back({r.i64(i, 0), r.opt_i64(i, 1), static_cast<int>(r.i64(i, 2)), static_cast<int>(r.i64(i, 3)),
@@ -328,10 +334,11 @@ std::vector<SeriesImage> TrackStore::series_images(Id series_id) {
 
 std::vector<ObjectRunCount> TrackStore::object_runs(Id series_id) {
   std::vector<ObjectRunCount> out = CatalogAccess::read(catalog_, [&](Connection& db) {
-    Rows r = db.query("SELECT o.run_id, COUNT(*), COUNT(DISTINCT o.image_id) FROM objects o "
-                      "JOIN images i ON i.id = o.image_id WHERE i.series_id = ? AND o.parent_id IS NULL "
-                      "GROUP BY o.run_id",
-                      {series_id});
+    Rows r = db.query(
+        "SELECT o.run_id, COUNT(*), COUNT(DISTINCT o.image_id) FROM objects o "
+        "JOIN images i ON i.id = o.image_id WHERE i.series_id = ? AND o.parent_id IS NULL "
+        "GROUP BY o.run_id",
+        {series_id});
     std::vector<ObjectRunCount> runs;
     for (size_t i = 0; i < r.size(); ++i) runs.push_back({r.opt_i64(i, 0), r.i64(i, 1), r.i64(i, 2)});
     return runs;
@@ -375,14 +382,14 @@ std::vector<SeriesObject> TrackStore::tracked_objects(Id series_id) {
 }
 
 ReplacedTracks TrackStore::replace_tracks(Id series_id, std::optional<Id> run_id, const std::vector<NewTrack>& tracks,
-                                           const Actor& actor, const json& summary) {
+                                          const Actor& actor, const json& summary) {
   check_name("actor", actor.name);
   std::vector<Id> all_objects;
   for (std::size_t k = 0; k < tracks.size(); ++k) {
     const NewTrack& t = tracks[k];
     if (t.parent && (*t.parent >= tracks.size() || *t.parent == k)) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("track {} of {}: parent index {} is out of range or itself", k, tracks.size(), *t.parent));
+      throw Error(ErrorCode::invalid_argument, fmt::format("track {} of {}: parent index {} is out of range or itself",
+                                                           k, tracks.size(), *t.parent));
     }
     if (t.start_frame > t.end_frame) {
       throw Error(ErrorCode::invalid_argument,
@@ -403,7 +410,8 @@ ReplacedTracks TrackStore::replace_tracks(Id series_id, std::optional<Id> run_id
     const std::int64_t replaced = db.execute("DELETE FROM tracks WHERE series_id = ?", {series_id});
     std::vector<Id> ids;
     ids.reserve(tracks.size());
-    for (const NewTrack& t : tracks) ids.push_back(insert_track(db, series_id, t.start_frame, t.end_frame, run_id, now));
+    for (const NewTrack& t : tracks)
+      ids.push_back(insert_track(db, series_id, t.start_frame, t.end_frame, run_id, now));
     for (std::size_t k = 0; k < tracks.size(); ++k) {
       if (tracks[k].parent) {
         db.execute("UPDATE tracks SET parent_track_id = ? WHERE id = ?", {ids[*tracks[k].parent], ids[k]});
@@ -458,7 +466,8 @@ TrackEditResult TrackStore::edit(const std::vector<Id>& track_ids, const Actor& 
     std::vector<Id> row_ids(plan.rows.size(), 0);
     for (std::size_t r = 0; r < plan.rows.size(); ++r) {
       const TrackPlan::Row& row = plan.rows[r];
-      row_ids[r] = row.id ? *row.id : insert_track(db, snapshot.series_id, row.start_frame, row.end_frame, run_of_edited, now);
+      row_ids[r] =
+          row.id ? *row.id : insert_track(db, snapshot.series_id, row.start_frame, row.end_frame, run_of_edited, now);
     }
     for (std::size_t r = 0; r < plan.rows.size(); ++r) {
       const TrackPlan::Row& row = plan.rows[r];
@@ -510,11 +519,12 @@ TrackEditResult TrackStore::edit(const std::vector<Id>& track_ids, const Actor& 
     const std::optional<Id> other =
         plan.other_track_row ? std::optional<Id>(row_ids[*plan.other_track_row]) : plan.other_track_id;
     const char* j = json_param(db.dialect());
-    Rows r = db.query(fmt::format("INSERT INTO track_edits (series_id, track_id, other_track_id, user_id, actor, at, "
-                                  "action, before_state, after_state) VALUES (?, ?, ?, ?, ?, ?, ?, {}, {}) RETURNING id",
-                                  j, j),
-                      {snapshot.series_id, plan.track_id, opt(other), opt(actor.user_id), actor.name, now, plan.action,
-                       json{{"tracks", before_tracks}}.dump(), after_state.dump()});
+    Rows r =
+        db.query(fmt::format("INSERT INTO track_edits (series_id, track_id, other_track_id, user_id, actor, at, "
+                             "action, before_state, after_state) VALUES (?, ?, ?, ?, ?, ?, ?, {}, {}) RETURNING id",
+                             j, j),
+                 {snapshot.series_id, plan.track_id, opt(other), opt(actor.user_id), actor.name, now, plan.action,
+                  json{{"tracks", before_tracks}}.dump(), after_state.dump()});
     result.edit = edit_from(db.query(std::string(kEditSelect) + "WHERE id = ?", {r.i64(0, 0)}), 0);
     add_event(db, snapshot.project_id, now, event_kind(plan.action), actor, "track", plan.track_id,
               {{"series_id", snapshot.series_id}, {"edit_id", result.edit.id}, {"other_track_id", or_null(other)}});

@@ -1,9 +1,9 @@
 // Tracks over HTTP (docs/api/tracks.md): a series' tracks, tracking a series as a job (track.series),
 // edits to tracks (merge, split, set/unset parent; editors, journaled) and a track's journal.
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "server/routes.hpp"
 #include "tessera/app/job_kinds.hpp"
@@ -163,8 +163,9 @@ void history(Context& ctx) {
 void add_track_routes(Router& router) {
   router.get(R"(/api/v1/series/(\d+)/tracks)", list_tracks);
   router.post(R"(/api/v1/series/(\d+)/tracks)", queue_tracking);
-  router.get(R"(/api/v1/tracks/(\d+))",
-             [](Context& ctx) { ctx.send_json(catalog::to_json(visible_track(ctx, ctx.path_id(1, "track"), Role::viewer))); });
+  router.get(R"(/api/v1/tracks/(\d+))", [](Context& ctx) {
+    ctx.send_json(catalog::to_json(visible_track(ctx, ctx.path_id(1, "track"), Role::viewer)));
+  });
   router.get(R"(/api/v1/tracks/(\d+)/history)", history);
   router.post(R"(/api/v1/tracks/(\d+)/merge)", merge);
   router.post(R"(/api/v1/tracks/(\d+)/split)", split);

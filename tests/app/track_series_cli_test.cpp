@@ -8,9 +8,8 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tessera/core/file.hpp"
 #include "test_util.hpp"
@@ -19,8 +18,8 @@ namespace tessera::app {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using tessera::test::TempDir;
+using ::testing::HasSubstr;
 
 struct CliRun {
   int status;
@@ -32,8 +31,8 @@ struct CliRun {
 CliRun tessera(const TempDir& dir, const std::string& args) {
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
-  const std::string command = fmt::format("cd {} && {} --dir ws {} >{} 2>{}", dir.path().string(), TESSERA_BINARY,
-                                          args, out.string(), err.string());
+  const std::string command = fmt::format("cd {} && {} --dir ws {} >{} 2>{}", dir.path().string(), TESSERA_BINARY, args,
+                                          out.string(), err.string());
   const int raw = std::system(command.c_str());
   return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out), read_file(err)};
 }
@@ -50,16 +49,15 @@ TEST(TrackSeriesCli, TracksEditsAndExportsACatalogSeries) {
   TempDir dir("tessera-track-cli");
   ASSERT_EQ(tessera(dir, "init ws").status, 0);
   ASSERT_EQ(tessera(dir, "synth timelapse syn --positions 1 --frames 12 --size 192 --nuclei 10 --seed 5").status, 0);
-  const CliRun imported = tessera(dir, "import syn/images --pattern '{experiment}/{pos}/t{t:int}_c{channel}.png' "
-                                       "--series-by experiment,pos --frame-by t --set frames");
+  const CliRun imported = tessera(dir,
+                                  "import syn/images --pattern '{experiment}/{pos}/t{t:int}_c{channel}.png' "
+                                  "--series-by experiment,pos --frame-by t --set frames");
   ASSERT_EQ(imported.status, 0) << imported.err;
   // Before any segmentation there is nothing to track.
   const CliRun early = tessera(dir, "track --series exp1/pos01");
   EXPECT_EQ(early.status, 2);
   EXPECT_THAT(early.err, HasSubstr("has no objects"));
-  {
-    std::ofstream(dir / "seg.json") << kSegmentation;
-  }
+  { std::ofstream(dir / "seg.json") << kSegmentation; }
   const CliRun run = tessera(dir, "run seg.json --set frames");
   ASSERT_EQ(run.status, 0) << run.err;
 

@@ -3,12 +3,12 @@
 // bad series, edits with their journal, a segmentation pipeline ending in the tracks writer, and exports.
 #include "tessera/app/track_series.hpp"
 
-#include <map>
-#include <set>
-
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <map>
+#include <set>
 
 #include "tessera/app/import.hpp"
 #include "tessera/app/pipeline_run.hpp"
@@ -16,10 +16,10 @@
 #include "tessera/core/file.hpp"
 #include "tessera/image/decode.hpp"
 #include "tessera/image/encode.hpp"
-#include "tessera/track/objects.hpp"
 #include "tessera/synth/timelapse.hpp"
 #include "tessera/track/ctc.hpp"
 #include "tessera/track/evaluate.hpp"
+#include "tessera/track/objects.hpp"
 #include "tessera/track/trk.hpp"
 #include "test_util.hpp"
 
@@ -61,10 +61,16 @@ json segmentation(bool with_tracks_writer) {
   json nodes = json::array({
       {{"op", "threshold_otsu"}, {"in", {{"image", "raw"}}}, {"out", {{"mask", "mask"}}}},
       {{"op", "label"}, {"in", {{"mask", "mask"}}}, {"out", {{"labels", "labels"}}}},
-      {{"op", "remove_small_objects"}, {"in", {{"labels", "labels"}}}, {"out", {{"labels", "labels"}}},
+      {{"op", "remove_small_objects"},
+       {"in", {{"labels", "labels"}}},
+       {"out", {{"labels", "labels"}}},
        {"params", {{"min_size", 20}}}},
       {{"op", "regionprops"}, {"in", {{"labels", "labels"}, {"intensity", "raw"}}}, {"out", {{"table", "features"}}}},
-      {{"split", "extract_regions"}, {"labels", "labels"}, {"crop", {"raw"}}, {"padding", 0}, {"features", "features"},
+      {{"split", "extract_regions"},
+       {"labels", "labels"},
+       {"crop", {"raw"}},
+       {"padding", 0},
+       {"features", "features"},
        {"nested", "ignore"}},
       {{"write", "catalog"}, {"mask", false}},
   });
@@ -92,7 +98,8 @@ catalog::Id measure_truth(Workspace& ws, const synth::TimelapseFrames& truth) {
       o.bbox_y0 = d.bbox[0];
       o.bbox_x1 = d.bbox[3];
       o.bbox_y1 = d.bbox[2];
-      o.features = {{"area", d.area}, {"centroid-0", d.row}, {"centroid-1", d.col}, {"intensity_mean", d.intensity_mean}};
+      o.features = {
+          {"area", d.area}, {"centroid-0", d.row}, {"centroid-1", d.col}, {"intensity_mean", d.intensity_mean}};
       const cv::Rect box(d.bbox[1], d.bbox[0], d.bbox[3] - d.bbox[1], d.bbox[2] - d.bbox[0]);
       o.mask_blob = ws.blobs().put(image::encode(labels(box) == d.label, ".png"));
       objects.push_back(std::move(o));
@@ -158,15 +165,18 @@ struct Movie {
     const catalog::Series s = series();
     track::TrackSet result;
     std::map<catalog::Id, std::int32_t> local;
-    for (const catalog::TrackRecord& t : store.list(s.id)) local.emplace(t.id, static_cast<std::int32_t>(local.size() + 1));
+    for (const catalog::TrackRecord& t : store.list(s.id))
+      local.emplace(t.id, static_cast<std::int32_t>(local.size() + 1));
     for (const catalog::TrackRecord& t : store.list(s.id)) {
       result.tracks.push_back({local.at(t.id), static_cast<std::int32_t>(t.start_frame),
-                               static_cast<std::int32_t>(t.end_frame), t.parent_id ? local.at(*t.parent_id) : 0, false});
+                               static_cast<std::int32_t>(t.end_frame), t.parent_id ? local.at(*t.parent_id) : 0,
+                               false});
     }
     std::sort(result.tracks.begin(), result.tracks.end(), [](auto& a, auto& b) { return a.id < b.id; });
     result.frames.resize(truth.labels.size());
     for (const catalog::SeriesObject& o : store.tracked_objects(s.id)) {
-      result.frames[static_cast<size_t>(o.frame)].push_back({static_cast<std::int32_t>(o.label), local.at(*o.track_id)});
+      result.frames[static_cast<size_t>(o.frame)].push_back(
+          {static_cast<std::int32_t>(o.label), local.at(*o.track_id)});
     }
     track::TrackSet expected;
     expected.frames.resize(truth.labels.size());
@@ -181,7 +191,8 @@ struct Movie {
       }
       for (int label : present) expected.frames[t].push_back({label, label});
     }
-    for (const synth::TrackRecord& r : truth.tracks) expected.tracks.push_back({r.label, r.begin, r.end, r.parent, false});
+    for (const synth::TrackRecord& r : truth.tracks)
+      expected.tracks.push_back({r.label, r.begin, r.end, r.parent, false});
     return {result, expected};
   }
 };
@@ -198,10 +209,11 @@ TEST(TrackSeries, TracksASynthTimelapseFromTheCatalogAsTheTruthLinksIt) {
   EXPECT_GT(report.divisions, 3);
   auto [result, truth] = m.result_and_truth();
   const track::TrackingScore score = track::score_tracking(truth, result);
-  fmt::print("catalog tracking: {} objects in {:.2f} s; links {}/{} ({:.4f}), precision {:.4f}; divisions "
-             "true {} found {} F1 {:.3f}\n",
-             report.objects, report.seconds, score.found_links, score.true_links, score.link_recall(),
-             score.link_precision(), score.true_divisions, score.result_divisions, score.division_f1());
+  fmt::print(
+      "catalog tracking: {} objects in {:.2f} s; links {}/{} ({:.4f}), precision {:.4f}; divisions "
+      "true {} found {} F1 {:.3f}\n",
+      report.objects, report.seconds, score.found_links, score.true_links, score.link_recall(), score.link_precision(),
+      score.true_divisions, score.result_divisions, score.division_f1());
   EXPECT_GE(score.link_recall(), 0.99);
   EXPECT_GE(score.division_f1(), 0.9);
 
@@ -260,8 +272,9 @@ TEST(TrackSeries, ThePipelinesTracksWriterTracksTheObjectsItsRunStored) {
   // Without a catalog writer there is nothing to track, and the error says what to add.
   json pipeline = segmentation(true);
   pipeline["nodes"].erase(5);
-  const std::string message =
-      expect_error(ErrorCode::invalid_argument, [&] { run_pipeline(m.ws, "default", pipeline, input, options); }).what();
+  const std::string message = expect_error(ErrorCode::invalid_argument, [&] {
+                                run_pipeline(m.ws, "default", pipeline, input, options);
+                              }).what();
   EXPECT_THAT(message, HasSubstr("{\"write\": \"catalog\"}"));
   // Bad options are found before anything runs.
   pipeline = segmentation(true);
@@ -427,7 +440,8 @@ TEST(TrackSeries, ObjectsWithoutMasksAreTrackedByTheirFeaturesAndMissingFramesAr
 const catalog::TrackRecord* long_track(const std::vector<catalog::TrackRecord>& tracks, int frames,
                                        const std::set<catalog::Id>& parents) {
   for (const auto& t : tracks) {
-    if (t.end_frame - t.start_frame + 1 >= frames && t.objects == t.end_frame - t.start_frame + 1 && !parents.count(t.id))
+    if (t.end_frame - t.start_frame + 1 >= frames && t.objects == t.end_frame - t.start_frame + 1 &&
+        !parents.count(t.id))
       return &t;
   }
   return nullptr;
@@ -491,15 +505,14 @@ TEST(TrackSeries, EditsSplitMergeAndReparentTracksWithAJournal) {
   }
   const auto before = store.list(series);
   if (other != nullptr) {
-    const std::string overlap = expect_error(ErrorCode::invalid_argument, [&] {
-      merge_tracks(m.ws, original.id, other->id, bob);
-    }).what();
+    const std::string overlap =
+        expect_error(ErrorCode::invalid_argument, [&] { merge_tracks(m.ws, original.id, other->id, bob); }).what();
     EXPECT_THAT(overlap, HasSubstr("frame"));
   }
-  EXPECT_THAT(expect_error(ErrorCode::invalid_argument, [&] {
-                split_track(m.ws, original.id, original.start_frame, bob);
-              }).what(),
-              HasSubstr("split frame"));
+  EXPECT_THAT(
+      expect_error(ErrorCode::invalid_argument, [&] { split_track(m.ws, original.id, original.start_frame, bob); })
+          .what(),
+      HasSubstr("split frame"));
   expect_error(ErrorCode::invalid_argument, [&] { merge_tracks(m.ws, original.id, original.id, bob); });
   expect_error(ErrorCode::not_found, [&] { merge_tracks(m.ws, original.id, 987654, bob); });
   EXPECT_EQ(store.list(series).size(), before.size());

@@ -88,10 +88,11 @@ class TrackStoreTest : public ::testing::Test {
 
   // Tracks a (frames 0-2), b (frame 0) and c (frames 1-2, daughter of b, holding b's later objects).
   std::vector<Id> track_abc() {
-    return store().replace_tracks(series_, std::nullopt,
-                                  {NewTrack{0, 2, std::nullopt, a_}, NewTrack{0, 0, std::nullopt, {b_[0]}},
-                                   NewTrack{1, 2, 1, {b_[1], b_[2]}}},
-                                  alice_, {{"divisions", 0}})
+    return store()
+        .replace_tracks(series_, std::nullopt,
+                        {NewTrack{0, 2, std::nullopt, a_}, NewTrack{0, 0, std::nullopt, {b_[0]}},
+                         NewTrack{1, 2, 1, {b_[1], b_[2]}}},
+                        alice_, {{"divisions", 0}})
         .ids;
   }
 
@@ -207,15 +208,16 @@ TYPED_TEST(TrackStoreTest, TrackingAgainReplacesEveryTrackOfTheSeries) {
 
 TYPED_TEST(TrackStoreTest, ReplaceRefusesBadTracksAndLeavesTheOldOnes) {
   const auto old = this->track_abc();
-  const std::string foreign = expect_error(ErrorCode::invalid_argument, [&] {
-    this->store().replace_tracks(this->series_, std::nullopt, {NewTrack{0, 0, std::nullopt, {this->foreign_object_}}},
-                                 this->alice_, {});
-  }).what();
+  const std::string foreign =
+      expect_error(ErrorCode::invalid_argument, [&] {
+        this->store().replace_tracks(this->series_, std::nullopt,
+                                     {NewTrack{0, 0, std::nullopt, {this->foreign_object_}}}, this->alice_, {});
+      }).what();
   EXPECT_THAT(foreign, HasSubstr(fmt::format("object {}", this->foreign_object_)));
   expect_error(ErrorCode::invalid_argument, [&] {
-    this->store().replace_tracks(this->series_, std::nullopt,
-                                 {NewTrack{0, 1, std::nullopt, {this->a_[0]}}, NewTrack{0, 1, std::nullopt, {this->a_[0]}}},
-                                 this->alice_, {});
+    this->store().replace_tracks(
+        this->series_, std::nullopt,
+        {NewTrack{0, 1, std::nullopt, {this->a_[0]}}, NewTrack{0, 1, std::nullopt, {this->a_[0]}}}, this->alice_, {});
   });
   expect_error(ErrorCode::invalid_argument, [&] {
     this->store().replace_tracks(this->series_, std::nullopt, {NewTrack{0, 1, 0, {this->a_[0]}}}, this->alice_, {});
@@ -223,8 +225,7 @@ TYPED_TEST(TrackStoreTest, ReplaceRefusesBadTracksAndLeavesTheOldOnes) {
   expect_error(ErrorCode::invalid_argument, [&] {
     this->store().replace_tracks(this->series_, std::nullopt, {NewTrack{2, 1, std::nullopt, {}}}, this->alice_, {});
   });
-  expect_error(ErrorCode::not_found,
-               [&] { this->store().replace_tracks(999999, std::nullopt, {}, this->alice_, {}); });
+  expect_error(ErrorCode::not_found, [&] { this->store().replace_tracks(999999, std::nullopt, {}, this->alice_, {}); });
   EXPECT_EQ(this->store().list(this->series_).size(), 3u);
   EXPECT_EQ(this->track_of(this->a_[0]), old[0]);
 }
@@ -321,16 +322,18 @@ TYPED_TEST(TrackStoreTest, ASplitLikeEditCreatesATrackWhoseIdTheJournalNames) {
 TYPED_TEST(TrackStoreTest, EditsNameMissingTracksAndRefuseTracksOfTwoSeries) {
   const auto ids = this->track_abc();
   const Id other_series = this->store().find_series(this->project_, "other")->id;
-  const auto other = this->store().replace_tracks(other_series, std::nullopt,
-                                                  {NewTrack{0, 0, std::nullopt, {this->foreign_object_}}}, this->alice_, {})
+  const auto other = this->store()
+                         .replace_tracks(other_series, std::nullopt,
+                                         {NewTrack{0, 0, std::nullopt, {this->foreign_object_}}}, this->alice_, {})
                          .ids;
   auto no_plan = [](const TrackSnapshot&) -> TrackPlan { return {}; };
-  const std::string missing =
-      expect_error(ErrorCode::not_found, [&] { this->store().edit({ids[0], 424242}, this->alice_, no_plan); }).what();
+  const std::string missing = expect_error(ErrorCode::not_found, [&] {
+                                this->store().edit({ids[0], 424242}, this->alice_, no_plan);
+                              }).what();
   EXPECT_THAT(missing, HasSubstr("424242"));
-  const std::string mixed =
-      expect_error(ErrorCode::invalid_argument, [&] { this->store().edit({ids[0], other[0]}, this->alice_, no_plan); })
-          .what();
+  const std::string mixed = expect_error(ErrorCode::invalid_argument, [&] {
+                              this->store().edit({ids[0], other[0]}, this->alice_, no_plan);
+                            }).what();
   EXPECT_THAT(mixed, HasSubstr("different series"));
   // A parent from another series is refused too.
   expect_error(ErrorCode::invalid_argument, [&] {

@@ -2,15 +2,16 @@
 // tracks, journaled edits (split, parent, unparent, merge) and a track's history, bad requests, and
 // callers without the role (403) or outside the project (404).
 
-#include <chrono>
-#include <thread>
+#include "tessera/catalog/tracks.hpp"
 
 #include <gmock/gmock.h>
+
+#include <chrono>
+#include <thread>
 
 #include "server/server_fixture.hpp"
 #include "tessera/app/track_series.hpp"
 #include "tessera/catalog/jobs.hpp"
-#include "tessera/catalog/tracks.hpp"
 
 namespace tessera::server::testing {
 namespace {
@@ -191,7 +192,8 @@ TEST_F(TracksApiTest, EditsNeedTheEditorRoleAndTracksOfOtherProjectsDoNotExist) 
   // A track of another project is as unknown as a missing one, also as the other side of an edit.
   const auto across = post(fmt::format("/api/v1/tracks/{}/merge", a), {{"from", foreign}}, "alice");
   EXPECT_EQ(across->status, 404);
-  EXPECT_THAT(body(across)["error"]["message"].get<std::string>(), HasSubstr(fmt::format("no track with id {}", foreign)));
+  EXPECT_THAT(body(across)["error"]["message"].get<std::string>(),
+              HasSubstr(fmt::format("no track with id {}", foreign)));
   EXPECT_EQ(post(fmt::format("/api/v1/tracks/{}/parent", a), {{"parent", foreign}}, "alice")->status, 404);
   EXPECT_EQ(post(fmt::format("/api/v1/tracks/{}/parent", a), json::object(), "alice")->status, 400);
   EXPECT_EQ(post("/api/v1/tracks/987654/merge", {{"from", a}}, "alice")->status, 404);

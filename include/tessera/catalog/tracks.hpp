@@ -2,11 +2,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tessera/catalog/catalog.hpp"
 #include "tessera/catalog/locks.hpp"
@@ -70,20 +69,20 @@ struct NewTrack {
 };
 
 struct ReplacedTracks {
-  std::vector<Id> ids;         // the new tracks' ids, in list order
-  std::int64_t replaced = 0;   // tracks the series had before
+  std::vector<Id> ids;        // the new tracks' ids, in list order
+  std::int64_t replaced = 0;  // tracks the series had before
 };
 
 // One entry of the tracks' edit journal.
 struct TrackEdit {
   Id id = 0;
   Id series_id = 0;
-  Id track_id = 0;                     // the track the edit was asked on
-  std::optional<Id> other_track_id;    // merge: the track merged away; split: the new track; parent: the parent
+  Id track_id = 0;                   // the track the edit was asked on
+  std::optional<Id> other_track_id;  // merge: the track merged away; split: the new track; parent: the parent
   std::optional<Id> user_id;
-  std::string actor;                   // who, by name at the time
+  std::string actor;  // who, by name at the time
   std::string at;
-  std::string action;                  // merge | split | set_parent | unset_parent
+  std::string action;  // merge | split | set_parent | unset_parent
   // {"tracks": [{id, start_frame, end_frame, parent_id, objects}, ...]} for every track the edit
   // changed, before and after it; "after" also lists "deleted" track ids, "moved_objects" (object ids
   // that changed track) and the edit's own arguments (e.g. "frame" for a split).
@@ -113,7 +112,7 @@ struct TrackPlan {
     std::optional<Id> id;  // a track of the snapshot; nullopt: a new track
     std::int64_t start_frame = 0;
     std::int64_t end_frame = 0;
-    std::optional<Id> parent_id;           // an existing track, or
+    std::optional<Id> parent_id;            // an existing track, or
     std::optional<std::size_t> parent_row;  // a row of this plan (a new track)
   };
   std::string action;  // journal action: merge | split | set_parent | unset_parent
@@ -159,7 +158,7 @@ class TrackStore {
   // `summary` is added. Error{invalid_argument} for a parent index out of range or naming itself, an
   // object listed twice, or an object that is not a top-level object of the series.
   ReplacedTracks replace_tracks(Id series_id, std::optional<Id> run_id, const std::vector<NewTrack>& tracks,
-                                 const Actor& actor, const nlohmann::json& summary);
+                                const Actor& actor, const nlohmann::json& summary);
 
   std::vector<TrackRecord> list(Id series_id);  // by (start frame, id)
   std::optional<TrackRecord> find(Id track_id);
