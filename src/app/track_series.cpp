@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "tessera/app/job_kinds.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/parallel.hpp"
 #include "tessera/version.hpp"
@@ -169,8 +170,12 @@ TrackSeriesReport track_series(Workspace& workspace, const TrackSeriesRequest& r
                        std::nullopt, report.seconds);
   } catch (const std::exception& e) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // A job stopped from outside (cancelled, or its worker shutting down) did not fail.
+    const bool stopped =
+        dynamic_cast<const JobCancelled*>(&e) != nullptr || dynamic_cast<const JobInterrupted*>(&e) != nullptr;
     try {
-      catalog.finish_run(report.run_id, "failed", {{"objects", report.objects}}, std::string(e.what()), seconds);
+      catalog.finish_run(report.run_id, stopped ? "cancelled" : "failed", {{"objects", report.objects}},
+                         std::string(e.what()), seconds);
     } catch (const std::exception&) {
       // The tracking's own error says more than a failure to record it.
     }

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "tessera/app/import.hpp"
+#include "tessera/app/job_kinds.hpp"
 #include "tessera/app/pipeline_run.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
@@ -432,6 +433,24 @@ TEST(TrackSeries, ObjectsWithoutMasksAreTrackedByTheirFeaturesAndMissingFramesAr
   EXPECT_EQ(tracks[0].end_frame, 3);  // across the missing frame 2
   EXPECT_EQ(tracks[0].objects, 3);
   EXPECT_EQ(tracks[1].end_frame, 1);
+}
+
+TEST(TrackSeries, AStopFromProgressRecordsTheRunCancelledAndStoresNothing) {
+  HandMade h;
+  for (std::int64_t t = 0; t < 6; ++t) h.object(h.image("long", t), 20 + static_cast<double>(t), 20);
+  TrackSeriesRequest request;
+  request.series_id = find_project_series(h.ws, "bad", "long").id;
+  int reports = 0;
+  request.on_progress = [&](double fraction, const std::string& message) {
+    EXPECT_GT(fraction, 0.0);
+    EXPECT_THAT(message, HasSubstr("of 6"));
+    if (++reports == 3) throw JobCancelled("cancel requested");
+  };
+  EXPECT_THROW(track_series(h.ws, request), JobCancelled);
+  const auto runs = h.ws.catalog().list_runs(h.project);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "cancelled");
+  EXPECT_TRUE(catalog::TrackStore(h.ws.catalog()).list(request.series_id).empty());
 }
 
 // --- Edits ---------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ struct TrackSeriesRequest {
   std::optional<catalog::Id> objects_run;
   track::TrackOptions options;
   catalog::Actor actor{std::nullopt, "tessera"};
-  // Called after each frame: fraction done and a line saying where. May throw to stop (a cancelled job);
-  // the run is then recorded failed and nothing of the tracking is stored.
+  // Called after each frame: fraction done and a line saying where. May throw to stop: nothing of the
+  // tracking is stored, and the run is recorded cancelled (JobCancelled, JobInterrupted) or failed.
   std::function<void(double fraction, const std::string& message)> on_progress;
 };
 
