@@ -40,8 +40,12 @@ struct Target {
 };
 
 // What one client saw; merged after the run.
+enum Step { kLock, kRead, kWrite, kRelease, kSteps };
+constexpr const char* kStepNames[kSteps] = {"lock", "read", "write", "release"};
+
 struct ClientTally {
   std::vector<double> request_ms;
+  std::vector<double> step_ms[kSteps];  // the same requests by step
   std::vector<double> cycle_ms;
   std::map<catalog::Id, std::int64_t> writes;  // successful writes per annotation
   std::int64_t cycles = 0;
@@ -63,6 +67,9 @@ struct PhaseResult {
 
 void merge(ClientTally& into, const ClientTally& from) {
   into.request_ms.insert(into.request_ms.end(), from.request_ms.begin(), from.request_ms.end());
+  for (int k = 0; k < kSteps; ++k) {
+    into.step_ms[k].insert(into.step_ms[k].end(), from.step_ms[k].begin(), from.step_ms[k].end());
+  }
   into.cycle_ms.insert(into.cycle_ms.end(), from.cycle_ms.begin(), from.cycle_ms.end());
   for (const auto& [id, n] : from.writes) into.writes[id] += n;
   into.cycles += from.cycles;
@@ -128,6 +135,20 @@ PhaseResult run_phase(app::Annotations& annotations, const std::vector<Target>& 
   return result;
 }
 
+void record(ClientTally& tally, Step step, double ms) {
+  tally.request_ms.push_back(ms);
+  tally.step_ms[step].push_back(ms);
+}
+
+// Runs fn, recording how long it took as one request of this step.
+template <typename Fn>
+auto measure(ClientTally& tally, Step step, Fn&& fn) {
+  const auto t = Clock::now();
+  auto result = fn();
+  record(tally, step, ms_since(t));
+  return result;
+}
+
 template <typename Ready>
 void in_process_client(app::Annotations& annotations, const BenchUser& user, const Target& target, ClientTally& tally,
                        Ready&& ready) {
@@ -136,44 +157,38 @@ void in_process_client(app::Annotations& annotations, const BenchUser& user, con
   std::mt19937 random(static_cast<unsigned>(user.id));
   while (Clock::now() < deadline) {
     const auto cycle = Clock::now();
-    auto t = Clock::now();
-    const catalog::LockResult lock = annotations.acquire_lock(target.image, actor, 30);
-    tally.request_ms.push_back(ms_since(t));
+    const catalog::LockResult lock =
+        measure(tally, kLock, [&] { return annotations.acquire_lock(target.image, actor, 30); });
     if (lock.status == catalog::LockStatus::held_by_other) {
       ++tally.lock_busy;
       back_off(random);
       continue;
     }
-    t = Clock::now();
-    const catalog::Annotation current = annotations.get(target.annotation);
-    tally.request_ms.push_back(ms_since(t));
+    const catalog::Annotation current = measure(tally, kRead, [&] { return annotations.get(target.annotation); });
     const std::int64_t count = current.state.attributes.value("count", 0);
-    t = Clock::now();
-    const catalog::EditResult write = annotations.update(current, target.record, actor, current.version,
-                                                         json{{"attributes", {{"count", count + 1}}}});
-    tally.request_ms.push_back(ms_since(t));
+    const catalog::EditResult write = measure(tally, kWrite, [&] {
+      return annotations.update(current, target.record, actor, current.version,
+                                json{{"attributes", {{"count", count + 1}}}});
+    });
     if (write.status == catalog::EditStatus::applied) ++tally.writes[target.annotation];
     if (write.status == catalog::EditStatus::stale) ++tally.stale;
     if (write.status == catalog::EditStatus::locked) ++tally.locked;
-    t = Clock::now();
-    annotations.release_lock(target.image, actor, lock.lease->token);
-    tally.request_ms.push_back(ms_since(t));
+    measure(tally, kRelease, [&] { return annotations.release_lock(target.image, actor, lock.lease->token); });
     tally.cycle_ms.push_back(ms_since(cycle));
     ++tally.cycles;
   }
 }
 
-// One HTTP request, timed and classified. Returns the response when it answered with `ok` (or any 2xx
-// when ok is 0); null otherwise, after counting why.
+// One HTTP request, timed; transport failures and 5xx answers are counted.
 template <typename Send>
-httplib::Result timed(ClientTally& tally, Send&& send, const char* what = "") {
+httplib::Result timed(ClientTally& tally, Step step, Send&& send) {
   const auto t = Clock::now();
   httplib::Result r = send();
-  tally.request_ms.push_back(ms_since(t));
+  record(tally, step, ms_since(t));
   if (!r) {
     if (tally.transport_errors++ == 0) {
       tally.first_transport_error =
-          fmt::format("{} on {} after {:.1f} ms", httplib::to_string(r.error()), what, ms_since(t));
+          fmt::format("{} on {} after {:.1f} ms", httplib::to_string(r.error()), kStepNames[step], ms_since(t));
     }
   } else if (r->status >= 500) {
     ++tally.server_errors;
@@ -203,8 +218,7 @@ void http_client(int port, const BenchUser& user, const Target& target, ClientTa
   const Clock::time_point deadline = ready();
   while (Clock::now() < deadline) {
     const auto cycle = Clock::now();
-    auto lock = timed(
-        tally, [&] { return http.Post(lock_path, auth, lock_body, "application/json"); }, "lock");
+    auto lock = timed(tally, kLock, [&] { return http.Post(lock_path, auth, lock_body, "application/json"); });
     if (!lock || lock->status >= 500) continue;
     if (lock->status == 409) {
       ++tally.lock_busy;
@@ -216,31 +230,30 @@ void http_client(int port, const BenchUser& user, const Target& target, ClientTa
       continue;
     }
     const std::string lock_token = json::parse(lock->body).at("token");
-    auto read = timed(
-        tally, [&] { return http.Get(annotation_path, auth); }, "read");
+    auto read = timed(tally, kRead, [&] { return http.Get(annotation_path, auth); });
     if (read && read->status == 200) {
       const json current = json::parse(read->body);
       const std::int64_t count = current["attributes"].value("count", 0);
       httplib::Headers write_headers = auth;
       write_headers.emplace("If-Match", fmt::format("\"{}\"", current["version"].get<std::int64_t>()));
       const std::string patch = json{{"attributes", {{"count", count + 1}}}}.dump();
-      auto write = timed(
-          tally, [&] { return http.Patch(annotation_path, write_headers, patch, "application/json"); }, "write");
-      if (write && write->status == 200)
+      auto write =
+          timed(tally, kWrite, [&] { return http.Patch(annotation_path, write_headers, patch, "application/json"); });
+      if (write && write->status == 200) {
         ++tally.writes[target.annotation];
-      else if (write && write->status == 409)
+      } else if (write && write->status == 409) {
         ++tally.stale;
-      else if (write && write->status == 423)
+      } else if (write && write->status == 423) {
         ++tally.locked;
-      else if (write && write->status < 500)
+      } else if (write && write->status < 500) {
         ++tally.other;
+      }
     } else if (read && read->status < 500) {
       ++tally.other;
     }
     httplib::Headers release_headers = auth;
     release_headers.emplace("X-Lock-Token", lock_token);
-    auto release = timed(
-        tally, [&] { return http.Delete(lock_path, release_headers); }, "release");
+    auto release = timed(tally, kRelease, [&] { return http.Delete(lock_path, release_headers); });
     if (release && release->status != 200 && release->status < 500) ++tally.other;
     tally.cycle_ms.push_back(ms_since(cycle));
     ++tally.cycles;
@@ -264,6 +277,12 @@ void report(const std::string& phase, const std::string& backend, const PhaseRes
       phase, backend, t.cycles, writes, t.cycles / r.seconds, t.request_ms.size(), percentile(t.request_ms, 50),
       percentile(t.request_ms, 99), percentile(t.cycle_ms, 50), percentile(t.cycle_ms, 99), t.lock_busy, t.stale,
       t.locked, t.server_errors, t.transport_errors, t.other, r.lost_updates, t.connect_retries);
+  fmt::print("  {:<12}", "");
+  for (int k = 0; k < kSteps; ++k) {
+    fmt::print(" {} p50 {:.2f} p99 {:.2f} ms;", kStepNames[k], percentile(t.step_ms[k], 50),
+               percentile(t.step_ms[k], 99));
+  }
+  fmt::print("\n");
   if (t.connect_retries > 0) fmt::print("  connections refused before the phase and retried: {}\n", t.connect_retries);
   if (t.transport_errors > 0) fmt::print("  first transport error: {}\n", t.first_transport_error);
 }

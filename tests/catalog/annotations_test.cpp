@@ -465,6 +465,33 @@ TYPED_TEST(AnnotationStoreTest, ViewportsOfObjectsMatchABruteForceScan) {
   }
 }
 
+TYPED_TEST(AnnotationStoreTest, ViewportsFollowObjectsChangedByAnyWriter) {
+  // Objects are written by other parts of tessera (pipelines, imports) in plain SQL: the index must follow.
+  NewObject a, b;
+  a.bbox_x0 = 10, a.bbox_y0 = 10, a.bbox_x1 = 20, a.bbox_y1 = 20;
+  b.bbox_x0 = 30, b.bbox_y0 = 10, b.bbox_x1 = 40, b.bbox_y1 = 20;
+  const std::vector<Id> ids = this->catalog_->add_objects(this->project_, std::nullopt, this->image_, {a, b});
+  auto ids_in = [&](BBox box) {
+    ViewportQuery q;
+    q.image_id = this->image_;
+    q.bbox = box;
+    std::vector<Id> out;
+    for (const ObjectHit& o : this->store().objects_in_viewport(q).objects) out.push_back(o.id);
+    return out;
+  };
+  EXPECT_THAT(ids_in({0, 0, 50, 50}), ElementsAre(ids[0], ids[1]));
+  auto raw = this->backend_.raw();
+  raw->execute("UPDATE objects SET bbox_x0 = 1000, bbox_x1 = 1010 WHERE id = ?", {ids[0]});
+  raw->execute("UPDATE objects SET label = 7 WHERE id = ?", {ids[1]});
+  EXPECT_THAT(ids_in({0, 0, 50, 50}), ElementsAre(ids[1]));
+  EXPECT_THAT(ids_in({1005, 0, 1006, 50}), ElementsAre(ids[0]));
+  raw->execute("DELETE FROM objects WHERE id = ?", {ids[1]});
+  EXPECT_THAT(ids_in({0, 0, 50, 50}), ElementsAre());
+  // Deleting the image takes its objects, and their index entries, with it.
+  raw->execute("DELETE FROM images WHERE id = ?", {this->image_});
+  EXPECT_THAT(ids_in({0, 0, 5000, 5000}), ElementsAre());
+}
+
 TYPED_TEST(AnnotationStoreTest, ViewportsOfAnnotationsFollowEditsTagsFramesAndDeletes) {
   Annotation left = this->create(this->alice_, polygon(0, 0, 10, 10));
   AnnotationState tagged = polygon(100, 100, 120, 120);

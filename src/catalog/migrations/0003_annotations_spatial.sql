@@ -38,6 +38,8 @@ BEGIN
     max(-2147483647, min(2147483647, min(NEW.bbox_y0, NEW.bbox_y1))), max(-2147483647, min(2147483647, max(NEW.bbox_y0, NEW.bbox_y1))));
 END;
 CREATE TRIGGER objects_rtree_update AFTER UPDATE OF image_id, frame_index, bbox_x0, bbox_y0, bbox_x1, bbox_y1 ON objects
+  WHEN OLD.image_id IS NOT NEW.image_id OR OLD.frame_index IS NOT NEW.frame_index OR OLD.bbox_x0 IS NOT NEW.bbox_x0
+       OR OLD.bbox_y0 IS NOT NEW.bbox_y0 OR OLD.bbox_x1 IS NOT NEW.bbox_x1 OR OLD.bbox_y1 IS NOT NEW.bbox_y1
 BEGIN
   DELETE FROM objects_rtree WHERE id = OLD.id;
   INSERT INTO objects_rtree
@@ -66,7 +68,10 @@ BEGIN
     max(-2147483647, min(2147483647, CAST(min(NEW.bbox_x0, NEW.bbox_x1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(NEW.bbox_x0, NEW.bbox_x1) AS INTEGER) + 1)),
     max(-2147483647, min(2147483647, CAST(min(NEW.bbox_y0, NEW.bbox_y1) AS INTEGER) - 1)), max(-2147483647, min(2147483647, CAST(max(NEW.bbox_y0, NEW.bbox_y1) AS INTEGER) + 1)));
 END;
+-- Only when the box moves: an annotation's writes rewrite every column, and most leave the box alone.
 CREATE TRIGGER annotations_rtree_update AFTER UPDATE OF image_id, frame_index, bbox_x0, bbox_y0, bbox_x1, bbox_y1 ON annotations
+  WHEN OLD.image_id IS NOT NEW.image_id OR OLD.frame_index IS NOT NEW.frame_index OR OLD.bbox_x0 IS NOT NEW.bbox_x0
+       OR OLD.bbox_y0 IS NOT NEW.bbox_y0 OR OLD.bbox_x1 IS NOT NEW.bbox_x1 OR OLD.bbox_y1 IS NOT NEW.bbox_y1
 BEGIN
   DELETE FROM annotations_rtree WHERE id = OLD.id;
   INSERT INTO annotations_rtree
