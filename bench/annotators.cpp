@@ -208,8 +208,8 @@ void http_client(int port, const BenchUser& user, const Target& target, ClientTa
   const std::string annotation_path = fmt::format("/api/v1/annotations/{}", target.annotation);
   const std::string lock_body = json{{"ttl_seconds", 30}}.dump();
   std::mt19937 random(static_cast<unsigned>(user.id));
-  // Connect (and authenticate) before the clock starts. The server's listen backlog is small, so a burst of
-  // new connections can be refused: a client retries, as browsers do, and the retries are reported.
+  // Connect (and authenticate) before the clock starts, so the phase measures annotating rather than a burst
+  // of 100 connects; a refused connect is retried, as browsers do, and the retries are reported.
   for (int attempt = 0; attempt < 20; ++attempt) {
     if (auto me = http.Get("/api/v1/me", auth); me && me->status == 200) break;
     ++tally.connect_retries;
