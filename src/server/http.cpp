@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "tessera/app/job_kinds.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::server {
@@ -228,9 +229,18 @@ void Context::send_created(const nlohmann::json& body, const std::string& locati
   send_json(body, 201);
 }
 
-void Context::send_accepted(const nlohmann::json& job, Id job_id) {
-  res.set_header("Location", fmt::format("/api/v1/jobs/{}", job_id));
-  send_json(nlohmann::json{{"job", job}}, 202);
+void Context::queue_job(Id project_id, const std::string& kind, const nlohmann::json& params) {
+  app::JobRequest request;
+  request.project_id = project_id;
+  request.kind = kind;
+  request.params = params;
+  request.created_by = user().id;
+  request.actor = user().name;
+  const catalog::Job job = app::submit_job(services.workspace, request);
+  if (services.job_runner != nullptr) services.job_runner->wake();
+  services.feed.notify();
+  res.set_header("Location", fmt::format("/api/v1/jobs/{}", job.id));
+  send_json(nlohmann::json{{"job", app::job_to_json(job)}}, 202);
 }
 
 Id Context::add_event(std::optional<Id> project_id, catalog::NewEvent event) {

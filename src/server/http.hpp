@@ -138,8 +138,9 @@ class Context {
   void send_json(const nlohmann::json& body, int status = 200);
   // 201 with Location.
   void send_created(const nlohmann::json& body, const std::string& location);
-  // 202 Accepted with Location: /api/v1/jobs/{id} and {"job": {...}} body.
-  void send_accepted(const nlohmann::json& job, Id job_id);
+  // Validates and queues a job (app::submit_job), wakes this process's runner if it runs jobs, and answers
+  // 202 Accepted with Location: /api/v1/jobs/{id} and a {"job": {...}} body.
+  void queue_job(Id project_id, const std::string& kind, const nlohmann::json& params);
 
   // Records an activity event for a project and wakes the feed streams.
   Id add_event(std::optional<Id> project_id, catalog::NewEvent event);

@@ -32,20 +32,6 @@ Job visible_job(Context& ctx, Id id, Role min) {
   return *job;
 }
 
-// Validates, queues, wakes this process's runner (if it runs jobs) and answers 202 with Location.
-void queue(Context& ctx, Id project_id, const std::string& kind, const json& params) {
-  app::JobRequest request;
-  request.project_id = project_id;
-  request.kind = kind;
-  request.params = params;
-  request.created_by = ctx.user().id;
-  request.actor = ctx.user().name;
-  const Job job = app::submit_job(ctx.services.workspace, request);
-  if (ctx.services.job_runner != nullptr) ctx.services.job_runner->wake();
-  ctx.services.feed.notify();
-  ctx.send_accepted(app::job_to_json(job), job.id);
-}
-
 void reject_unknown_fields(const json& body, std::initializer_list<const char*> known) {
   for (const auto& [key, value] : body.items()) {
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
@@ -93,7 +79,7 @@ void add_job_routes(Router& router) {
     const json body = ctx.json_body();
     reject_unknown_fields(body, {"kind", "params"});
     const std::string kind = require_string(body, "kind");
-    queue(ctx, access.project.id, kind, body.contains("params") ? body["params"] : json::object());
+    ctx.queue_job(access.project.id, kind, body.contains("params") ? body["params"] : json::object());
   });
 
   router.post(R"(/api/v1/jobs/(\d+)/cancel)", [](Context& ctx) {
@@ -109,7 +95,7 @@ void add_job_routes(Router& router) {
     const catalog::ProjectAccess access = ctx.project(ctx.path_id(1, "project"), Role::editor);
     const json body = ctx.json_body();
     const json params = body.contains("pipeline") ? body : json{{"pipeline", body}};
-    queue(ctx, access.project.id, "pipeline.run", params);
+    ctx.queue_job(access.project.id, "pipeline.run", params);
   });
 }
 

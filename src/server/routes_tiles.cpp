@@ -153,16 +153,7 @@ void queue_pyramid(Context& ctx) {
   for (const char* name : {"format", "frame", "channels", "min", "max", "percentiles"}) {
     if (auto value = ctx.query(name)) params[name] = *value;
   }
-  app::JobRequest request;
-  request.project_id = record.project_id;
-  request.kind = "tiles.pyramid";
-  request.params = params;
-  request.created_by = ctx.user().id;
-  request.actor = ctx.user().name;
-  const catalog::Job job = app::submit_job(ctx.services.workspace, request);
-  if (ctx.services.job_runner != nullptr) ctx.services.job_runner->wake();
-  ctx.services.feed.notify();
-  ctx.send_accepted(app::job_to_json(job), job.id);
+  ctx.queue_job(record.project_id, "tiles.pyramid", params);
 }
 
 }  // namespace

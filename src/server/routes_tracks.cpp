@@ -90,16 +90,7 @@ void queue_tracking(Context& ctx) {
   reject_unknown_fields(body, {"run", "max_gap", "max_distance", "divisions"});
   json params = body;
   params["series_id"] = series.id;
-  app::JobRequest request;
-  request.project_id = series.project_id;
-  request.kind = "track.series";
-  request.params = params;
-  request.created_by = ctx.user().id;
-  request.actor = ctx.user().name;
-  const catalog::Job job = app::submit_job(ctx.services.workspace, request);
-  if (ctx.services.job_runner != nullptr) ctx.services.job_runner->wake();
-  ctx.services.feed.notify();
-  ctx.send_accepted(app::job_to_json(job), job.id);
+  ctx.queue_job(series.project_id, "track.series", params);
 }
 
 void merge(Context& ctx) {
