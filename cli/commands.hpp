@@ -33,5 +33,13 @@ void add_stitch_command(CLI::App& app, GlobalOptions& global);
 void add_worker_commands(CLI::App& app, GlobalOptions& global);  // worker, jobs
 void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_user_commands(CLI::App& app, GlobalOptions& global);      // user add|passwd|token|revoke|role|list
+void add_export_commands(CLI::App& app, GlobalOptions& global);    // export npz|yolo|coco|deepcell-label; dataset import
+void add_crowd_commands(CLI::App& app, GlobalOptions& global);     // montage make, crowd ingest, augment, score
+
+// `tessera annotate ...`: one parent command (cmd_annotate.cpp); each part adds its own subcommands to it.
+void add_annotate_commands(CLI::App& app, GlobalOptions& global);
+void add_annotate_generate_command(CLI::App& annotate, GlobalOptions& global);   // annotate generate
+void add_annotate_propagate_command(CLI::App& annotate, GlobalOptions& global);  // annotate propagate
+void add_annotate_edit_commands(CLI::App& annotate, GlobalOptions& global);      // annotate merge|split|delete|list
 
 }  // namespace tessera::cli

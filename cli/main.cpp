@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   cli::add_worker_commands(app, global);
   cli::add_serve_command(app, global);
   cli::add_user_commands(app, global);
+  cli::add_annotate_commands(app, global);
+  cli::add_export_commands(app, global);
+  cli::add_crowd_commands(app, global);
 
   try {
     app.parse(argc, argv);

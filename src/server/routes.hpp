@@ -16,6 +16,10 @@ void add_lock_routes(Router& router);        // image leases
 void add_job_routes(Router& router);         // jobs: status, progress, cancel
 void add_track_routes(Router& router);       // tracks of series: list, tracking jobs, edits, journal
 void add_tile_routes(Router& router);        // tiles and mask overlays
+void add_mask_routes(Router& router);         // masks:generate (point-prompted masks)
+void add_propagation_routes(Router& router);  // series masks:propagate jobs
+void add_mask_edit_routes(Router& router);    // object edits (merge/split), bulk delete and listing by tag
+void add_export_routes(Router& router);       // training-data exports as jobs (npz, YOLO, COCO)
 void add_static_routes(Router& router);      // the web UI's built files
 
 }  // namespace tessera::server

@@ -96,6 +96,10 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
   add_lock_routes(router);
   add_job_routes(router);
   add_track_routes(router);
+  add_mask_routes(router);
+  add_propagation_routes(router);
+  add_mask_edit_routes(router);
+  add_export_routes(router);
   add_static_routes(router);
 }
 

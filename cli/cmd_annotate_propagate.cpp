@@ -1,0 +1,7 @@
+#include "commands.hpp"
+
+namespace tessera::cli {
+
+void add_annotate_propagate_command(CLI::App& /*parent*/, GlobalOptions& /*global*/) {}  // being written
+
+}  // namespace tessera::cli

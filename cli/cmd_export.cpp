@@ -1,0 +1,7 @@
+#include "commands.hpp"
+
+namespace tessera::cli {
+
+void add_export_commands(CLI::App& /*parent*/, GlobalOptions& /*global*/) {}  // being written
+
+}  // namespace tessera::cli

@@ -1,0 +1,7 @@
+#include "server/routes.hpp"
+
+namespace tessera::server {
+
+void add_mask_routes(Router& /*router*/) {}  // being written
+
+}  // namespace tessera::server
