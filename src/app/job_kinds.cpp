@@ -15,6 +15,8 @@ const std::vector<JobKind>& job_kinds() {
       wait_job_kind(),
       track_series_job_kind(),
       tiles_pyramid_job_kind(),
+      masks_propagate_job_kind(),
+      export_dataset_job_kind(),
   };
   return kinds;
 }

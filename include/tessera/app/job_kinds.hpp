@@ -57,6 +57,8 @@ struct JobKind {
 JobKind pipeline_run_job_kind();  // pipeline.run: a pipeline over catalog images (src/app/job_kinds_pipeline.cpp)
 JobKind wait_job_kind();          // wait: sleeps, reporting progress; a diagnostic for workers (job_kinds_wait.cpp)
 JobKind track_series_job_kind();  // track.series: tracks one series' objects (job_kinds_track.cpp)
+JobKind masks_propagate_job_kind();  // masks.propagate: a mask through a series (job_kinds_propagate.cpp)
+JobKind export_dataset_job_kind();   // export.dataset: npz / YOLO / COCO from a set (job_kinds_export.cpp)
 JobKind tiles_pyramid_job_kind();  // tiles.pyramid: every tile of an image's pyramid, ahead of viewers (job_kinds_tiles.cpp)
 
 // Every job kind, from the one table in src/app/job_kinds.cpp.
