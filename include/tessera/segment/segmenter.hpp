@@ -44,9 +44,14 @@ class Segmenter {
 };
 
 // How to build a segmenter: "default" (no model weights) or "onnx" with a model path.
+// The ONNX contract: input 1x4xSxS float32 (S = input_size): R, G, B in [0, 1] (grey images repeated) of the
+// prompt's region (the box grown by 10 %, else the prior mask's bounds, else the whole image) resized to SxS,
+// and a prompt channel (+1 in small disks at positive points, -1 at negative ones, 0 elsewhere); output
+// 1x1xSxS or 1xSxS, foreground probability (values outside [0, 1] are taken as logits).
 struct SegmenterConfig {
   std::string kind = "default";
   std::string model_path;  // kind = onnx
+  int input_size = 256;    // kind = onnx: S
 };
 
 // Error{invalid_argument} for an unknown kind; Error{not_found}/Error{invalid_argument} naming the model path

@@ -1,0 +1,106 @@
+#include "segment/graph_cut.hpp"
+
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::segment {
+
+cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region) {
+  cv::Mat crop = image8(region.roi);
+  cv::Mat resized;
+  if (region.scale < 1.0)
+    cv::resize(crop, resized, region.working_size(), 0, 0, cv::INTER_AREA);
+  else
+    resized = crop;
+  cv::Mat features;
+  if (resized.channels() == 3) {
+    cv::GaussianBlur(resized, features, cv::Size(), 1.0);
+    return features;
+  }
+  cv::Mat fine, medium, coarse;
+  cv::GaussianBlur(resized, fine, cv::Size(), 1.0);
+  cv::GaussianBlur(resized, medium, cv::Size(), 2.5);
+  cv::GaussianBlur(resized, coarse, cv::Size(), 5.0);
+  cv::merge(std::vector<cv::Mat>{fine, medium, coarse}, features);
+  return features;
+}
+
+void fill_holes(cv::Mat& mask) {
+  cv::Mat padded;
+  cv::copyMakeBorder(mask, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
+  cv::floodFill(padded, cv::Point(0, 0), 128);
+  cv::Mat holes = padded(cv::Rect(1, 1, mask.cols, mask.rows)) == 0;
+  mask.setTo(255, holes);
+}
+
+namespace {
+
+cv::Mat anchored_components(const cv::Mat& foreground, const std::vector<cv::Point>& anchors) {
+  cv::Mat labels, stats, centroids;
+  const int count = cv::connectedComponentsWithStats(foreground, labels, stats, centroids, 8, CV_32S);
+  std::vector<char> keep(count, 0);
+  if (anchors.empty()) {
+    int largest = 0;
+    for (int i = 1; i < count; ++i)
+      if (largest == 0 || stats.at<int>(i, cv::CC_STAT_AREA) > stats.at<int>(largest, cv::CC_STAT_AREA)) largest = i;
+    if (largest > 0) keep[largest] = 1;
+  } else {
+    for (const auto& a : anchors) keep[labels.at<int>(a)] = 1;
+    keep[0] = 0;
+  }
+  cv::Mat out(foreground.size(), CV_8U);
+  for (int y = 0; y < out.rows; ++y) {
+    const int* row = labels.ptr<int>(y);
+    uchar* dst = out.ptr<uchar>(y);
+    for (int x = 0; x < out.cols; ++x) dst[x] = keep[row[x]] ? 255 : 0;
+  }
+  return out;
+}
+
+double band_contrast(const cv::Mat& features, const cv::Mat& mask) {
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(9, 9));
+  cv::Mat eroded, dilated;
+  cv::erode(mask, eroded, kernel);
+  cv::dilate(mask, dilated, kernel);
+  const cv::Mat inner = mask & ~eroded;
+  const cv::Mat outer = dilated & ~mask;
+  if (cv::countNonZero(inner) < 3 || cv::countNonZero(outer) < 3) return 0;
+  cv::Scalar mean_in, sd_in, mean_out, sd_out;
+  cv::meanStdDev(features, mean_in, sd_in, inner);
+  cv::meanStdDev(features, mean_out, sd_out, outer);
+  double distance2 = 0, pooled_var = 0;
+  for (int c = 0; c < features.channels(); ++c) {
+    distance2 += (mean_in[c] - mean_out[c]) * (mean_in[c] - mean_out[c]);
+    pooled_var += 0.5 * (sd_in[c] * sd_in[c] + sd_out[c] * sd_out[c]);
+  }
+  return std::sqrt(distance2) / (std::sqrt(pooled_var) + 1.0);
+}
+
+}  // namespace
+
+CutOutcome run_cut(const CutInput& input) {
+  cv::Mat labels = input.trimap.clone();
+  cv::Mat background_model, foreground_model;
+  const bool has_fg = cv::countNonZero((labels == cv::GC_FGD) | (labels == cv::GC_PR_FGD)) > 0;
+  const bool has_bg = cv::countNonZero((labels == cv::GC_BGD) | (labels == cv::GC_PR_BGD)) > 0;
+  CutOutcome outcome;
+  if (has_fg && has_bg) {
+    try {
+      cv::grabCut(input.features, labels, cv::Rect(), background_model, foreground_model, input.iterations,
+                  cv::GC_INIT_WITH_MASK);
+    } catch (const cv::Exception& e) {
+      throw Error(ErrorCode::internal, std::string("segment: graph cut failed: ") + e.what());
+    }
+  }
+  cv::Mat foreground = (labels == cv::GC_FGD) | (labels == cv::GC_PR_FGD);
+  outcome.mask = anchored_components(foreground, input.anchors);
+  fill_holes(outcome.mask);
+  outcome.area = cv::countNonZero(outcome.mask);
+  outcome.contrast = band_contrast(input.features, outcome.mask);
+  return outcome;
+}
+
+}  // namespace tessera::segment

@@ -1,0 +1,40 @@
+#pragma once
+
+// Where and at what scale the default segmenter works: a region of interest around the prompts, resampled so the
+// assumed object radius spans a fixed number of working pixels. Big objects are cut on a small grid (fast), small
+// ones at full resolution (accurate), and the graph cut sees the same geometry at every scale.
+
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "tessera/segment/segmenter.hpp"
+
+namespace tessera::segment {
+
+// An image rectangle and the factor from image to working pixels (<= 1: never upsampled).
+struct WorkRegion {
+  cv::Rect roi;
+  double scale = 1.0;
+  cv::Size working_size() const;
+  cv::Point2d to_working(const cv::Point2d& image_point) const;
+};
+
+// Working radius of the object: the graph cut's ROI is ~2 * (kRoiRadiusFactor * kWorkingRadius) working pixels.
+inline constexpr double kWorkingRadius = 22.0;
+inline constexpr double kRoiRadiusFactor = 2.2;
+
+// Object radii worth trying around clicks, smallest first: a geometric series from a few pixels to about half
+// the image (factor 1.6), each checked against the image by the cut itself.
+std::vector<double> candidate_radii(cv::Size image_size);
+
+// The ROI holding every positive point plus kRoiRadiusFactor * radius around them, clipped to the image.
+WorkRegion region_around_points(const std::vector<cv::Point2d>& positives, double radius, cv::Size image_size);
+
+// `rect` grown by `margin` image pixels on each side, clipped; working scale from the rect's equivalent radius.
+WorkRegion region_around_rect(const cv::Rect& rect, int margin, cv::Size image_size);
+
+// The positive points of the prompts as image coordinates.
+std::vector<cv::Point2d> positive_points(const Prompts& prompts);
+
+}  // namespace tessera::segment
