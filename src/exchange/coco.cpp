@@ -119,17 +119,31 @@ CocoSegmentation parse_segmentation(const json& v, std::string_view name, const 
   return s;
 }
 
+// The mask with the unset pixels the border cannot reach (moving diagonally too) set: what the union of
+// its corner outlines covers, islands inside holes included.
+cv::Mat holes_filled(const cv::Mat& mask) {
+  cv::Mat padded;
+  cv::copyMakeBorder(mask != 0, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+  cv::floodFill(padded, cv::Point(0, 0), cv::Scalar(128), nullptr, cv::Scalar(0), cv::Scalar(0), 8);
+  cv::Mat filled = padded != 128;
+  return filled(cv::Rect(1, 1, mask.cols, mask.rows)).clone();
+}
+
 }  // namespace
 
 CocoAnnotation coco_annotation_from_mask(const cv::Mat& mask, cv::Point offset, cv::Size image_size, bool use_rle) {
   if (mask.type() != CV_8UC1) {
     throw Error(ErrorCode::invalid_argument, "coco_annotation_from_mask: the mask must be 8-bit single-channel");
   }
-  const cv::Rect box = cv::boundingRect(mask);
-  const int area = cv::countNonZero(mask);
-  if (area == 0) throw Error(ErrorCode::invalid_argument, "coco_annotation_from_mask: the mask has no set pixel");
+  if (cv::countNonZero(mask) == 0) {
+    throw Error(ErrorCode::invalid_argument, "coco_annotation_from_mask: the mask has no set pixel");
+  }
+  // Polygons cannot carry holes, so they describe the mask with its holes filled; area and bbox are
+  // measured on the pixels the written segmentation gives back, as pycocotools would measure them.
+  const cv::Mat pixels = use_rle ? mask : holes_filled(mask);
+  const cv::Rect box = cv::boundingRect(pixels);
   CocoAnnotation a;
-  a.area = area;
+  a.area = cv::countNonZero(pixels);
   a.bbox = {double(offset.x + box.x), double(offset.y + box.y), double(box.width), double(box.height)};
   if (use_rle) {
     cv::Mat full(image_size, CV_8UC1, cv::Scalar(0));
@@ -139,7 +153,7 @@ CocoAnnotation coco_annotation_from_mask(const cv::Mat& mask, cv::Point offset, 
     a.segmentation.rle = rle_encode(full);
     a.segmentation.compressed = true;
   } else {
-    a.segmentation.polygons = corner_outlines(mask, offset);
+    a.segmentation.polygons = corner_outlines(pixels, offset);
   }
   return a;
 }

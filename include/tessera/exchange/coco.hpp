@@ -54,9 +54,10 @@ struct CocoDataset {
 };
 
 // An annotation for one object: `mask` is the object's pixels (8-bit, non-zero set) over the box whose
-// top-left pixel is `offset` in an image of image_size. area and bbox follow COCO (pixel count; the
-// tight box in corner coordinates); the segmentation is compressed RLE over the whole image with
-// use_rle, else the corner outlines of the mask (holes are lost: see corner_outlines()).
+// top-left pixel is `offset` in an image of image_size. The segmentation is compressed RLE over the whole
+// image with use_rle, else the corner outlines of the mask with its holes filled (polygons cannot carry
+// holes); area and bbox follow COCO (pixel count; tight box in corner coordinates) over the pixels the
+// segmentation gives back.
 // Error{invalid_argument} for a mask with no set pixel.
 CocoAnnotation coco_annotation_from_mask(const cv::Mat& mask, cv::Point offset, cv::Size image_size, bool use_rle);
 
