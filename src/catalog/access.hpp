@@ -1,7 +1,7 @@
 #pragma once
 
-// How the per-concern stores (users.cpp, annotations.cpp, jobs.cpp, ...) reach the catalog's one
-// connection: under its mutex, and writes in its retrying transaction. Private to the catalog layer, so
+// How the per-concern stores (users.cpp, annotations.cpp, jobs.cpp, ...) reach the catalog's connections
+// (src/catalog/pool.hpp): reads on a reader, writes on the one writer in its retrying transaction. Private to the catalog layer, so
 // the public Catalog class does not grow one method per table.
 
 #include <chrono>
@@ -10,12 +10,13 @@
 #include <type_traits>
 
 #include "catalog/db.hpp"
+#include "catalog/pool.hpp"
 #include "tessera/catalog/catalog.hpp"
 
 namespace tessera::catalog {
 
 // Runs fn in a transaction on db: commit on return, roll back on exception; transient conflicts (SQLite
-// busy, PostgreSQL serialization failures) are retried a few times. The caller holds the catalog mutex.
+// busy, PostgreSQL serialization failures) are retried a few times. The caller holds the connection.
 template <typename Fn>
 auto in_transaction(Connection& db, Fn&& fn) {
   constexpr int kAttempts = 5;
@@ -43,17 +44,19 @@ auto in_transaction(Connection& db, Fn&& fn) {
 }
 
 struct CatalogAccess {
-  // Runs fn(Connection&) under the catalog's mutex, outside a transaction (single statements, reads).
+  // Runs fn(Connection&) on a reader connection, outside a transaction: reads, and single statements that
+  // are atomic by themselves. Never a read-check-write sequence: that belongs in write().
   template <typename Fn>
   static auto read(Catalog& catalog, Fn&& fn) {
-    std::lock_guard lock(catalog.mutex_);
-    return fn(*catalog.db_);
+    auto db = catalog.pool_->reader();
+    return fn(*db);
   }
-  // Runs fn(Connection&) under the catalog's mutex in one retrying transaction.
+  // Runs fn(Connection&) on the writer connection (one at a time, in arrival order) in one retrying
+  // transaction.
   template <typename Fn>
   static auto write(Catalog& catalog, Fn&& fn) {
-    std::lock_guard lock(catalog.mutex_);
-    Connection& db = *catalog.db_;
+    auto lease = catalog.pool_->writer();
+    Connection& db = *lease;
     return in_transaction(db, [&] { return fn(db); });
   }
 };

@@ -9,6 +9,7 @@
 #include "catalog/db.hpp"
 #include "catalog/sql_util.hpp"
 #include "catalog/migrations.hpp"
+#include "catalog/pool.hpp"
 #include "catalog/where.hpp"
 #include "tessera/core/clock.hpp"
 #include "tessera/core/error.hpp"
@@ -127,39 +128,43 @@ std::string image_filter(Dialect dialect, const ImageQuery& query, SqlParams& pa
 }  // namespace
 
 std::unique_ptr<Catalog> Catalog::open(const std::string& url) {
-  std::unique_ptr<Connection> db;
+  std::function<std::unique_ptr<Connection>()> connect;
   if (is_postgres_url(url)) {
-    db = connect_postgresql(url);
+    connect = [url] { return connect_postgresql(url); };
   } else {
     std::string path = url.starts_with("sqlite:") ? url.substr(7) : url;
     if (path.empty()) throw Error(ErrorCode::invalid_argument, "catalog URL names no SQLite file");
-    db = connect_sqlite(path);
+    connect = [path] { return connect_sqlite(path); };
   }
-  return std::unique_ptr<Catalog>(new Catalog(std::move(db)));
+  std::unique_ptr<Connection> writer = connect();
+  return std::unique_ptr<Catalog>(new Catalog(std::move(writer), std::move(connect)));
 }
 
-Catalog::Catalog(std::unique_ptr<Connection> db) : db_(std::move(db)) { schema_version_ = migrate(*db_); }
+// Readers: enough for the server's concurrent reads on two to four cores without holding many PostgreSQL
+// backends per process.
+constexpr std::size_t kMaxReaders = 4;
+
+Catalog::Catalog(std::unique_ptr<Connection> writer, std::function<std::unique_ptr<Connection>()> open_reader) {
+  schema_version_ = migrate(*writer);  // before any reader exists: readers see the migrated schema
+  pool_ = std::make_unique<ConnectionPool>(std::move(writer), std::move(open_reader), kMaxReaders);
+}
 Catalog::~Catalog() = default;
 
-std::string Catalog::backend() const { return db_->dialect() == Dialect::sqlite ? "sqlite" : "postgresql"; }
+std::string Catalog::backend() const { return pool_->dialect() == Dialect::sqlite ? "sqlite" : "postgresql"; }
 
-template <typename Fn>
-auto Catalog::write(Fn&& fn) {
-  return in_transaction(*db_, std::forward<Fn>(fn));
-}
 
 Project Catalog::ensure_project(const std::string& name) {
   check_name("project", name);
-  std::lock_guard lock(mutex_);
-  return write([&] {
-    Rows found = db_->query("SELECT id, name, description, created_at FROM projects WHERE name = ?", {name});
+  auto db = pool_->writer();
+  return in_transaction(*db, [&] {
+    Rows found = db->query("SELECT id, name, description, created_at FROM projects WHERE name = ?", {name});
     if (found.empty()) {
       const std::string now = utc_now_iso();
-      found = db_->query("INSERT INTO projects (name, created_at) VALUES (?, ?) RETURNING id, name, description, created_at",
+      found = db->query("INSERT INTO projects (name, created_at) VALUES (?, ?) RETURNING id, name, description, created_at",
                          {name, now});
-      db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+      db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                                "VALUES (?, ?, 'project.created', 'project', ?, {})",
-                               json_param(db_->dialect())),
+                               json_param(db->dialect())),
                    {found.i64(0, 0), now, found.i64(0, 0), nlohmann::json{{"name", name}}.dump()});
     }
     return Project{found.i64(0, 0), found.text(0, 1), found.text(0, 2), found.text(0, 3)};
@@ -167,34 +172,34 @@ Project Catalog::ensure_project(const std::string& name) {
 }
 
 Project Catalog::get_project(Id id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT id, name, description, created_at FROM projects WHERE id = ?", {id});
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT id, name, description, created_at FROM projects WHERE id = ?", {id});
   if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no project with id {}", id));
   return Project{r.i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3)};
 }
 
 Project Catalog::create_project(const std::string& name, const std::string& description) {
   check_name("project", name);
-  std::lock_guard lock(mutex_);
-  return write([&] {
-    if (!db_->query("SELECT id FROM projects WHERE name = ?", {name}).empty()) {
+  auto db = pool_->writer();
+  return in_transaction(*db, [&] {
+    if (!db->query("SELECT id FROM projects WHERE name = ?", {name}).empty()) {
       throw Error(ErrorCode::conflict, fmt::format("project '{}' already exists", name));
     }
     const std::string now = utc_now_iso();
-    Rows r = db_->query("INSERT INTO projects (name, description, created_at) VALUES (?, ?, ?) "
+    Rows r = db->query("INSERT INTO projects (name, description, created_at) VALUES (?, ?, ?) "
                         "RETURNING id, name, description, created_at",
                         {name, description, now});
-    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+    db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "VALUES (?, ?, 'project.created', 'project', ?, {})",
-                             json_param(db_->dialect())),
+                             json_param(db->dialect())),
                  {r.i64(0, 0), now, r.i64(0, 0), nlohmann::json{{"name", name}}.dump()});
     return Project{r.i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3)};
   });
 }
 
 std::optional<Project> Catalog::find_project(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT id, name, description, created_at FROM projects WHERE name = ?", {name});
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT id, name, description, created_at FROM projects WHERE name = ?", {name});
   if (r.empty()) return std::nullopt;
   return Project{r.i64(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3)};
 }
@@ -206,8 +211,8 @@ Project Catalog::get_project(const std::string& name) {
 }
 
 std::vector<Project> Catalog::list_projects() {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT id, name, description, created_at FROM projects ORDER BY name");
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT id, name, description, created_at FROM projects ORDER BY name");
   std::vector<Project> out;
   for (size_t i = 0; i < r.size(); ++i) out.push_back({r.i64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3)});
   return out;
@@ -215,20 +220,20 @@ std::vector<Project> Catalog::list_projects() {
 
 AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& images,
                                     const std::optional<std::string>& set_name) {
-  std::lock_guard lock(mutex_);
-  const Dialect d = db_->dialect();
+  auto db = pool_->writer();
+  const Dialect d = db->dialect();
   const char* j = json_param(d);
-  return write([&] {
+  return in_transaction(*db, [&] {
     AddImagesResult result;
     const std::string now = utc_now_iso();
     std::unordered_map<std::string, Id> series_ids;
     std::optional<Id> set_id;
     if (set_name) {
       check_name("set", *set_name);
-      db_->execute("INSERT INTO image_sets (project_id, name, created_at) VALUES (?, ?, ?) "
+      db->execute("INSERT INTO image_sets (project_id, name, created_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (project_id, name) DO NOTHING",
                    {project_id, *set_name, now});
-      set_id = db_->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, *set_name})
+      set_id = db->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, *set_name})
                    .i64(0, 0);
     }
     std::vector<std::optional<Id>> series_of(images.size());
@@ -237,11 +242,11 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
       if (!image.series) continue;
       auto it = series_ids.find(image.series->name);
       if (it == series_ids.end()) {
-        db_->execute(fmt::format("INSERT INTO series (project_id, name, kind, key, created_at) VALUES (?, ?, ?, {}, ?) "
+        db->execute(fmt::format("INSERT INTO series (project_id, name, kind, key, created_at) VALUES (?, ?, ?, {}, ?) "
                                  "ON CONFLICT (project_id, name) DO NOTHING",
                                  j),
                      {project_id, image.series->name, image.series->kind, image.series->key.dump(), now});
-        const Id id = db_->query("SELECT id FROM series WHERE project_id = ? AND name = ?",
+        const Id id = db->query("SELECT id FROM series WHERE project_id = ? AND name = ?",
                                  {project_id, image.series->name})
                           .i64(0, 0);
         it = series_ids.emplace(image.series->name, id).first;
@@ -274,7 +279,7 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
         index_of.emplace(image.source_path + '\n' + image.blob_hash, k);
       }
       sql += " ON CONFLICT (project_id, source_path, blob_hash) DO NOTHING RETURNING id, source_path, blob_hash";
-      const Rows inserted = db_->query(sql, params);
+      const Rows inserted = db->query(sql, params);
       for (size_t r = 0; r < inserted.size(); ++r) {
         auto it = index_of.find(inserted.text(r, 1) + '\n' + inserted.text(r, 2));
         if (it == index_of.end()) continue;
@@ -283,7 +288,7 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
       }
       for (size_t k = begin; k < end; ++k) {
         if (is_new[k]) continue;
-        ids[k] = db_->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
+        ids[k] = db->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
                             {project_id, images[k].source_path, images[k].blob_hash})
                      .i64(0, 0);
       }
@@ -306,9 +311,9 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
           member_params.insert(member_params.end(), {*set_id, ids[k], now});
         }
       }
-      if (!event_params.empty()) db_->execute(events, event_params);
+      if (!event_params.empty()) db->execute(events, event_params);
       if (!member_params.empty()) {
-        db_->execute(members + " ON CONFLICT (set_id, image_id) DO NOTHING", member_params);
+        db->execute(members + " ON CONFLICT (set_id, image_id) DO NOTHING", member_params);
       }
     }
     for (size_t k = 0; k < images.size(); ++k) (is_new[k] ? result.added : result.already_present).push_back(ids[k]);
@@ -317,33 +322,33 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
 }
 
 std::optional<Id> Catalog::find_image(Id project_id, const std::string& source_path, const std::string& blob_hash) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT id FROM images WHERE project_id = ? AND source_path = ? AND blob_hash = ?",
                       {project_id, source_path, blob_hash});
   if (r.empty()) return std::nullopt;
   return r.i64(0, 0);
 }
 
 ImageRecord Catalog::get_image(Id id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query(fmt::format("SELECT {} FROM images i WHERE i.id = ?", kImageColumns), {id});
+  auto db = pool_->reader();
+  Rows r = db->query(fmt::format("SELECT {} FROM images i WHERE i.id = ?", kImageColumns), {id});
   if (r.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {}", id));
   return image_from(r, 0);
 }
 
-std::vector<ImageRecord> Catalog::select_images(const ImageQuery& query) {
+std::vector<ImageRecord> Catalog::select_images(Connection* db, const ImageQuery& query) {
   SqlParams params;
   const SortKey key = sort_key(query.order_by);
   const char* direction = query.descending ? "DESC" : "ASC";
   const std::string order = key.expr == "i.id" ? fmt::format("i.id {}", direction)
                                                : fmt::format("{0} {1}, i.id {1}", key.expr, direction);
   std::string sql = fmt::format("SELECT {} FROM images i WHERE {} ORDER BY {}", kImageColumns,
-                                image_filter(db_->dialect(), query, params), order);
+                                image_filter(db->dialect(), query, params), order);
   if (query.limit >= 0) {
     sql += " LIMIT ?";
     params.emplace_back(query.limit);
   }
-  Rows r = db_->query(sql, params);
+  Rows r = db->query(sql, params);
   std::vector<ImageRecord> out;
   out.reserve(r.size());
   for (size_t i = 0; i < r.size(); ++i) out.push_back(image_from(r, i));
@@ -365,20 +370,20 @@ nlohmann::json image_sort_value(const ImageRecord& image, const std::string& ord
 }
 
 std::vector<ImageRecord> Catalog::list_images(const ImageQuery& query) {
-  std::lock_guard lock(mutex_);
-  return select_images(query);
+  auto db = pool_->reader();
+  return select_images(db.get(), query);
 }
 
 std::int64_t Catalog::count_images(const ImageQuery& query) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->reader();
   SqlParams params;
-  const std::string sql = "SELECT COUNT(*) FROM images i WHERE " + image_filter(db_->dialect(), query, params);
-  return db_->query(sql, params).i64(0, 0);
+  const std::string sql = "SELECT COUNT(*) FROM images i WHERE " + image_filter(db->dialect(), query, params);
+  return db->query(sql, params).i64(0, 0);
 }
 
 std::vector<std::string> Catalog::sets_of_image(Id image_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT st.name FROM image_sets st JOIN image_set_members m ON m.set_id = st.id "
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT st.name FROM image_sets st JOIN image_set_members m ON m.set_id = st.id "
                       "WHERE m.image_id = ? ORDER BY st.name",
                       {image_id});
   std::vector<std::string> out;
@@ -387,8 +392,8 @@ std::vector<std::string> Catalog::sets_of_image(Id image_id) {
 }
 
 std::vector<std::pair<std::string, std::string>> Catalog::image_paths(Id project_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT source_path, blob_hash FROM images WHERE project_id = ?", {project_id});
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT source_path, blob_hash FROM images WHERE project_id = ?", {project_id});
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(r.size());
   for (size_t i = 0; i < r.size(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
@@ -396,8 +401,8 @@ std::vector<std::pair<std::string, std::string>> Catalog::image_paths(Id project
 }
 
 std::vector<std::string> Catalog::referenced_blobs() {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query(
+  auto db = pool_->reader();
+  Rows r = db->query(
       "SELECT blob_hash FROM images UNION SELECT mask_blob FROM annotations WHERE mask_blob IS NOT NULL "
       "UNION SELECT mask_blob FROM objects WHERE mask_blob IS NOT NULL UNION SELECT blob_hash FROM models");
   std::vector<std::string> out;
@@ -406,8 +411,8 @@ std::vector<std::string> Catalog::referenced_blobs() {
 }
 
 std::vector<Series> Catalog::list_series(Id project_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT s.id, s.project_id, s.name, s.kind, s.key, "
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT s.id, s.project_id, s.name, s.kind, s.key, "
                       "(SELECT COUNT(*) FROM images i WHERE i.series_id = s.id) FROM series s "
                       "WHERE s.project_id = ? ORDER BY s.name",
                       {project_id});
@@ -418,8 +423,8 @@ std::vector<Series> Catalog::list_series(Id project_id) {
   return out;
 }
 
-ImageSet Catalog::get_set_locked(Id project_id, const std::string& name) {
-  Rows r = db_->query("SELECT st.id, st.project_id, st.name, st.description, st.query, st.created_at, "
+ImageSet Catalog::get_set_locked(Connection* db, Id project_id, const std::string& name) {
+  Rows r = db->query("SELECT st.id, st.project_id, st.name, st.description, st.query, st.created_at, "
                       "(SELECT COUNT(*) FROM image_set_members m WHERE m.set_id = st.id) "
                       "FROM image_sets st WHERE st.project_id = ? AND st.name = ?",
                       {project_id, name});
@@ -428,64 +433,64 @@ ImageSet Catalog::get_set_locked(Id project_id, const std::string& name) {
 }
 
 ImageSet Catalog::get_set(Id project_id, const std::string& name) {
-  std::lock_guard lock(mutex_);
-  return get_set_locked(project_id, name);
+  auto db = pool_->reader();
+  return get_set_locked(db.get(), project_id, name);
 }
 
 ImageSet Catalog::create_set(Id project_id, const std::string& name, const std::string& where,
                              const std::string& description) {
   check_name("set", name);
-  std::lock_guard lock(mutex_);
+  auto db = pool_->writer();
   // Compile first: a malformed filter is reported before anything is written.
   SqlParams params;
   ImageQuery query;
   query.project_id = project_id;
   query.where = where;
-  const std::string filter = image_filter(db_->dialect(), query, params);
-  return write([&] {
+  const std::string filter = image_filter(db->dialect(), query, params);
+  return in_transaction(*db, [&] {
     const std::string now = utc_now_iso();
-    Rows existing = db_->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, name});
+    Rows existing = db->query("SELECT id FROM image_sets WHERE project_id = ? AND name = ?", {project_id, name});
     if (!existing.empty()) throw Error(ErrorCode::conflict, fmt::format("a set named '{}' already exists", name));
-    const Id id = db_->query("INSERT INTO image_sets (project_id, name, description, query, created_at) "
+    const Id id = db->query("INSERT INTO image_sets (project_id, name, description, query, created_at) "
                              "VALUES (?, ?, ?, ?, ?) RETURNING id",
                              {project_id, name, description, where.empty() ? SqlValue(nullptr) : SqlValue(where), now})
                       .i64(0, 0);
     SqlParams all{id, now};
     for (auto& p : params) all.push_back(p);
     if (!where.empty()) {
-      db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) SELECT ?, i.id, ? FROM images i WHERE " +
+      db->execute("INSERT INTO image_set_members (set_id, image_id, added_at) SELECT ?, i.id, ? FROM images i WHERE " +
                        filter,
                    all);
     }
-    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+    db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "VALUES (?, ?, 'set.created', 'set', ?, {})",
-                             json_param(db_->dialect())),
+                             json_param(db->dialect())),
                  {project_id, now, id, nlohmann::json{{"name", name}, {"query", where}}.dump()});
-    return get_set_locked(project_id, name);
+    return get_set_locked(db.get(), project_id, name);
   });
 }
 
 ImageSet Catalog::ensure_set(Id project_id, const std::string& name) {
   check_name("set", name);
-  std::lock_guard lock(mutex_);
-  return write([&] {
-    db_->execute("INSERT INTO image_sets (project_id, name, created_at) VALUES (?, ?, ?) "
+  auto db = pool_->writer();
+  return in_transaction(*db, [&] {
+    db->execute("INSERT INTO image_sets (project_id, name, created_at) VALUES (?, ?, ?) "
                  "ON CONFLICT (project_id, name) DO NOTHING",
                  {project_id, name, utc_now_iso()});
-    return get_set_locked(project_id, name);
+    return get_set_locked(db.get(), project_id, name);
   });
 }
 
 std::int64_t Catalog::add_to_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids) {
-  std::lock_guard lock(mutex_);
-  return write([&] {
-    const ImageSet set = get_set_locked(project_id, name);
+  auto db = pool_->writer();
+  return in_transaction(*db, [&] {
+    const ImageSet set = get_set_locked(db.get(), project_id, name);
     const std::string now = utc_now_iso();
     std::int64_t added = 0;
     for (Id image : image_ids) {
-      Rows found = db_->query("SELECT id FROM images WHERE id = ? AND project_id = ?", {image, project_id});
+      Rows found = db->query("SELECT id FROM images WHERE id = ? AND project_id = ?", {image, project_id});
       if (found.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {} in this project", image));
-      added += db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) VALUES (?, ?, ?) "
+      added += db->execute("INSERT INTO image_set_members (set_id, image_id, added_at) VALUES (?, ?, ?) "
                             "ON CONFLICT (set_id, image_id) DO NOTHING",
                             {set.id, image, now});
     }
@@ -494,54 +499,54 @@ std::int64_t Catalog::add_to_set(Id project_id, const std::string& name, const s
 }
 
 std::int64_t Catalog::add_to_set_where(Id project_id, const std::string& name, const std::string& where) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->writer();
   SqlParams params;
   ImageQuery query;
   query.project_id = project_id;
   query.where = where;
-  const std::string filter = image_filter(db_->dialect(), query, params);
-  return write([&] {
-    const ImageSet set = get_set_locked(project_id, name);
+  const std::string filter = image_filter(db->dialect(), query, params);
+  return in_transaction(*db, [&] {
+    const ImageSet set = get_set_locked(db.get(), project_id, name);
     SqlParams all{set.id, utc_now_iso()};
     for (auto& p : params) all.push_back(p);
-    return db_->execute("INSERT INTO image_set_members (set_id, image_id, added_at) SELECT ?, i.id, ? FROM images i "
+    return db->execute("INSERT INTO image_set_members (set_id, image_id, added_at) SELECT ?, i.id, ? FROM images i "
                         "WHERE " + filter + " ON CONFLICT (set_id, image_id) DO NOTHING",
                         all);
   });
 }
 
 std::int64_t Catalog::remove_from_set(Id project_id, const std::string& name, const std::vector<Id>& image_ids) {
-  std::lock_guard lock(mutex_);
-  return write([&] {
-    const ImageSet set = get_set_locked(project_id, name);
+  auto db = pool_->writer();
+  return in_transaction(*db, [&] {
+    const ImageSet set = get_set_locked(db.get(), project_id, name);
     std::int64_t removed = 0;
     for (Id image : image_ids) {
-      removed += db_->execute("DELETE FROM image_set_members WHERE set_id = ? AND image_id = ?", {set.id, image});
+      removed += db->execute("DELETE FROM image_set_members WHERE set_id = ? AND image_id = ?", {set.id, image});
     }
     return removed;
   });
 }
 
 std::int64_t Catalog::remove_from_set_where(Id project_id, const std::string& name, const std::string& where) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->writer();
   SqlParams params;
   ImageQuery query;
   query.project_id = project_id;
   query.where = where;
-  const std::string filter = image_filter(db_->dialect(), query, params);
-  return write([&] {
-    const ImageSet set = get_set_locked(project_id, name);
+  const std::string filter = image_filter(db->dialect(), query, params);
+  return in_transaction(*db, [&] {
+    const ImageSet set = get_set_locked(db.get(), project_id, name);
     SqlParams all{set.id};
     for (auto& p : params) all.push_back(p);
-    return db_->execute("DELETE FROM image_set_members WHERE set_id = ? AND image_id IN (SELECT i.id FROM images i WHERE " +
+    return db->execute("DELETE FROM image_set_members WHERE set_id = ? AND image_id IN (SELECT i.id FROM images i WHERE " +
                             filter + ")",
                         all);
   });
 }
 
 std::vector<ImageSet> Catalog::list_sets(Id project_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT st.id, st.project_id, st.name, st.description, st.query, st.created_at, "
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT st.id, st.project_id, st.name, st.description, st.query, st.created_at, "
                       "(SELECT COUNT(*) FROM image_set_members m WHERE m.set_id = st.id) "
                       "FROM image_sets st WHERE st.project_id = ? ORDER BY st.name",
                       {project_id});
@@ -553,11 +558,11 @@ std::vector<ImageSet> Catalog::list_sets(Id project_id) {
 }
 
 void Catalog::delete_set(Id project_id, const std::string& name) {
-  std::lock_guard lock(mutex_);
-  write([&] {
-    const ImageSet set = get_set_locked(project_id, name);
-    db_->execute("DELETE FROM image_set_members WHERE set_id = ?", {set.id});
-    db_->execute("DELETE FROM image_sets WHERE id = ?", {set.id});
+  auto db = pool_->writer();
+  in_transaction(*db, [&] {
+    const ImageSet set = get_set_locked(db.get(), project_id, name);
+    db->execute("DELETE FROM image_set_members WHERE set_id = ?", {set.id});
+    db->execute("DELETE FROM image_sets WHERE id = ?", {set.id});
   });
 }
 
@@ -575,29 +580,29 @@ std::vector<Tag> Catalog::upsert_tags(Id project_id, const std::vector<TagSpec>&
       throw Error(ErrorCode::invalid_argument, fmt::format("tag '{}' is listed twice", t.name));
     }
   }
-  std::lock_guard lock(mutex_);
-  write([&] {
+  auto db = pool_->writer();
+  in_transaction(*db, [&] {
     const std::string now = utc_now_iso();
     // Two passes: rows first, then parents, so a child may precede its parent in the list.
     for (const TagSpec& t : tags) {
-      db_->execute("INSERT INTO tags (project_id, name, color, kind, created_at) VALUES (?, ?, ?, ?, ?) "
+      db->execute("INSERT INTO tags (project_id, name, color, kind, created_at) VALUES (?, ?, ?, ?, ?) "
                    "ON CONFLICT (project_id, name) DO UPDATE SET color = excluded.color, kind = excluded.kind",
                    {project_id, t.name, t.color, t.kind, now});
     }
     for (const TagSpec& t : tags) {
       std::optional<Id> parent_id;
       if (t.parent) {
-        Rows p = db_->query("SELECT id FROM tags WHERE project_id = ? AND name = ?", {project_id, *t.parent});
+        Rows p = db->query("SELECT id FROM tags WHERE project_id = ? AND name = ?", {project_id, *t.parent});
         if (p.empty()) {
           throw Error(ErrorCode::invalid_argument,
                       fmt::format("tag '{}': parent '{}' is neither in the file nor in the project", t.name, *t.parent));
         }
         parent_id = p.i64(0, 0);
       }
-      db_->execute("UPDATE tags SET parent_id = ? WHERE project_id = ? AND name = ?", {opt(parent_id), project_id, t.name});
+      db->execute("UPDATE tags SET parent_id = ? WHERE project_id = ? AND name = ?", {opt(parent_id), project_id, t.name});
     }
     // A parent chain must end: walk up from every tag and reject cycles (a -> b -> a).
-    Rows all = db_->query("SELECT id, parent_id FROM tags WHERE project_id = ?", {project_id});
+    Rows all = db->query("SELECT id, parent_id FROM tags WHERE project_id = ?", {project_id});
     std::unordered_map<Id, std::optional<Id>> parent_of;
     for (size_t i = 0; i < all.size(); ++i) parent_of[all.i64(i, 0)] = all.opt_i64(i, 1);
     for (const auto& [id, parent] : parent_of) {
@@ -607,43 +612,43 @@ std::vector<Tag> Catalog::upsert_tags(Id project_id, const std::vector<TagSpec>&
       }
     }
   });
-  return list_tags_locked(project_id);
+  return list_tags_locked(db.get(), project_id);
 }
 
 std::vector<Tag> Catalog::list_tags(Id project_id) {
-  std::lock_guard lock(mutex_);
-  return list_tags_locked(project_id);
+  auto db = pool_->reader();
+  return list_tags_locked(db.get(), project_id);
 }
 
 void Catalog::delete_tag(Id project_id, const std::string& name) {
-  std::lock_guard lock(mutex_);
-  write([&] {
-    if (db_->execute("DELETE FROM tags WHERE project_id = ? AND name = ?", {project_id, name}) == 0) {
+  auto db = pool_->writer();
+  in_transaction(*db, [&] {
+    if (db->execute("DELETE FROM tags WHERE project_id = ? AND name = ?", {project_id, name}) == 0) {
       throw Error(ErrorCode::not_found, fmt::format("no tag named '{}'", name));
     }
   });
 }
 
 void Catalog::set_image_tag(Id project_id, Id image_id, const std::string& tag, bool on) {
-  std::lock_guard lock(mutex_);
-  write([&] {
-    Rows t = db_->query("SELECT id FROM tags WHERE project_id = ? AND name = ?", {project_id, tag});
+  auto db = pool_->writer();
+  in_transaction(*db, [&] {
+    Rows t = db->query("SELECT id FROM tags WHERE project_id = ? AND name = ?", {project_id, tag});
     if (t.empty()) throw Error(ErrorCode::not_found, fmt::format("no tag named '{}'", tag));
-    if (db_->query("SELECT id FROM images WHERE id = ? AND project_id = ?", {image_id, project_id}).empty()) {
+    if (db->query("SELECT id FROM images WHERE id = ? AND project_id = ?", {image_id, project_id}).empty()) {
       throw Error(ErrorCode::not_found, fmt::format("no image with id {}", image_id));
     }
     if (on) {
-      db_->execute("INSERT INTO image_tags (image_id, tag_id) VALUES (?, ?) ON CONFLICT (image_id, tag_id) DO NOTHING",
+      db->execute("INSERT INTO image_tags (image_id, tag_id) VALUES (?, ?) ON CONFLICT (image_id, tag_id) DO NOTHING",
                    {image_id, t.i64(0, 0)});
     } else {
-      db_->execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", {image_id, t.i64(0, 0)});
+      db->execute("DELETE FROM image_tags WHERE image_id = ? AND tag_id = ?", {image_id, t.i64(0, 0)});
     }
   });
 }
 
 std::vector<std::string> Catalog::tags_of_image(Id image_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT t.name FROM tags t JOIN image_tags it ON it.tag_id = t.id WHERE it.image_id = ? ORDER BY t.name",
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT t.name FROM tags t JOIN image_tags it ON it.tag_id = t.id WHERE it.image_id = ? ORDER BY t.name",
                       {image_id});
   std::vector<std::string> out;
   for (size_t i = 0; i < r.size(); ++i) out.push_back(r.text(i, 0));
@@ -651,8 +656,8 @@ std::vector<std::string> Catalog::tags_of_image(Id image_id) {
 }
 
 std::vector<double> Catalog::recent_focus(Id series_id, Id except_image, int count) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query("SELECT focus FROM images WHERE series_id = ? AND id <> ? AND focus IS NOT NULL "
+  auto db = pool_->reader();
+  Rows r = db->query("SELECT focus FROM images WHERE series_id = ? AND id <> ? AND focus IS NOT NULL "
                       "ORDER BY frame_index DESC, id DESC LIMIT ?",
                       {series_id, except_image, std::int64_t{count}});
   std::vector<double> out;
@@ -662,16 +667,16 @@ std::vector<double> Catalog::recent_focus(Id series_id, Id except_image, int cou
 
 Id Catalog::start_run(Id project_id, const nlohmann::json& spec, const std::string& tessera_version,
                       const nlohmann::json& params, const nlohmann::json& inputs) {
-  std::lock_guard lock(mutex_);
-  const char* j = json_param(db_->dialect());
-  return write([&] {
+  auto db = pool_->writer();
+  const char* j = json_param(db->dialect());
+  return in_transaction(*db, [&] {
     const std::string now = utc_now_iso();
-    const Id id = db_->query(fmt::format("INSERT INTO pipeline_runs (project_id, spec, tessera_version, params, inputs, "
+    const Id id = db->query(fmt::format("INSERT INTO pipeline_runs (project_id, spec, tessera_version, params, inputs, "
                                          "status, started_at) VALUES (?, {0}, ?, {0}, {0}, 'running', ?) RETURNING id",
                                          j),
                              {project_id, spec.dump(), tessera_version, params.dump(), inputs.dump(), now})
                          .i64(0, 0);
-    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+    db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "VALUES (?, ?, 'run.started', 'run', ?, {})",
                              j),
                  {project_id, now, id, nlohmann::json{{"kind", spec.value("kind", "")}}.dump()});
@@ -681,15 +686,15 @@ Id Catalog::start_run(Id project_id, const nlohmann::json& spec, const std::stri
 
 void Catalog::finish_run(Id run_id, const std::string& status, const nlohmann::json& counts,
                          const std::optional<std::string>& error, double duration_s) {
-  std::lock_guard lock(mutex_);
-  const char* j = json_param(db_->dialect());
-  write([&] {
+  auto db = pool_->writer();
+  const char* j = json_param(db->dialect());
+  in_transaction(*db, [&] {
     const std::string now = utc_now_iso();
-    db_->execute(fmt::format("UPDATE pipeline_runs SET status = ?, counts = {}, error = ?, finished_at = ?, "
+    db->execute(fmt::format("UPDATE pipeline_runs SET status = ?, counts = {}, error = ?, finished_at = ?, "
                              "duration_s = ? WHERE id = ?",
                              j),
                  {status, counts.dump(), opt(error), now, duration_s, run_id});
-    db_->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
+    db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "SELECT project_id, ?, 'run.finished', 'run', id, {} FROM pipeline_runs WHERE id = ?",
                              j),
                  {now, nlohmann::json{{"status", status}, {"counts", counts}}.dump(), run_id});
@@ -726,14 +731,14 @@ std::vector<Run> runs_from(Rows& r) {
 }  // namespace
 
 std::vector<Run> Catalog::list_runs(Id project_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query(std::string(kRunColumns) + "WHERE project_id = ? ORDER BY id", {project_id});
+  auto db = pool_->reader();
+  Rows r = db->query(std::string(kRunColumns) + "WHERE project_id = ? ORDER BY id", {project_id});
   return runs_from(r);
 }
 
 Run Catalog::get_run(Id run_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = db_->query(std::string(kRunColumns) + "WHERE id = ?", {run_id});
+  auto db = pool_->reader();
+  Rows r = db->query(std::string(kRunColumns) + "WHERE id = ?", {run_id});
   auto runs = runs_from(r);
   if (runs.empty()) throw Error(ErrorCode::not_found, fmt::format("run {} does not exist", run_id));
   return std::move(runs.front());
@@ -741,17 +746,17 @@ Run Catalog::get_run(Id run_id) {
 
 std::vector<Id> Catalog::add_objects(Id project_id, std::optional<Id> run_id, Id image_id,
                                      const std::vector<NewObject>& objects) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->writer();
   const std::string sql = fmt::format(
       "INSERT INTO objects (project_id, image_id, frame_index, parent_id, run_id, label, bbox_x0, bbox_y0, bbox_x1, "
       "bbox_y1, mask_blob, features, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {}, ?) RETURNING id",
-      json_param(db_->dialect()));
-  return write([&] {
+      json_param(db->dialect()));
+  return in_transaction(*db, [&] {
     const std::string now = utc_now_iso();
     std::vector<Id> ids;
     ids.reserve(objects.size());
     for (const NewObject& o : objects) {
-      ids.push_back(db_->query(sql, {project_id, image_id, o.frame_index, opt(o.parent_id), opt(run_id), o.label,
+      ids.push_back(db->query(sql, {project_id, image_id, o.frame_index, opt(o.parent_id), opt(run_id), o.label,
                                      o.bbox_x0, o.bbox_y0, o.bbox_x1, o.bbox_y1, opt(o.mask_blob), o.features.dump(), now})
                         .i64(0, 0));
     }
@@ -760,7 +765,7 @@ std::vector<Id> Catalog::add_objects(Id project_id, std::optional<Id> run_id, Id
 }
 
 std::vector<ObjectRecord> Catalog::list_objects(Id image_id, std::optional<Id> run_id) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->reader();
   SqlParams params{image_id};
   std::string sql = "SELECT id, image_id, frame_index, run_id, label, bbox_x0, bbox_y0, bbox_x1, bbox_y1, features "
                     "FROM objects WHERE image_id = ?";
@@ -769,7 +774,7 @@ std::vector<ObjectRecord> Catalog::list_objects(Id image_id, std::optional<Id> r
     params.emplace_back(*run_id);
   }
   sql += " ORDER BY id";
-  Rows r = db_->query(sql, params);
+  Rows r = db->query(sql, params);
   std::vector<ObjectRecord> out;
   for (size_t i = 0; i < r.size(); ++i) {
     out.push_back({r.i64(i, 0), r.i64(i, 1), r.i64(i, 2), r.opt_i64(i, 3), r.i64(i, 4), r.i64(i, 5), r.i64(i, 6),
@@ -778,8 +783,8 @@ std::vector<ObjectRecord> Catalog::list_objects(Id image_id, std::optional<Id> r
   return out;
 }
 
-std::vector<Tag> Catalog::list_tags_locked(Id project_id) {
-  Rows r = db_->query("SELECT t.id, t.project_id, t.name, t.color, t.kind, p.name FROM tags t "
+std::vector<Tag> Catalog::list_tags_locked(Connection* db, Id project_id) {
+  Rows r = db->query("SELECT t.id, t.project_id, t.name, t.color, t.kind, p.name FROM tags t "
                       "LEFT JOIN tags p ON p.id = t.parent_id WHERE t.project_id = ? ORDER BY t.name",
                       {project_id});
   std::vector<Tag> out;
@@ -790,17 +795,17 @@ std::vector<Tag> Catalog::list_tags_locked(Id project_id) {
 }
 
 Id Catalog::add_event(std::optional<Id> project_id, const NewEvent& event) {
-  std::lock_guard lock(mutex_);
-  return db_->query(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
+  auto db = pool_->writer();
+  return db->query(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
                                 "VALUES (?, ?, ?, ?, ?, ?, {}) RETURNING id",
-                                json_param(db_->dialect())),
+                                json_param(db->dialect())),
                     {opt(project_id), utc_now_iso(), event.kind, opt(event.actor), opt(event.subject_type),
                      opt(event.subject_id), event.payload.dump()})
       .i64(0, 0);
 }
 
 std::vector<Event> Catalog::list_events(std::optional<Id> project_id, Id after_id, std::int64_t limit) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->reader();
   SqlParams params{after_id};
   std::string sql = "SELECT id, project_id, at, kind, actor, subject_type, subject_id, payload FROM events WHERE id > ?";
   if (project_id) {
@@ -809,7 +814,7 @@ std::vector<Event> Catalog::list_events(std::optional<Id> project_id, Id after_i
   }
   sql += " ORDER BY id LIMIT ?";
   params.emplace_back(limit);
-  Rows r = db_->query(sql, params);
+  Rows r = db->query(sql, params);
   std::vector<Event> out;
   for (size_t i = 0; i < r.size(); ++i) {
     out.push_back({r.i64(i, 0), r.opt_i64(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4), r.opt_text(i, 5),
@@ -819,18 +824,18 @@ std::vector<Event> Catalog::list_events(std::optional<Id> project_id, Id after_i
 }
 
 Id Catalog::last_event_id(std::optional<Id> project_id) {
-  std::lock_guard lock(mutex_);
-  Rows r = project_id ? db_->query("SELECT MAX(id) FROM events WHERE project_id = ?", {*project_id})
-                      : db_->query("SELECT MAX(id) FROM events");
+  auto db = pool_->reader();
+  Rows r = project_id ? db->query("SELECT MAX(id) FROM events WHERE project_id = ?", {*project_id})
+                      : db->query("SELECT MAX(id) FROM events");
   return r.opt_i64(0, 0).value_or(0);
 }
 
 Summary Catalog::summary(std::optional<Id> project_id) {
-  std::lock_guard lock(mutex_);
+  auto db = pool_->reader();
   const std::string p = project_id ? " WHERE project_id = ?" : "";
   SqlParams params;
   if (project_id) params.emplace_back(*project_id);
-  auto count = [&](const std::string& sql) { return db_->query(sql, params).i64(0, 0); };
+  auto count = [&](const std::string& sql) { return db->query(sql, params).i64(0, 0); };
   Summary s;
   s.projects = project_id ? 1 : count("SELECT COUNT(*) FROM projects");
   s.images = count("SELECT COUNT(*) FROM images" + p);

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,12 +11,14 @@
 namespace tessera::catalog {
 
 class Connection;      // private: src/catalog/db.hpp
+class ConnectionPool;  // private: src/catalog/pool.hpp
 struct CatalogAccess;  // private: src/catalog/access.hpp, for the per-concern stores (users, annotations, ...)
 
 // The catalog of projects, images, series, sets, tags, annotations, locks, events, jobs, runs and
 // objects. One interface, two backends chosen by URL: a SQLite file (the default) or PostgreSQL
 // ("postgresql://..." or "postgres://..."). Migrations run on open. Every method that writes more than
-// one row does so in one transaction. Thread-safe: calls are serialised on one connection.
+// one row does so in one transaction. Thread-safe: writes are serialised on one connection, taken in arrival
+// order; reads run in parallel on a few more.
 class Catalog {
  public:
   // url: "sqlite:PATH", a plain file path, or a PostgreSQL URL. Error{unavailable} when it cannot connect.
@@ -94,19 +96,14 @@ class Catalog {
 
  private:
   friend struct CatalogAccess;
-  explicit Catalog(std::unique_ptr<Connection> db);
+  Catalog(std::unique_ptr<Connection> writer, std::function<std::unique_ptr<Connection>()> open_reader);
 
-  // Runs fn in a transaction: commit on return, roll back on exception; transient conflicts (SQLite busy,
-  // PostgreSQL serialization failures) are retried a few times.
-  template <typename Fn>
-  auto write(Fn&& fn);
+  // Helpers for methods that already hold a connection.
+  ImageSet get_set_locked(Connection* db, Id project_id, const std::string& name);
+  std::vector<ImageRecord> select_images(Connection* db, const ImageQuery& query);
+  std::vector<Tag> list_tags_locked(Connection* db, Id project_id);
 
-  ImageSet get_set_locked(Id project_id, const std::string& name);
-  std::vector<ImageRecord> select_images(const ImageQuery& query);
-  std::vector<Tag> list_tags_locked(Id project_id);
-
-  std::unique_ptr<Connection> db_;
-  std::mutex mutex_;
+  std::unique_ptr<ConnectionPool> pool_;  // one writer, a few readers (src/catalog/pool.hpp)
   int schema_version_ = 0;
 };
 
