@@ -283,7 +283,9 @@ struct Run {
         return;
       }
       const cv::Mat current = pixels(target);
-      const segment::FramePair pair = propagator.pair(previous, current);
+      std::vector<cv::Mat> carried;
+      for (const Carried& object : objects) carried.push_back(object.mask);
+      const segment::FramePair pair = propagator.pair(previous, current, segment::flow_region(carried, current.size()));
       const catalog::ImageRecord record = workspace.catalog().get_image(target.id);
       std::set<Id> taken;
       bool stop = false;

@@ -70,18 +70,43 @@ MaskPropagator::MaskPropagator(const Segmenter& segmenter, PropagateOptions opti
   validate(options_);
 }
 
-FramePair MaskPropagator::pair(const cv::Mat& source, const cv::Mat& target) const {
+cv::Rect flow_region(const std::vector<cv::Mat>& masks, cv::Size frame) {
+  cv::Rect region;
+  for (const cv::Mat& mask : masks) {
+    if (mask.empty()) continue;
+    const cv::Rect box = cv::boundingRect(mask);
+    if (box.area() == 0) continue;
+    const int grow_x = std::max(32, box.width);
+    const int grow_y = std::max(32, box.height);
+    const cv::Rect grown(box.x - grow_x, box.y - grow_y, box.width + 2 * grow_x, box.height + 2 * grow_y);
+    region = region.area() == 0 ? grown : (region | grown);
+  }
+  return region & cv::Rect(0, 0, frame.width, frame.height);
+}
+
+FramePair MaskPropagator::pair(const cv::Mat& source, const cv::Mat& target, cv::Rect region) const {
   if (source.size() != target.size()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("propagation: frames of different sizes ({}x{} and {}x{})", source.cols, source.rows,
                             target.cols, target.rows));
   }
-  const cv::Mat from = flow_frame(source);
-  const cv::Mat to = flow_frame(target);
+  const cv::Rect frame(0, 0, source.cols, source.rows);
+  region = region.area() == 0 ? frame : (region & frame);
+  const cv::Mat from = flow_frame(source(region));
+  const cv::Mat to = flow_frame(target(region));
   FramePair pair;
   pair.target_image = target;
-  pair.back_flow = dense_flow(to, from, options_.flow);
-  pair.forward_flow = dense_flow(from, to, options_.flow);
+  if (region == frame) {
+    pair.back_flow = dense_flow(to, from, options_.flow);
+    pair.forward_flow = dense_flow(from, to, options_.flow);
+    return pair;
+  }
+  // Zero flow outside the region: a mask that reaches there stays put, and the consistency check sees
+  // agreement only where the flow was computed.
+  pair.back_flow = cv::Mat::zeros(source.size(), CV_32FC2);
+  pair.forward_flow = cv::Mat::zeros(source.size(), CV_32FC2);
+  dense_flow(to, from, options_.flow).copyTo(pair.back_flow(region));
+  dense_flow(from, to, options_.flow).copyTo(pair.forward_flow(region));
   return pair;
 }
 

@@ -130,6 +130,11 @@ TEST(MaskPropagation, AMaskFollowsAMovingObject) {
   const PropagatedMask p = propagator.propagate(propagator.pair(a, b), source);
   EXPECT_GT(mask_iou(p.mask, truth), 0.85);
   EXPECT_LT(mask_iou(source, truth), 0.75);  // so staying put would fail
+  // The same through the flow of a region around the mask only.
+  const cv::Rect region = flow_region({source}, a.size());
+  EXPECT_LT(region.area(), a.size().area());
+  const PropagatedMask in_region = propagator.propagate(propagator.pair(a, b, region), source);
+  EXPECT_GT(mask_iou(in_region.mask, truth), 0.85);
 }
 
 TEST(MaskPropagation, BadInputIsRefusedNamingTheProblem) {

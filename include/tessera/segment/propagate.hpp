@@ -76,8 +76,10 @@ class MaskPropagator {
  public:
   MaskPropagator(const Segmenter& segmenter, PropagateOptions options);
 
-  // Flow between `source` and `target` (same size; Error{invalid_argument} naming both sizes otherwise).
-  FramePair pair(const cv::Mat& source, const cv::Mat& target) const;
+  // Flow between `source` and `target` (same size; Error{invalid_argument} naming both sizes otherwise),
+  // computed inside `region` only (an empty rect: the whole frame) and zero outside it: masks far from the
+  // frame's other content need not pay for a full-frame flow (see flow_region()).
+  FramePair pair(const cv::Mat& source, const cv::Mat& target, cv::Rect region = {}) const;
   // The source frame's mask (CV_8U, frame size, non-zero = object) in the pair's target frame.
   // Error{invalid_argument} when the mask's size differs from the frames' or it is empty.
   PropagatedMask propagate(const FramePair& pair, const cv::Mat& source_mask) const;
@@ -88,6 +90,11 @@ class MaskPropagator {
   const Segmenter& segmenter_;
   PropagateOptions options_;
 };
+
+// The part of a frame of `frame` size the flow must cover to carry these masks: their boxes grown by
+// their own size (at least 32 px) on each side, so motion up to about an object's diameter per frame is
+// seen with context around it. Empty when every mask is empty.
+cv::Rect flow_region(const std::vector<cv::Mat>& masks, cv::Size frame);
 
 // Intersection over union of two masks (non-zero = inside); 1 when both are empty.
 double mask_iou(const cv::Mat& a, const cv::Mat& b);
