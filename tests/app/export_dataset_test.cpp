@@ -8,6 +8,8 @@
 
 #include "tessera/app/annotations.hpp"
 #include "tessera/app/import.hpp"
+#include "tessera/app/upload.hpp"
+#include "tessera/exchange/zip_reader.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
 #include "tessera/exchange/npz.hpp"
@@ -296,9 +298,66 @@ TEST_F(ExportDatasetTest, AnUndecodableMaskIsReportedAndTheRestExported) {
   EXPECT_EQ(json::parse(read_file(dir_ / "partial.json"))["annotations"].size(), 11u);
 }
 
-TEST_F(ExportDatasetTest, DeepCellLabelProjectOfASeries) {
-  // Without a series the images cannot form a project: the series is named in the error.
+// Two series of two frames each in set "movies", one mask per frame (frame t of series s: image 10 + 2s + t).
+class SeriesExportTest : public ExportDatasetTest {
+ protected:
+  void SetUp() override {
+    ExportDatasetTest::SetUp();
+    Annotations annotations(*ws_);
+    std::vector<catalog::Id> ids;
+    for (int s = 0; s < 2; ++s) {
+      for (int t = 1; t >= 0; --t) {  // uploaded last frame first: the export orders by frame index
+        Upload upload;
+        upload.name = fmt::format("s{}_t{}.png", s, t);
+        upload.bytes = image::encode(pixels_of(10 + 2 * s + t), ".png");
+        upload.series = fmt::format("movie{}", s);
+        upload.frame_index = t;
+        const auto record = upload_image(*ws_, project_, upload).record;
+        ids.push_back(record.id);
+        annotations.create(record, {std::nullopt, "test"}, mask_body(masks_of(t)[2], std::nullopt));
+      }
+    }
+    ws_->catalog().ensure_set(project_, "movies");
+    ws_->catalog().add_to_set(project_, "movies", ids);
+  }
+};
+
+TEST_F(SeriesExportTest, NpzIn3dHasOneMoviePerSeriesInFrameOrder) {
+  auto o = options(DatasetFormat::npz, dir_ / "movies.npz");
+  o.set = "movies";
+  o.dims = "3d";
+  EXPECT_TRUE(export_dataset(*ws_, o).ok());
+  exchange::NpzReader npz(dir_ / "movies.npz");
+  const auto x = npz.read("X"), y = npz.read("y");
+  EXPECT_EQ(x.shape, (std::vector<uint64_t>{2, 2, kHeight, kWidth, 1}));
+  EXPECT_EQ(y.shape, (std::vector<uint64_t>{2, 2, kHeight, kWidth, 1}));
+  const auto frames = exchange::npy_to_mats(x);
+  const auto labels = exchange::npy_to_mats(y);
+  ASSERT_EQ(frames.size(), 4u);
+  for (int s = 0; s < 2; ++s) {
+    for (int t = 0; t < 2; ++t) {
+      cv::Mat expected;
+      pixels_of(10 + 2 * s + t).convertTo(expected, CV_32F);
+      EXPECT_EQ(cv::countNonZero(frames[2 * s + t] != expected), 0) << "series " << s << " frame " << t;
+      EXPECT_EQ(cv::countNonZero(labels[2 * s + t] == 1), cv::countNonZero(masks_of(t)[2]));
+    }
+  }
+}
+
+TEST_F(SeriesExportTest, DeepCellLabelProjectOfASeries) {
   auto o = options(DatasetFormat::deepcell_label, dir_ / "dcl.zip");
+  o.set.clear();
+  o.series = "movie1";
+  EXPECT_TRUE(export_dataset(*ws_, o).ok());
+  exchange::ZipReader zip(dir_ / "dcl.zip");
+  const auto x = exchange::decode_npy(zip.read("X.npy"));
+  const auto y = exchange::decode_npy(zip.read("y.npy"));
+  EXPECT_EQ(x.shape, (std::vector<uint64_t>{2, kHeight, kWidth, 1}));
+  EXPECT_EQ(y.type, exchange::NpyType::i32);
+  EXPECT_EQ(y.shape, (std::vector<uint64_t>{2, kHeight, kWidth, 1}));
+  EXPECT_EQ(json::parse(zip.read("cells.json")),
+            json::parse(R"([{"value": 1, "cell": 1, "t": 0, "c": 0}, {"value": 1, "cell": 1, "t": 1, "c": 0}])"));
+  EXPECT_EQ(zip.read("divisions.json"), "[]");
   o.series = "no-such-series";
   EXPECT_THROW(export_dataset(*ws_, o), Error);
 }
