@@ -61,7 +61,7 @@ struct FramePair {
 struct PropagatedMask {
   cv::Mat mask;              // CV_8U 0/255 in the target frame; empty when the object vanished
   cv::Mat warped;            // the flow-warped mask before refinement
-  double confidence = 0;     // min of the measures below, 0 when split or vanished
+  double confidence = 0;     // min of the measures below; 0 when the object vanished (a split is flagged anyway)
   double warp_iou = 0;       // IoU between warped and refined mask (1 without refinement)
   double area_ratio = 0;     // min(area before, area after) / max(...)
   double flow_consistency = 0;  // share of warped pixels whose forward and backward flow agree within 1 px
