@@ -3,11 +3,12 @@
 // colours inside and outside best wins among those that are self-consistent (area near the assumed one, not
 // running into the ROI's edge). A box or a prior mask gives the scale directly: one cut.
 //
-// GrabCut was chosen over a random walker by measured IoU on ../shared/data (tests/segment/quality_test.cpp,
-// docs/api/masks.md): with the same seeds and ROI the random walker lost on every dataset.
+// GrabCut was chosen over a random walker by measured IoU (docs/api/masks.md): in the same multi-scale scheme
+// with the same seeds, skimage's random_walker reached 0.51 mean IoU on the DSB nuclei against GrabCut's 0.60.
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include <opencv2/imgproc.hpp>
@@ -60,12 +61,23 @@ Candidate cut_at_radius(const cv::Mat& image8, const Prompts& prompts, double ra
   cv::Mat trimap(features.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
   trimap.setTo(cv::GC_PR_FGD, distance <= r);
   trimap.setTo(cv::GC_BGD, distance > kRoiRadiusFactor * r);
+  // A negative click claims the pixels clearly nearer to it than to any positive one (a touching twin).
+  const auto negatives = working_points(prompts, c.region, false);
+  if (!negatives.empty()) {
+    cv::Mat negative_seeds(features.size(), CV_8U, cv::Scalar(255));
+    for (const auto& p : negatives) negative_seeds.at<uchar>(p) = 0;
+    cv::Mat negative_distance;
+    cv::distanceTransform(negative_seeds, negative_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+    trimap.setTo(cv::GC_BGD, negative_distance < 0.5 * distance);
+  }
   stamp_points(trimap, prompts, c.region, r);
   const int assumed_area = cv::countNonZero(distance <= r);
   c.cut = run_cut({features, trimap, positives, 3});
   const double area_ratio = static_cast<double>(c.cut.area) / std::max(1, assumed_area);
   const bool reaches_edge = cv::countNonZero(c.cut.mask & (distance > 0.9 * kRoiRadiusFactor * r)) > 0;
-  c.consistent = area_ratio > 0.15 && area_ratio < 3.0 && !reaches_edge;
+  const bool holds_negative = std::any_of(negatives.begin(), negatives.end(),
+                                          [&](const cv::Point& p) { return c.cut.mask.at<uchar>(p) != 0; });
+  c.consistent = area_ratio > 0.15 && area_ratio < 3.0 && !reaches_edge && !holds_negative;
   return c;
 }
 
@@ -144,7 +156,13 @@ class GraphCutSegmenter final : public Segmenter {
     } else if (prompts.box) {
       best = cut_in_box(image8, prompts);
     } else {
+      // The object does not reach a negative click: assumed radii beyond the nearest one are not tried.
+      double reach = std::numeric_limits<double>::infinity();
+      for (const auto& p : prompts.points)
+        for (const auto& q : prompts.points)
+          if (p.positive && !q.positive) reach = std::min(reach, std::hypot(p.x - q.x, p.y - q.y));
       for (double radius : candidate_radii(image8.size())) {
+        if (best && radius >= reach) break;
         Candidate c = cut_at_radius(image8, prompts, radius);
         const auto rank = [](const Candidate& k) { return (k.consistent ? 1000.0 : 0.0) + k.cut.contrast; };
         if (!best || rank(c) > rank(*best)) best = std::move(c);
