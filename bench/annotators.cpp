@@ -89,6 +89,16 @@ void back_off(std::mt19937& random) {
   std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(5000, 20000)(random)));
 }
 
+// Think time between an annotator's cycles, in ms (0: none, the saturating run). Each pause is drawn uniformly
+// from [0.5, 1.5] x this, so the clients do not move in step.
+int g_think_ms = 0;
+
+void think(std::mt19937& random) {
+  if (g_think_ms <= 0) return;
+  std::this_thread::sleep_for(
+      std::chrono::microseconds(std::uniform_int_distribution<int>(500 * g_think_ms, 1500 * g_think_ms)(random)));
+}
+
 std::map<catalog::Id, std::int64_t> stored_counts(app::Annotations& annotations, const std::vector<Target>& targets) {
   std::map<catalog::Id, std::int64_t> out;
   for (const Target& t : targets) out[t.annotation] = annotations.get(t.annotation).state.attributes.value("count", 0);
@@ -176,6 +186,7 @@ void in_process_client(app::Annotations& annotations, const BenchUser& user, con
     measure(tally, kRelease, [&] { return annotations.release_lock(target.image, actor, lock.lease->token); });
     tally.cycle_ms.push_back(ms_since(cycle));
     ++tally.cycles;
+    think(random);
   }
 }
 
@@ -257,6 +268,7 @@ void http_client(int port, const BenchUser& user, const Target& target, ClientTa
     if (release && release->status != 200 && release->status < 500) ++tally.other;
     tally.cycle_ms.push_back(ms_since(cycle));
     ++tally.cycles;
+    think(random);
   }
 }
 
@@ -298,6 +310,8 @@ int run_concurrent(int argc, char** argv) {
   cli.add_option("--images", image_count, "images shared by the clients (clients / images per image)")
       ->check(CLI::Range(1, 1000));
   cli.add_option("--seconds", seconds, "length of each phase")->check(CLI::Range(0.1, 3600.0));
+  cli.add_option("--think-ms", g_think_ms, "mean pause of each annotator between cycles (0 = none)")
+      ->check(CLI::Range(0, 60000));
   CLI11_PARSE(cli, argc, argv);
 
   BenchWorkspace bench(workdir, db);

@@ -67,7 +67,7 @@ if [ "${TESSERA_BENCH_PG:-1}" != 0 ]; then
   if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then pg_started=1; fi
   base_url=$(TESSERA_PG_PORT=$port "$here/pg-test-server.sh" start)
   pg_admin=(psql "$base_url" -v ON_ERROR_STOP=1)
-  for mode in concurrent shared viewport; do
+  for mode in concurrent shared paced viewport; do
     db="tessera_bench_ann_${mode}_$$"
     "${pg_admin[@]}" -q -c "CREATE DATABASE $db" >/dev/null
     pg_dbs+=("$db")
@@ -77,10 +77,14 @@ if [ "${TESSERA_BENCH_PG:-1}" != 0 ]; then
 fi
 
 for backend in "${backends[@]}"; do
-  c_url="" s_url="" v_url=""
-  if [ "$backend" = postgresql ]; then c_url=${urls[pg_concurrent]} s_url=${urls[pg_shared]} v_url=${urls[pg_viewport]}; fi
+  c_url="" s_url="" p_url="" v_url=""
+  if [ "$backend" = postgresql ]; then
+    c_url=${urls[pg_concurrent]} s_url=${urls[pg_shared]} p_url=${urls[pg_paced]} v_url=${urls[pg_viewport]}
+  fi
   run "$backend-concurrent" concurrent "$c_url" --clients "$clients" --images "$clients" --seconds "$seconds"
   run "$backend-shared" concurrent "$s_url" --clients "$clients" --images "$shared_images" --seconds "$shared_seconds"
+  run "$backend-paced" concurrent "$p_url" --clients "$clients" --images "$clients" --seconds "$shared_seconds" \
+    --think-ms "${TESSERA_BENCH_THINK_MS:-250}"
   run "$backend-viewport" viewport "$v_url" --objects "$objects" --queries "$queries"
 done
 
@@ -90,10 +94,11 @@ echo
 echo "summary (per request; cycle = lock + read + write + release; busy = lock refused, retried):"
 printf '  %-11s %-24s %9s %9s %9s %11s %6s %5s %7s\n' backend phase "cycles/s" "p50 ms" "p99 ms" "cycle p99" lost 5xx busy
 for backend in "${backends[@]}"; do
-  for run_name in concurrent shared; do
+  for run_name in concurrent shared paced; do
     f="$backend-$run_name"
     for phase in in-process http; do
-      label="$phase, $([ "$run_name" = concurrent ] && echo "own image" || echo "4 per image")"
+      case $run_name in concurrent) what="own image" ;; shared) what="4 per image" ;; *) what="paced" ;; esac
+      label="$phase, $what"
       printf '  %-11s %-24s %9s %9s %9s %11s %6s %5s %7s\n' "$backend" "$label" "$(field "$f" "$phase" cycles_per_s)" \
         "$(field "$f" "$phase" p50_ms)" "$(field "$f" "$phase" p99_ms)" "$(field "$f" "$phase" cycle_p99_ms)" \
         "$(field "$f" "$phase" lost_updates)" "$(field "$f" "$phase" errors_5xx)" "$(field "$f" "$phase" lock_busy)"
@@ -102,6 +107,9 @@ for backend in "${backends[@]}"; do
   f="$backend-concurrent"
   echo "  $backend, own image: http / in-process p99 $(ratio "$(field "$f" http p99_ms)" "$(field "$f" in-process p99_ms)")x," \
     "cycles/s $(ratio "$(field "$f" http cycles_per_s)" "$(field "$f" in-process cycles_per_s)")x (goal: http p99 < 50 ms)"
+  f="$backend-paced"
+  echo "  $backend, paced (think ${TESSERA_BENCH_THINK_MS:-250} ms): http p99 $(field "$f" http p99_ms) ms," \
+    "http / in-process p99 $(ratio "$(field "$f" http p99_ms)" "$(field "$f" in-process p99_ms)")x (goal: http p99 < 50 ms)"
 done
 echo "viewports over $objects objects (1024x1024):"
 printf '  %-11s %-16s %9s %9s\n' backend way "p50 ms" "p95 ms"
