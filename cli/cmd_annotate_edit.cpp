@@ -62,8 +62,9 @@ void print_outcome(const app::MaskEditOutcome& outcome) {
                                                  lease.image_id, lease.holder, lease.expires_at));
   }
   if (outcome.status == catalog::EditStatus::stale) {
-    throw Error(ErrorCode::conflict, fmt::format("annotation {} changed meanwhile (now version {}); nothing was changed",
-                                                 outcome.current->id, outcome.current->version));
+    throw Error(ErrorCode::conflict,
+                fmt::format("annotation {} changed meanwhile (now version {}); nothing was changed",
+                            outcome.current->id, outcome.current->version));
   }
   for (const auto& a : outcome.updated) fmt::print("updated {}\n", describe(a));
   for (const auto& a : outcome.created) fmt::print("created {}\n", describe(a));
@@ -132,7 +133,8 @@ void add_split(CLI::App& annotate, GlobalOptions& global) {
     app::SplitRequest request;
     request.annotation_id = args->annotation;
     request.markers = parse_xys(args->markers, "--marker");
-    if (!args->outline.empty()) request.outline = segment::Stroke{parse_xys(args->outline, "--outline"), args->outline_width};
+    if (!args->outline.empty())
+      request.outline = segment::Stroke{parse_xys(args->outline, "--outline"), args->outline_width};
     print_outcome(app::MaskEdits(ws).split(request, local_actor()));
   });
 }

@@ -102,9 +102,8 @@ cv::Mat decode_stored_mask(Annotations& annotations, const Annotation& annotatio
                               cv::IMREAD_GRAYSCALE);
   const cv::Rect box = bbox_rect(annotation.state.bbox);
   if (mask.empty() || mask.size() != box.size()) {
-    throw Error(ErrorCode::corrupt,
-                fmt::format("the mask of annotation {} does not decode to its {}x{} bbox", annotation.id, box.width,
-                            box.height));
+    throw Error(ErrorCode::corrupt, fmt::format("the mask of annotation {} does not decode to its {}x{} bbox",
+                                                annotation.id, box.width, box.height));
   }
   return mask;
 }
@@ -193,8 +192,8 @@ MaskEditOutcome MaskEdits::merge(const MergeRequest& request, const Actor& actor
   MaskEditOutcome out;
   EditSteps steps(annotations_, actor);
   const json patch = mask_patch(merged, roi);
-  const auto kept = steps.apply(
-      out, [&] { return annotations_.update(parts[0], image, actor, version_of(parts[0]), patch); });
+  const auto kept =
+      steps.apply(out, [&] { return annotations_.update(parts[0], image, actor, version_of(parts[0]), patch); });
   if (!kept) return out;
   out.updated.push_back(*kept);
   for (std::size_t i = 1; i < parts.size(); ++i) {
@@ -218,10 +217,9 @@ MaskEditOutcome MaskEdits::split(const SplitRequest& request, const Actor& actor
   cv::Rect roi = bbox_rect(original.state.bbox);
   for (std::size_t i = 0; i < request.markers.size(); ++i) {
     const cv::Point2d& m = request.markers[i];
-    if (!std::isfinite(m.x) || !std::isfinite(m.y) || m.x < 0 || m.y < 0 || m.x >= image.width ||
-        m.y >= image.height) {
-      bad_field(fmt::format("markers[{}]", i), fmt::format("markers[{}] = ({:g}, {:g}) lies outside the {}x{} image",
-                                                           i, m.x, m.y, image.width, image.height));
+    if (!std::isfinite(m.x) || !std::isfinite(m.y) || m.x < 0 || m.y < 0 || m.x >= image.width || m.y >= image.height) {
+      bad_field(fmt::format("markers[{}]", i), fmt::format("markers[{}] = ({:g}, {:g}) lies outside the {}x{} image", i,
+                                                           m.x, m.y, image.width, image.height));
     }
     roi |= cv::Rect(static_cast<int>(m.x), static_cast<int>(m.y), 1, 1);
   }

@@ -54,7 +54,8 @@ MaskEditOutcome MaskEdits::remove(Id annotation_id, const Actor& actor, std::opt
   require_mask(a, "annotation_id");
   MaskEditOutcome out;
   EditSteps steps(annotations_, actor);
-  if (const auto gone = steps.apply(out, [&] { return annotations_.remove(a.id, actor, version.value_or(a.version)); })) {
+  if (const auto gone =
+          steps.apply(out, [&] { return annotations_.remove(a.id, actor, version.value_or(a.version)); })) {
     out.deleted.push_back(*gone);
   }
   return out;

@@ -20,8 +20,7 @@ class EditSteps {
 
   // Runs one write and returns the annotation as written (recorded for undo); when the write is refused,
   // copies the refusal into `outcome`, clears what it listed, undoes every earlier write and returns empty.
-  std::optional<catalog::Annotation> apply(MaskEditOutcome& outcome,
-                                           const std::function<catalog::EditResult()>& write);
+  std::optional<catalog::Annotation> apply(MaskEditOutcome& outcome, const std::function<catalog::EditResult()>& write);
 
  private:
   Annotations& annotations_;

@@ -84,7 +84,8 @@ bool parts_connected(const cv::Mat& merged, const std::vector<cv::Point>& contac
   cv::Mat components;
   cv::connectedComponents(merged, components, 8, CV_32S);
   const int first = components.at<int>(contacts.front());
-  return std::all_of(contacts.begin(), contacts.end(), [&](const cv::Point& p) { return components.at<int>(p) == first; });
+  return std::all_of(contacts.begin(), contacts.end(),
+                     [&](const cv::Point& p) { return components.at<int>(p) == first; });
 }
 
 // The merged object from the union of the touched parts and one contact pixel of each.
@@ -95,7 +96,8 @@ cv::Mat bridge_parts(const cv::Mat& united, const std::vector<cv::Point>& contac
   // A round closing wider than the widest gap crossed (plus the stroke's reach on both sides) fills the gap
   // between the parts along the stroke but not beyond the parts' outer ends.
   cv::Mat closed;
-  cv::morphologyEx(united, closed, cv::MORPH_CLOSE, round_kernel(static_cast<int>(std::ceil(c.longest_gap + stroke.width)) + 3));
+  cv::morphologyEx(united, closed, cv::MORPH_CLOSE,
+                   round_kernel(static_cast<int>(std::ceil(c.longest_gap + stroke.width)) + 3));
   cv::Mat merged = united | (span & closed);
   if (!parts_connected(merged, contacts)) {
     // One pixel wider than drawn, so rounding cannot leave a one-pixel crack at a contact.

@@ -148,7 +148,8 @@ LabelSplit split_label_by_markers(const cv::Mat& labels, std::int32_t label, con
     throw Error(ErrorCode::invalid_argument, "labels must be a 32-bit signed label image", {{"field", "labels"}});
   }
   if (label <= 0) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("label must be positive, got {}", label), {{"field", "label"}});
+    throw Error(ErrorCode::invalid_argument, fmt::format("label must be positive, got {}", label),
+                {{"field", "label"}});
   }
   const cv::Mat object = labels == label;
   if (cv::countNonZero(object) == 0) {

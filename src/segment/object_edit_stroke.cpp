@@ -27,20 +27,19 @@ void check_stroke(const Stroke& stroke, cv::Size size, const char* field) {
                 {{"field", fmt::format("{}.points", field)}});
   }
   if (!std::isfinite(stroke.width) || stroke.width < kMinWidth || stroke.width > kMaxWidth) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{}.width must be in [{:g}, {:g}] pixels, got {:g}", field, kMinWidth, kMaxWidth,
-                            stroke.width),
-                {{"field", fmt::format("{}.width", field)}});
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{}.width must be in [{:g}, {:g}] pixels, got {:g}", field, kMinWidth, kMaxWidth, stroke.width),
+        {{"field", fmt::format("{}.width", field)}});
   }
   for (std::size_t i = 0; i < stroke.points.size(); ++i) {
     const cv::Point2d& p = stroke.points[i];
-    if (!std::isfinite(p.x) || !std::isfinite(p.y) || p.x < 0 || p.y < 0 || p.x >= size.width ||
-        p.y >= size.height) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y) || p.x < 0 || p.y < 0 || p.x >= size.width || p.y >= size.height) {
       const std::string name = fmt::format("{}.points[{}]", field, i);
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("{} = ({:g}, {:g}) lies outside the {}x{} image", name, p.x, p.y, size.width,
-                              size.height),
-                  {{"field", name}});
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("{} = ({:g}, {:g}) lies outside the {}x{} image", name, p.x, p.y, size.width, size.height),
+          {{"field", name}});
     }
   }
 }

@@ -55,7 +55,8 @@ std::vector<cv::Point2d> parse_points(const json& value, const std::string& fiel
   if (!value.is_array()) bad_field(field, "must be an array of points [[x, y], ...]");
   if (value.size() > kMaxPoints) bad_field(field, fmt::format("has {} points; at most {}", value.size(), kMaxPoints));
   std::vector<cv::Point2d> points;
-  for (std::size_t i = 0; i < value.size(); ++i) points.push_back(parse_point(value[i], fmt::format("{}[{}]", field, i)));
+  for (std::size_t i = 0; i < value.size(); ++i)
+    points.push_back(parse_point(value[i], fmt::format("{}[{}]", field, i)));
   return points;
 }
 
@@ -114,16 +115,16 @@ void send_outcome(Context& ctx, const MaskEditOutcome& outcome) {
       return;
     case EditStatus::stale: {
       const catalog::Annotation& current = *outcome.current;
-      throw HttpError(
-          409, "conflict",
-          fmt::format("annotation {} has changed: it is at version {}; reload it and edit again", current.id,
-                      current.version),
-          json{{"current_version", current.version}, {"annotation", app::annotation_json(current)}});
+      throw HttpError(409, "conflict",
+                      fmt::format("annotation {} has changed: it is at version {}; reload it and edit again",
+                                  current.id, current.version),
+                      json{{"current_version", current.version}, {"annotation", app::annotation_json(current)}});
     }
     case EditStatus::locked: {
       const catalog::Lease& lease = *outcome.lease;
       throw HttpError(
-          423, "locked", fmt::format("image {} is locked by '{}' until {}", lease.image_id, lease.holder, lease.expires_at),
+          423, "locked",
+          fmt::format("image {} is locked by '{}' until {}", lease.image_id, lease.holder, lease.expires_at),
           json{{"image_id", lease.image_id},
                {"holder", lease.holder},
                {"holder_id", lease.holder_id ? json(*lease.holder_id) : json(nullptr)},
@@ -194,7 +195,8 @@ app::MergeRequest merge_request(const json& body, catalog::Id image_id) {
   if (body.contains("annotation_ids")) {
     const json& ids = body["annotation_ids"];
     if (!ids.is_array()) bad_field("annotation_ids", "must be an array of annotation ids");
-    if (ids.size() > kMaxIds) bad_field("annotation_ids", fmt::format("names {} masks; at most {}", ids.size(), kMaxIds));
+    if (ids.size() > kMaxIds)
+      bad_field("annotation_ids", fmt::format("names {} masks; at most {}", ids.size(), kMaxIds));
     for (std::size_t i = 0; i < ids.size(); ++i) {
       request.annotation_ids.push_back(parse_id(ids[i], fmt::format("annotation_ids[{}]", i)));
     }

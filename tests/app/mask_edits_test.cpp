@@ -154,10 +154,10 @@ TEST_F(MaskEditsTest, BadMergesNameTheFieldAndChangeNothing) {
   const auto& image = images_[0];
   const Annotation a = rect_annotation(image, {10, 20, 20, 20}, nucleus_);
   const Annotation b = rect_annotation(image, {36, 20, 20, 20}, nucleus_);
-  const Annotation polygon = *annotations_
-                                  ->create(image, alice_,
-                                           json{{"kind", "polygon"}, {"geometry", {{"points", {{1, 1}, {5, 1}, {5, 5}}}}}})
-                                  .annotation;
+  const Annotation polygon =
+      *annotations_
+           ->create(image, alice_, json{{"kind", "polygon"}, {"geometry", {{"points", {{1, 1}, {5, 1}, {5, 5}}}}}})
+           .annotation;
   MergeRequest touch_one;
   touch_one.image_id = image.id;
   touch_one.stroke = segment::Stroke{{{12, 30}, {20, 30}}, 3};
@@ -253,10 +253,10 @@ TEST_F(MaskEditsTest, SplitKeepsTheFirstPartAndCreatesTheOthersWithTheSameTag) {
 TEST_F(MaskEditsTest, BadSplitsNameTheFieldAndChangeNothing) {
   const auto& image = images_[0];
   const Annotation a = rect_annotation(image, {10, 20, 60, 20}, nucleus_);
-  const Annotation polygon = *annotations_
-                                  ->create(image, alice_,
-                                           json{{"kind", "polygon"}, {"geometry", {{"points", {{1, 1}, {5, 1}, {5, 5}}}}}})
-                                  .annotation;
+  const Annotation polygon =
+      *annotations_
+           ->create(image, alice_, json{{"kind", "polygon"}, {"geometry", {{"points", {{1, 1}, {5, 1}, {5, 5}}}}}})
+           .annotation;
   SplitRequest request;
   request.annotation_id = a.id;
   request.markers = {{15, 30}};

@@ -146,12 +146,16 @@ TEST(SplitByMarkers, PiecesCutOffWithoutAMarkerGoToTheNearestMarker) {
 TEST(SplitByMarkers, RefusesBadMarkers) {
   const cv::Mat bar = rect_mask(kSize, {10, 20, 60, 20});
   EXPECT_EQ(field_of([&] { split_by_markers(bar, {{15, 30}}); }), "markers");
-  EXPECT_EQ(field_of([&] { split_by_markers(bar, {{15, 30}, {5, 5}}); }), "markers[1]");       // outside the object
-  EXPECT_EQ(field_of([&] { split_by_markers(bar, {{80, 30}, {15, 30}}); }), "markers[0]");     // outside the image
+  EXPECT_EQ(field_of([&] { split_by_markers(bar, {{15, 30}, {5, 5}}); }), "markers[1]");        // outside the object
+  EXPECT_EQ(field_of([&] { split_by_markers(bar, {{80, 30}, {15, 30}}); }), "markers[0]");      // outside the image
   EXPECT_EQ(field_of([&] { split_by_markers(bar, {{15, 30}, {15.4, 30.2}}); }), "markers[1]");  // same pixel
-  EXPECT_EQ(field_of([&] { split_by_markers(bar, {{15, 30}, {25, 30}}, Stroke{{{25, 15}, {25, 45}}, 3}); }),
+  EXPECT_EQ(field_of([&] {
+              split_by_markers(bar, {{15, 30}, {25, 30}}, Stroke{{{25, 15}, {25, 45}}, 3});
+            }),
             "markers[1]");  // under the outline
-  EXPECT_EQ(field_of([&] { split_by_markers(bar, {{15, 30}, {50, 30}}, Stroke{{{25, 15}, {25, 60}}, 3}); }),
+  EXPECT_EQ(field_of([&] {
+              split_by_markers(bar, {{15, 30}, {50, 30}}, Stroke{{{25, 15}, {25, 60}}, 3});
+            }),
             "outline.points[1]");
 }
 

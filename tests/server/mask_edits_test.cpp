@@ -15,9 +15,9 @@ class MaskEditsApi : public ServerFixture {
  protected:
   void SetUp() override {
     ServerFixture::SetUp();
-    const auto tags = workspace().catalog().upsert_tags(
-        lab(), {catalog::TagSpec{"nucleus", "#00ff00", "label", std::nullopt},
-                catalog::TagSpec{"debris", "#ff0000", "label", std::nullopt}});
+    const auto tags =
+        workspace().catalog().upsert_tags(lab(), {catalog::TagSpec{"nucleus", "#00ff00", "label", std::nullopt},
+                                                  catalog::TagSpec{"debris", "#ff0000", "label", std::nullopt}});
     nucleus_ = tags.at(0).id;
     debris_ = tags.at(1).id;
   }
@@ -67,8 +67,7 @@ TEST_F(MaskEditsApi, MergeByIdsWithAStaleVersionIs409AndChangesNothing) {
   const json a = create_mask(image.id, {5, 5, 10, 10}, nucleus_);
   const json b = create_mask(image.id, {40, 30, 10, 10}, nucleus_);
   const std::string path = fmt::format("/api/v1/images/{}/masks:merge", image.id);
-  const auto stale = post(path, {{"annotation_ids", {a["id"], b["id"]}},
-                                 {"versions", {{b["id"].dump(), 4}}}});
+  const auto stale = post(path, {{"annotation_ids", {a["id"], b["id"]}}, {"versions", {{b["id"].dump(), 4}}}});
   ASSERT_TRUE(stale);
   EXPECT_EQ(stale->status, 409) << stale->body;
   EXPECT_EQ(annotation(a["id"])["bbox"], a["bbox"]);
@@ -151,7 +150,8 @@ TEST_F(MaskEditsApi, BadSplitsAre400NamingTheField) {
   r = post(path, {{"markers", {{8, 15}, {60, 40}}}});
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(field(r), "markers[1]");
-  r = post(fmt::format("/api/v1/annotations/{}:split", point["id"].get<std::int64_t>()), {{"markers", {{8, 15}, {48, 15}}}});
+  r = post(fmt::format("/api/v1/annotations/{}:split", point["id"].get<std::int64_t>()),
+           {{"markers", {{8, 15}, {48, 15}}}});
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(field(r), "annotation_id");
   EXPECT_EQ(post("/api/v1/annotations/999999:split", {{"markers", {{8, 15}, {48, 15}}}})->status, 404);

@@ -32,9 +32,9 @@ cv::Mat stroke_mask(const Stroke& stroke, cv::Size size);
 // (a stroke curving through a wide gap), the stroke's whole span between its first and last contact is
 // added instead, so the result is always one connected object.
 struct MaskMerge {
-  cv::Mat mask;                         // CV_8U, 255 = the merged object
-  std::vector<std::size_t> merged;      // indices of the input masks the stroke touched, ascending
-  int bridge_pixels = 0;                // pixels added that were in none of the merged masks
+  cv::Mat mask;                     // CV_8U, 255 = the merged object
+  std::vector<std::size_t> merged;  // indices of the input masks the stroke touched, ascending
+  int bridge_pixels = 0;            // pixels added that were in none of the merged masks
 };
 
 // `masks`: CV_8U, all of one size, non-zero = object. Error{invalid_argument} naming "stroke" when the
@@ -62,9 +62,9 @@ LabelMerge merge_labels_by_stroke(const cv::Mat& labels, const Stroke& stroke);
 // split runs along the stroke. Object pixels no marker can reach (cut off by the outline) go to the marker
 // nearest in straight line.
 struct ObjectSplit {
-  cv::Mat labels;                    // CV_32S, the mask's size: 0 outside, i + 1 = the part of markers[i]
-  std::vector<int> part_pixels;      // pixels per part, by marker
-  int removed_pixels = 0;            // object pixels that became background (under the outline)
+  cv::Mat labels;                // CV_32S, the mask's size: 0 outside, i + 1 = the part of markers[i]
+  std::vector<int> part_pixels;  // pixels per part, by marker
+  int removed_pixels = 0;        // object pixels that became background (under the outline)
 };
 
 // `object`: CV_8U, non-zero = the object. Error{invalid_argument} naming "markers" for fewer than two,
@@ -76,8 +76,8 @@ ObjectSplit split_by_markers(const cv::Mat& object, const std::vector<cv::Point2
 // The same on one label of a label image: the label keeps the first marker's part, the others get new
 // labels above the image's largest.
 struct LabelSplit {
-  cv::Mat labels;                     // CV_32S
-  std::vector<std::int32_t> parts;    // the label of each marker's part, by marker (parts[0] = the label)
+  cv::Mat labels;                   // CV_32S
+  std::vector<std::int32_t> parts;  // the label of each marker's part, by marker (parts[0] = the label)
 };
 LabelSplit split_label_by_markers(const cv::Mat& labels, std::int32_t label, const std::vector<cv::Point2d>& markers,
                                   const std::optional<Stroke>& outline = std::nullopt);
