@@ -2,6 +2,7 @@
 // passes: OpenCV's connected components for holes and objects, then one rewrite with a lookup table.
 #include <algorithm>
 #include <map>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -119,53 +120,51 @@ cv::Mat clean_crowd_labels(const cv::Mat& input, const CrowdCleanParams& params)
   cv::Mat objects;
   std::vector<int> object_area = component_areas(filled, objects);
 
-  // Output values before renumbering, and which of them occur.
-  std::map<std::int32_t, std::int32_t> renumber;
+  // Output values before renumbering, and which of them occur (a table over the input's value range).
+  double min_value = 0;
+  double max_value = 0;
+  cv::minMaxLoc(values, &min_value, &max_value);
+  // Crowd annotations are 8/16-bit images; 32-bit ids are accepted up to a table of 64 MiB.
+  if (min_value < 0 || max_value > (1 << 24)) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("clean_crowd_labels: label ids must be in [0, 16777216], got [{}, {}]", min_value, max_value));
+  }
+  std::vector<std::int32_t> renumber(static_cast<size_t>(max_value) + 1, 0);
   for (int r = 0; r < values.rows; ++r) {
     std::int32_t* v = values.ptr<std::int32_t>(r);
     const int* o = objects.ptr<int>(r);
     const int* h = holes.ptr<int>(r);
-    std::int32_t last = -1;
     for (int c = 0; c < values.cols; ++c) {
       std::int32_t out = 0;
       if (o[c] != 0 && object_area[static_cast<size_t>(o[c])] >= params.min_size) {
         out = v[c] != 0 ? v[c] : fill_label[static_cast<size_t>(h[c])];
       }
       v[c] = out;
-      // Runs of one label are the norm: look the map up once per run.
-      if (out != 0 && out != last) {
-        renumber.emplace(out, 0);
-        last = out;
-      }
+      renumber[static_cast<size_t>(out)] = 1;
     }
   }
+  renumber[0] = 0;
   std::int32_t next = 0;
-  for (auto& [old_value, new_value] : renumber) new_value = ++next;
-  cv::Mat result(values.size(), next <= 255 ? CV_8UC1 : CV_16UC1);
-  if (next > 65535) {
-    result.create(values.size(), CV_32SC1);
+  for (auto& slot : renumber) {
+    if (slot != 0) slot = ++next;
   }
-  std::int32_t last_old = 0;
-  std::int32_t last_new = 0;
-  for (int r = 0; r < values.rows; ++r) {
-    const std::int32_t* v = values.ptr<std::int32_t>(r);
-    for (int c = 0; c < values.cols; ++c) {
-      std::int32_t out = 0;
-      if (v[c] != 0) {
-        if (v[c] != last_old) {
-          last_old = v[c];
-          last_new = renumber.at(v[c]);
-        }
-        out = last_new;
-      }
-      if (result.depth() == CV_8U) {
-        result.ptr<std::uint8_t>(r)[c] = static_cast<std::uint8_t>(out);
-      } else if (result.depth() == CV_16U) {
-        result.ptr<std::uint16_t>(r)[c] = static_cast<std::uint16_t>(out);
-      } else {
-        result.ptr<std::int32_t>(r)[c] = out;
-      }
+  auto rewrite = [&](auto* type_tag, int cv_type) {
+    using T = std::remove_pointer_t<decltype(type_tag)>;
+    cv::Mat out(values.size(), cv_type);
+    for (int r = 0; r < values.rows; ++r) {
+      const std::int32_t* v = values.ptr<std::int32_t>(r);
+      T* o = out.ptr<T>(r);
+      for (int c = 0; c < values.cols; ++c) o[c] = static_cast<T>(renumber[static_cast<size_t>(v[c])]);
     }
+    return out;
+  };
+  cv::Mat result;
+  if (next <= 255) {
+    result = rewrite(static_cast<std::uint8_t*>(nullptr), CV_8UC1);
+  } else if (next <= 65535) {
+    result = rewrite(static_cast<std::uint16_t*>(nullptr), CV_16UC1);
+  } else {
+    result = rewrite(static_cast<std::int32_t*>(nullptr), CV_32SC1);
   }
   return result;
 }

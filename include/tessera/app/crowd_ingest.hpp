@@ -30,7 +30,7 @@ cv::Mat annotation_labels(const cv::Mat& annotation, std::string_view source);
 // remove_small_holes(area_threshold=hole_area, connectivity=1) then remove_small_objects(min_size,
 // connectivity=1) on the mask (labels != 0), scikit-image semantics (border components count); original
 // pixels keep their label, a filled hole takes the label most often 4-adjacent to it (ties: smallest), then
-// relabel_sequential. Output CV_8U when the result has at most 255 labels, else CV_16U (the reference wraps
+// relabel_sequential. Ids must lie in [0, 2^24] (Error{invalid_argument} otherwise). Output CV_8U when the result has at most 255 labels, else CV_16U (the reference wraps
 // ids above 255 instead). labels: one-channel integer (CV_8U/16U/32S).
 cv::Mat clean_crowd_labels(const cv::Mat& labels, const CrowdCleanParams& params = {});
 
