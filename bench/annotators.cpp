@@ -8,6 +8,7 @@
 //     are counted, not assumed); 5xx answers and transport errors are counted. Prints request and cycle
 //     latency percentiles and the HTTP / in-process ratios.
 //   tessera_bench_annotators viewport ...   see annotators_viewport.cpp
+//   tessera_bench_annotators paging ...     see annotators_paging.cpp
 //
 // Output: human-readable lines plus one "key=value ..." line per phase for the script.
 
@@ -28,6 +29,7 @@
 namespace tessera::bench {
 
 int run_viewport(int argc, char** argv);  // annotators_viewport.cpp
+int run_paging(int argc, char** argv);    // annotators_paging.cpp
 
 namespace {
 
@@ -361,10 +363,11 @@ int main(int argc, char** argv) {
   try {
     if (mode == "concurrent") return tessera::bench::run_concurrent(argc - 1, argv + 1);
     if (mode == "viewport") return tessera::bench::run_viewport(argc - 1, argv + 1);
+    if (mode == "paging") return tessera::bench::run_paging(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     fmt::print(stderr, "tessera_bench_annotators: {}\n", e.what());
     return 1;
   }
-  fmt::print(stderr, "usage: tessera_bench_annotators concurrent|viewport --workdir DIR [--db URL] ... (--help)\n");
+  fmt::print(stderr, "usage: tessera_bench_annotators concurrent|viewport|paging --workdir DIR [--db URL] ... (--help)\n");
   return 2;
 }

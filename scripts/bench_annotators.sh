@@ -6,6 +6,8 @@
 #      in-process. Then the same with 4 annotators per image (25 images, 15 s), so leases are contended and a
 #      refused lock is retried. Lost updates are counted (stored counters against successful writes), and 5xx
 #      answers. Goal: p99 < 50 ms per request, 0 lost, 0 5xx.
+#  (3) paging: a project of 100,000 images listed over HTTP 100 per page following cursors, by id and by
+#      source_path, first to last page; anchor: LIMIT/OFFSET pages at the same depths in-process.
 #  (2) viewport queries (1024x1024 windows, a quarter with a tag filter) on one image holding 1,000,000
 #      objects: spatial index in-process and over HTTP; anchor: the same query filtered in SQL over the
 #      image's objects without the spatial index. Goal: p95 < 100 ms.
@@ -24,8 +26,10 @@ die() { echo "bench_annotators: $*" >&2; exit 1; }
 
 if [ "${TESSERA_BENCH_SMOKE:-0}" = 1 ]; then
   seconds=${TESSERA_BENCH_ANNOTATORS_SECONDS:-3} objects=${TESSERA_BENCH_VIEWPORT_OBJECTS:-100000} queries=50
+  paging_images=${TESSERA_BENCH_PAGING_IMAGES:-5000}
 else
   seconds=${TESSERA_BENCH_ANNOTATORS_SECONDS:-30} objects=${TESSERA_BENCH_VIEWPORT_OBJECTS:-1000000} queries=200
+  paging_images=${TESSERA_BENCH_PAGING_IMAGES:-100000}
 fi
 clients=100 shared_images=25
 shared_seconds=$(awk -v s="$seconds" 'BEGIN { print (s >= 6 ? s / 2 : s) }')
@@ -67,7 +71,7 @@ if [ "${TESSERA_BENCH_PG:-1}" != 0 ]; then
   if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then pg_started=1; fi
   base_url=$(TESSERA_PG_PORT=$port "$here/pg-test-server.sh" start)
   pg_admin=(psql "$base_url" -v ON_ERROR_STOP=1)
-  for mode in concurrent shared paced viewport; do
+  for mode in concurrent shared paced viewport paging; do
     db="tessera_bench_ann_${mode}_$$"
     "${pg_admin[@]}" -q -c "CREATE DATABASE $db" >/dev/null
     pg_dbs+=("$db")
@@ -77,15 +81,17 @@ if [ "${TESSERA_BENCH_PG:-1}" != 0 ]; then
 fi
 
 for backend in "${backends[@]}"; do
-  c_url="" s_url="" p_url="" v_url=""
+  c_url="" s_url="" p_url="" v_url="" g_url=""
   if [ "$backend" = postgresql ]; then
     c_url=${urls[pg_concurrent]} s_url=${urls[pg_shared]} p_url=${urls[pg_paced]} v_url=${urls[pg_viewport]}
+    g_url=${urls[pg_paging]}
   fi
   run "$backend-concurrent" concurrent "$c_url" --clients "$clients" --images "$clients" --seconds "$seconds"
   run "$backend-shared" concurrent "$s_url" --clients "$clients" --images "$shared_images" --seconds "$shared_seconds"
   run "$backend-paced" concurrent "$p_url" --clients "$clients" --images "$clients" --seconds "$shared_seconds" \
     --think-ms "${TESSERA_BENCH_THINK_MS:-250}"
   run "$backend-viewport" viewport "$v_url" --objects "$objects" --queries "$queries"
+  run "$backend-paging" paging "$g_url" --images "$paging_images"
 done
 
 field() { sed -n "s/^result phase=$2 .*\b$3=\([^ ]*\).*/\1/p" "$work/$1.results" | head -1; }
@@ -120,4 +126,15 @@ for backend in "${backends[@]}"; do
   done
   echo "  $backend: scan / indexed p95 $(ratio "$(field "$f" viewport-scan p95_ms)" "$(field "$f" viewport-indexed p95_ms)")x" \
     "(goal: indexed p95 < 100 ms)"
+done
+echo "paging over $paging_images images, 100 per page (over HTTP, following cursors; anchor: LIMIT/OFFSET in-process):"
+printf '  %-11s %-12s %6s %14s %13s %13s %12s %16s\n' backend sort pages "first p50 ms" "last p50 ms" "last p99 ms" "all p99 ms" "offset last p50"
+for backend in "${backends[@]}"; do
+  f="$backend-paging"
+  for sort in id source_path; do
+    printf '  %-11s %-12s %6s %14s %13s %13s %12s %16s\n' "$backend" "$sort" "$(field "$f" "paging-$sort" pages)" \
+      "$(field "$f" "paging-$sort" first_p50_ms)" "$(field "$f" "paging-$sort" last_p50_ms)" \
+      "$(field "$f" "paging-$sort" last_p99_ms)" "$(field "$f" "paging-$sort" all_p99_ms)" \
+      "$(field "$f" "paging-$sort" offset_last_p50_ms)"
+  done
 done

@@ -1,5 +1,9 @@
 #include "tessera/app/annotations.hpp"
 
+#include <algorithm>
+
+#include "tessera/app/summary.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -297,6 +301,24 @@ TEST_F(AnnotationsTest, LeasesGoThroughTheSameUseCases) {
   EXPECT_FALSE(annotations().find_lock(image_.id));
   EXPECT_EQ(annotations().create(image_, alice_, {{"kind", "point"}, {"geometry", {{"points", {{1, 1}}}}}}).status,
             EditStatus::applied);
+}
+
+// A mask replaced by an update is still the journal's: undo brings it back, so the workspace check must count
+// it as referenced (or a clean-up of "unreferenced" blobs would break undo).
+TEST_F(AnnotationsTest, MasksOnlyTheJournalHoldsAreReferencedBlobs) {
+  const cv::Mat first = small_mask();
+  const auto a = create({{"kind", "mask"}, {"bbox", {50, 60, 53, 62}}, {"mask_png_base64", base64_encode(png_of(first))}});
+  cv::Mat second = first.clone();
+  second.at<std::uint8_t>(0, 0) = 255;
+  const auto r = annotations().update(a.id, alice_, a.version,
+                                      {{"bbox", {50, 60, 53, 62}}, {"mask_png_base64", base64_encode(png_of(second))}});
+  ASSERT_EQ(r.status, EditStatus::applied);
+  ASSERT_NE(r.annotation->state.mask_blob, a.state.mask_blob);
+  const auto referenced = workspace_->catalog().referenced_blobs();
+  EXPECT_NE(std::find(referenced.begin(), referenced.end(), *a.state.mask_blob), referenced.end());
+  EXPECT_NE(std::find(referenced.begin(), referenced.end(), *r.annotation->state.mask_blob), referenced.end());
+  const app::CheckReport check = app::check_workspace(*workspace_, false);
+  EXPECT_EQ(std::find(check.unreferenced.begin(), check.unreferenced.end(), *a.state.mask_blob), check.unreferenced.end());
 }
 
 }  // namespace
