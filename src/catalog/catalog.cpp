@@ -112,8 +112,9 @@ std::string image_filter(Dialect dialect, const ImageQuery& query, SqlParams& pa
   } else if (query.after_id > 0) {
     SqlValue value = key.numeric ? SqlValue(query.after_value.is_number() ? query.after_value.get<double>() : -1e300)
                                  : SqlValue(query.after_value.is_string() ? query.after_value.get<std::string>() : "");
-    sql += fmt::format(" AND ({0} {1} ? OR ({0} = ? AND i.id {1} ?))", key.expr, op);
-    params.push_back(value);
+    // A row-value comparison, not "k > ? OR (k = ? AND id > ?)": both backends turn it into one range scan
+    // of the (project, key, id) index (migration 0006); the OR form made them sort the whole project.
+    sql += fmt::format(" AND ({0}, i.id) {1} (?, ?)", key.expr, op);
     params.push_back(value);
     params.emplace_back(query.after_id);
   }
