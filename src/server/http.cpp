@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "tessera/app/job_kinds.hpp"
+#include "tessera/catalog/tracks.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::server {
@@ -164,6 +165,24 @@ catalog::ImageRecord Context::image(Id image_id, Role min) {
   } catch (const HttpError& e) {
     // Not a member: the image does not exist for this caller.
     if (e.status() == 404) throw HttpError(404, "not_found", fmt::format("no image with id {}", image_id));
+    throw;
+  }
+  return record;
+}
+
+catalog::Series Context::series(Id series_id, Role min) {
+  const auto missing = [&] { return HttpError(404, "not_found", fmt::format("no series with id {}", series_id)); };
+  catalog::Series record;
+  try {
+    record = catalog::TrackStore(catalog()).get_series(series_id);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::not_found) throw missing();
+    throw;
+  }
+  try {
+    project(record.project_id, min);
+  } catch (const HttpError& e) {
+    if (e.status() == 404) throw missing();  // not a member: the series does not exist for this caller
     throw;
   }
   return record;

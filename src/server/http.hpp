@@ -123,6 +123,8 @@ class Context {
   catalog::ProjectAccess project_named(const std::string& name, Role min = Role::viewer);
   // An image the caller may see (404 otherwise) with at least role `min` on its project.
   catalog::ImageRecord image(Id image_id, Role min = Role::viewer);
+  // A series the caller may see (404 otherwise, alike for a missing one) with at least role `min` on its project.
+  catalog::Series series(Id series_id, Role min = Role::viewer);
 
   // The n-th regex group of the route pattern.
   std::string path(std::size_t index) const;

@@ -133,26 +133,6 @@ void send_outcome(Context& ctx, const MaskEditOutcome& outcome) {
   }
 }
 
-// The series, if the caller has at least `min` on its project; 404 alike for a missing series and one of
-// a project the caller is not in.
-catalog::Series visible_series(Context& ctx, catalog::Id series_id, Role min) {
-  const auto missing = [&] { return HttpError(404, "not_found", fmt::format("no series with id {}", series_id)); };
-  catalog::Series series;
-  try {
-    series = catalog::TrackStore(ctx.catalog()).get_series(series_id);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::not_found) throw missing();
-    throw;
-  }
-  try {
-    ctx.project(series.project_id, min);
-  } catch (const HttpError& e) {
-    if (e.status() == 404) throw missing();
-    throw;
-  }
-  return series;
-}
-
 // The annotation's image, if the caller has `min` on it; a missing annotation and one the caller may not
 // see read alike.
 catalog::Annotation visible_annotation(Context& ctx, catalog::Id id, Role min) {
@@ -251,13 +231,13 @@ void add_mask_edit_routes(Router& router) {
   });
 
   router.del(R"(/api/v1/series/(\d+)/masks)", [edits](Context& ctx) {
-    const catalog::Series series = visible_series(ctx, ctx.path_id(1, "series"), Role::editor);
+    const catalog::Series series = ctx.series(ctx.path_id(1, "series"), Role::editor);
     const catalog::Id tag_id = *tag_query(ctx, true);
     send_outcome(ctx, edits->remove_in_series(series.id, tag_id, actor_of(ctx)));
   });
 
   router.get(R"(/api/v1/series/(\d+)/masks)", [edits](Context& ctx) {
-    const catalog::Series series = visible_series(ctx, ctx.path_id(1, "series"), Role::viewer);
+    const catalog::Series series = ctx.series(ctx.path_id(1, "series"), Role::viewer);
     const app::MaskList list = edits->list_in_series(series.id, tag_query(ctx, false));
     ctx.send_json({{"series_id", series.id}, {"masks", annotations_json(list.masks)}, {"truncated", list.truncated}});
   });

@@ -19,28 +19,8 @@ using nlohmann::json;
 const std::initializer_list<const char*> kFields = {"frame", "tag_id", "direction", "min_confidence",
                                                     "flow",  "stop_on_review", "refine"};
 
-// The series if the caller is at least an editor of its project; 404 alike for a missing series and one of
-// a project the caller is not in.
-catalog::Series editable_series(Context& ctx, Id series_id) {
-  const auto missing = [&] { return HttpError(404, "not_found", fmt::format("no series with id {}", series_id)); };
-  catalog::Series series;
-  try {
-    series = catalog::TrackStore(ctx.catalog()).get_series(series_id);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::not_found) throw missing();
-    throw;
-  }
-  try {
-    ctx.project(series.project_id, Role::editor);
-  } catch (const HttpError& e) {
-    if (e.status() == 404) throw missing();
-    throw;
-  }
-  return series;
-}
-
 void propagate(Context& ctx) {
-  const catalog::Series series = editable_series(ctx, ctx.path_id(1, "series"));
+  const catalog::Series series = ctx.series(ctx.path_id(1, "series"), Role::editor);
   const json body = ctx.json_body();
   for (const auto& [key, value] : body.items()) {
     if (std::none_of(kFields.begin(), kFields.end(), [&](const char* k) { return key == k; })) {

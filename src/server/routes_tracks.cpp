@@ -16,32 +16,12 @@ namespace {
 
 using nlohmann::json;
 
-// The series, if the caller has at least `min` on its project; 404 alike for a missing series and one of
-// a project the caller is not in.
-catalog::Series visible_series(Context& ctx, Id series_id, Role min) {
-  const auto missing = [&] { return HttpError(404, "not_found", fmt::format("no series with id {}", series_id)); };
-  catalog::Series series;
-  try {
-    series = catalog::TrackStore(ctx.catalog()).get_series(series_id);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::not_found) throw missing();
-    throw;
-  }
-  try {
-    ctx.project(series.project_id, min);
-  } catch (const HttpError& e) {
-    if (e.status() == 404) throw missing();
-    throw;
-  }
-  return series;
-}
-
 catalog::TrackRecord visible_track(Context& ctx, Id track_id, Role min) {
   const auto missing = [&] { return HttpError(404, "not_found", fmt::format("no track with id {}", track_id)); };
   const std::optional<catalog::TrackRecord> track = catalog::TrackStore(ctx.catalog()).find(track_id);
   if (!track) throw missing();
   try {
-    visible_series(ctx, track->series_id, min);
+    ctx.series(track->series_id, min);
   } catch (const HttpError& e) {
     if (e.status() == 404) throw missing();
     throw;
@@ -75,7 +55,7 @@ void send_edit(Context& ctx, const catalog::TrackEditResult& result) {
 }
 
 void list_tracks(Context& ctx) {
-  const catalog::Series series = visible_series(ctx, ctx.path_id(1, "series"), Role::viewer);
+  const catalog::Series series = ctx.series(ctx.path_id(1, "series"), Role::viewer);
   json tracks = json::array();
   for (const catalog::TrackRecord& t : catalog::TrackStore(ctx.catalog()).list(series.id)) {
     tracks.push_back(catalog::to_json(t));
@@ -85,7 +65,7 @@ void list_tracks(Context& ctx) {
 
 // Tracking takes seconds to minutes on long series: a track.series job, answered 202.
 void queue_tracking(Context& ctx) {
-  const catalog::Series series = visible_series(ctx, ctx.path_id(1, "series"), Role::editor);
+  const catalog::Series series = ctx.series(ctx.path_id(1, "series"), Role::editor);
   const json body = ctx.req.body.empty() ? json::object() : ctx.json_body();
   reject_unknown_fields(body, {"run", "max_gap", "max_distance", "divisions"});
   json params = body;
@@ -138,7 +118,7 @@ void history(Context& ctx) {
     throw HttpError(404, "not_found", fmt::format("no track with id {}", id));
   } else {
     try {
-      visible_series(ctx, edits.front().series_id, Role::viewer);
+      ctx.series(edits.front().series_id, Role::viewer);
     } catch (const HttpError& e) {
       if (e.status() == 404) throw HttpError(404, "not_found", fmt::format("no track with id {}", id));
       throw;
