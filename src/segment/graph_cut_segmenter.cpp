@@ -68,7 +68,7 @@ Candidate cut_at_radius(const cv::Mat& image8, const Prompts& prompts, double ra
     for (const auto& p : negatives) negative_seeds.at<uchar>(p) = 0;
     cv::Mat negative_distance;
     cv::distanceTransform(negative_seeds, negative_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-    trimap.setTo(cv::GC_BGD, negative_distance < 0.5 * distance);
+    trimap.setTo(cv::GC_BGD, negative_distance < 0.25 * distance);
   }
   stamp_points(trimap, prompts, c.region, r);
   const int assumed_area = cv::countNonZero(distance <= r);
