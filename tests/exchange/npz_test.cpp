@@ -1,9 +1,11 @@
 #include "tessera/exchange/npz.hpp"
 
 #include <cstring>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
+#include "exchange/npz_zip.hpp"
 #include "exchange/python.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/exchange/zip_reader.hpp"
@@ -55,7 +57,8 @@ TEST(Npz, StreamedDeepCellMoviesLoadInNumpy) {
       EXPECT_EQ(x.length(), static_cast<uint64_t>((k + 1) / kFrames));
     }
     npz.add("channels", NpyArray{NpyType::u8, {3}, "abc"});
-    EXPECT_EQ(files_in(dir.path()), 3u) << "three scratch files, no archive yet";
+    EXPECT_EQ(files_in(dir.path()), 3u) << "the archive being written (holding X), two scratch files; none at path";
+    EXPECT_FALSE(std::filesystem::exists(path));
     npz.finish();
   }
   EXPECT_EQ(files_in(dir.path()), 1u);
@@ -64,6 +67,7 @@ TEST(Npz, StreamedDeepCellMoviesLoadInNumpy) {
 import sys, zipfile, numpy as np
 z = zipfile.ZipFile(sys.argv[1])
 assert [i.compress_type for i in z.infolist()] == [0, 0, 0], 'entries are stored'
+assert z.testzip() is None, 'CRCs match'
 assert z.namelist() == ['X.npy', 'y.npy', 'channels.npy']
 d = np.load(sys.argv[1])
 X, y = d['X'], d['y']
@@ -188,6 +192,131 @@ TEST(Npz, StreamEndingInsideAnItemFailsAndLeavesNothing) {
     test::expect_invalid([&] { npz.finish(); }, "npz array 'X': 256 bytes were appended, not a whole number");
   }
   EXPECT_EQ(files_in(dir.path()), 0u);
+}
+
+TEST(Npz, Crc32MatchesZlib) {
+  EXPECT_EQ(npz_crc32(0, "123456789", 9), 0xCBF43926u);
+  EXPECT_EQ(npz_crc32(0, "", 0), 0u);
+  std::string bytes(1000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 37 + 11);
+  // In pieces of any size (the tail loop and the 8-byte loop) it is the same.
+  EXPECT_EQ(npz_crc32(npz_crc32(0, bytes.data(), 333), bytes.data() + 333, 667), npz_crc32(0, bytes.data(), 1000));
+  const std::string out = test::run_python(R"(
+import sys, zlib
+b = bytes((i * 37 + 11) % 256 for i in range(1000))
+print('%08x' % zlib.crc32(b))
+)");
+  EXPECT_EQ(out, fmt::format("{:08x}\n", npz_crc32(0, bytes.data(), 1000)));
+}
+
+// Arrays added before, between and after streams, several streams interleaved: every entry is in the
+// archive in the order given, CRCs check, numpy loads each one, and no scratch file stays behind.
+TEST(Npz, ManyEntriesInOrderLoadInNumpy) {
+  test::TempDir dir;
+  const auto path = dir / "many.npz";
+  {
+    NpzWriter npz(path);
+    npz.add("first", NpyArray{NpyType::u8, {2, 2}, std::string("\1\2\3\4", 4)});
+    npz.add("second", NpyArray{NpyType::i16, {3}, std::string("\1\0\2\0\3\0", 6)});
+    NpyStream& a = npz.begin("a", NpyType::i32, {2, 3, 1});
+    npz.add("middle", NpyArray{NpyType::u8, {1}, "m"});
+    NpyStream& b = npz.begin("b", NpyType::f64, {3, 2});
+    NpyStream& c = npz.begin("c", NpyType::u16, {4});
+    for (int k = 0; k < 5; ++k) {
+      a.append(label_frame(k, 2, 3));
+      b.append(cv::Mat(3, 2, CV_32FC1, cv::Scalar(k + 0.5)));
+      c.append(std::string_view("\1\0\2\0\3\0\4\0", 8));
+    }
+    npz.add("last", NpyArray{NpyType::f32, {}, std::string("\0\0\x80\x3f", 4)});
+    npz.finish();
+  }
+  EXPECT_EQ(files_in(dir.path()), 1u);
+  {
+    std::ofstream plain(dir / "plain");  // permissions of any new file (0666 less the umask), not the scratch 0600
+  }
+  EXPECT_EQ(std::filesystem::status(path).permissions(), std::filesystem::status(dir / "plain").permissions());
+  const std::string out = test::run_python(R"(
+import sys, zipfile, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+assert z.namelist() == ['first.npy', 'second.npy', 'a.npy', 'middle.npy', 'b.npy', 'c.npy', 'last.npy'], z.namelist()
+assert all(i.compress_type == 0 for i in z.infolist())
+assert z.testzip() is None, 'CRCs match'
+d = np.load(sys.argv[1])
+assert d['first'].tolist() == [[1, 2], [3, 4]]
+assert d['second'].dtype == np.int16 and d['second'].tolist() == [1, 2, 3]
+a = d['a']
+k = np.arange(5).reshape(5, 1, 1, 1); r = np.arange(2).reshape(1, 2, 1, 1); c = np.arange(3).reshape(1, 1, 3, 1)
+assert a.dtype == np.int32 and np.array_equal(a, k * 1000 + 7 * r + c), a
+assert d['middle'].tobytes() == b'm'
+b = d['b']
+assert b.dtype == np.float64 and b.shape == (5, 3, 2) and np.array_equal(b[:, 0, 0], np.arange(5) + 0.5)
+assert d['c'].dtype == np.uint16 and d['c'].shape == (5, 4) and (d['c'] == [1, 2, 3, 4]).all()
+assert d['last'].shape == () and d['last'] == 1.0
+print('numpy ok')
+)", {path.string()});
+  EXPECT_NE(out.find("numpy ok"), std::string::npos) << out;
+  NpzReader reader(path);
+  EXPECT_EQ(reader.keys(), (std::vector<std::string>{"first", "second", "a", "middle", "b", "c", "last"}));
+  EXPECT_EQ(reader.read("a").shape, (std::vector<uint64_t>{5, 2, 3, 1}));
+  EXPECT_EQ(reader.read("middle").data, "m");
+}
+
+TEST(Npz, EmptyWriterAndAbandonedWriter) {
+  test::TempDir dir;
+  {
+    NpzWriter npz(dir / "empty.npz");
+    npz.finish();
+  }
+  EXPECT_TRUE(NpzReader(dir / "empty.npz").keys().empty());
+  {
+    NpzWriter npz(dir / "gone.npz");
+    npz.add("a", NpyArray{NpyType::u8, {1}, "a"});
+    npz.begin("X", NpyType::u8, {2}).append(std::string_view("xy"));
+  }
+  EXPECT_EQ(files_in(dir.path()), 1u) << "only empty.npz";
+  const std::string out = test::run_python(R"(
+import sys, numpy as np
+assert list(np.load(sys.argv[1]).keys()) == []
+print('numpy ok')
+)", {(dir / "empty.npz").string()});
+  EXPECT_NE(out.find("numpy ok"), std::string::npos) << out;
+}
+
+// The ZIP64 records (files over 4 GiB) on a small archive with them forced: zipfile and libzip read
+// the ZIP64 end record, locator and per-entry extra fields. (A real 4 GiB file takes too long here.)
+TEST(Npz, ForcedZip64RecordsAreRead) {
+  test::TempDir dir;
+  const NpzDosTime when = npz_dos_time(1700000000);
+  std::string archive;
+  std::vector<NpzZipEntry> entries;
+  for (const auto& [key, value] : {std::pair{"X", uint8_t{7}}, {"y", uint8_t{9}}}) {
+    const std::string npy = encode_npy(NpyArray{NpyType::u8, {3}, std::string(3, static_cast<char>(value))});
+    NpzZipEntry e{std::string(key) + ".npy", archive.size(), npy.size(), npz_crc32(0, npy.data(), npy.size())};
+    archive += npz_local_header(e, when);
+    archive += npy;
+    entries.push_back(e);
+  }
+  const std::string central = npz_central_directory(entries, archive.size(), when, true);
+  EXPECT_NE(central.find("PK\x06\x06"), std::string::npos);
+  EXPECT_NE(central.find("PK\x06\x07"), std::string::npos);
+  archive += central;
+  const auto path = dir / "zip64.npz";
+  write_file_atomic(path, archive);
+  const std::string out = test::run_python(R"(
+import sys, zipfile, numpy as np
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+assert [i.file_size for i in z.infolist()] == [131, 131], [i.file_size for i in z.infolist()]
+assert [i.header_offset for i in z.infolist()][0] == 0
+assert [i.date_time for i in z.infolist()][0][0] == 2023
+d = np.load(sys.argv[1])
+assert d['X'].tolist() == [7, 7, 7] and d['y'].tolist() == [9, 9, 9]
+print('numpy ok')
+)", {path.string()});
+  EXPECT_NE(out.find("numpy ok"), std::string::npos) << out;
+  NpzReader reader(path);
+  EXPECT_EQ(reader.keys(), (std::vector<std::string>{"X", "y"}));
+  EXPECT_EQ(reader.read("y").data, "\t\t\t");
 }
 
 }  // namespace
