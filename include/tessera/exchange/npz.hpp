@@ -43,10 +43,13 @@ class NpyStream {
   std::unique_ptr<State> state_;
 };
 
-// Writes a .npz as numpy.savez does: a ZIP with one stored entry "<key>.npy" per array (ZIP64 when
-// an entry or the file passes 4 GiB; libzip decides). Array data is spooled to scratch files beside
-// the output (or in scratch_dir) and zipped by path at finish(), so memory stays at one frame. The
-// result appears atomically (see ZipWriter). Not thread-safe.
+// Writes a .npz as numpy.savez does: a ZIP with one stored entry "<key>.npy" per array, each header with a
+// ZIP64 field, ZIP64 directory records when a size or offset passes 4 GiB (src/exchange/npz_zip.cpp). The
+// first array streamed with begin(), and arrays add()ed while no stream grows, go straight into the archive
+// (written once); arrays begun or added while that stream still grows are spooled to scratch files beside
+// the output (or in scratch_dir) and copied in at finish(), since ZIP entries are contiguous. Memory stays at
+// one frame. The archive is built in a temporary file, fsynced and renamed: it appears atomically. Not
+// thread-safe.
 //
 // DeepCell training data (formats.md 1.2): X float32 (batch, [frames,] rows, cols, channels) and y int32
 // (batch, [frames,] rows, cols, 1), e.g.
