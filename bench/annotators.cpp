@@ -92,7 +92,8 @@ void back_off(std::mt19937& random) {
 }
 
 // Think time between an annotator's cycles, in ms (0: none, the saturating run). Each pause is drawn uniformly
-// from [0.5, 1.5] x this, so the clients do not move in step.
+// from [0.5, 1.5] x this, and each client starts after one such pause, so the clients do not move in step
+// (started together, the first 100 cycles arrive as one burst that no steady load would produce).
 int g_think_ms = 0;
 
 void think(std::mt19937& random) {
@@ -166,6 +167,8 @@ void in_process_client(app::Annotations& annotations, const BenchUser& user, con
                        Ready&& ready) {
   const catalog::Actor actor{user.id, user.name};
   const Clock::time_point deadline = ready();
+  std::mt19937 start_random(static_cast<unsigned>(user.id) * 7919u);
+  think(start_random);  // paced: annotators start out of step, as people do, not in one burst
   std::mt19937 random(static_cast<unsigned>(user.id));
   while (Clock::now() < deadline) {
     const auto cycle = Clock::now();
@@ -229,6 +232,8 @@ void http_client(int port, const BenchUser& user, const Target& target, ClientTa
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const Clock::time_point deadline = ready();
+  std::mt19937 start_random(static_cast<unsigned>(user.id) * 7919u);
+  think(start_random);  // paced: annotators start out of step, as people do, not in one burst
   while (Clock::now() < deadline) {
     const auto cycle = Clock::now();
     auto lock = timed(tally, kLock, [&] { return http.Post(lock_path, auth, lock_body, "application/json"); });
