@@ -663,21 +663,9 @@ std::vector<std::string> Catalog::tags_of_image(Id image_id) {
   auto db = pool_->reader();
   Rows r = db->query("SELECT t.name FROM tags t JOIN image_tags it ON it.tag_id = t.id WHERE it.image_id = ? ORDER BY t.name",
                       {image_id});
-  std::set<std::string> out;
-  for (size_t i = 0; i < r.size(); ++i) out.insert(r.text(i, 0));
-  // Masks an annotation no longer shows are still referenced by its edit journal: undo restores them.
-  Rows edits = db->query("SELECT diff FROM annotation_edits WHERE CAST(diff AS TEXT) LIKE '%mask_blob%'");
-  for (size_t i = 0; i < edits.size(); ++i) {
-    const nlohmann::json diff = nlohmann::json::parse(edits.text(i, 0), nullptr, false);
-    if (!diff.is_object()) continue;
-    for (const char* side : {"before", "after"}) {
-      const auto state = diff.find(side);
-      if (state == diff.end() || !state->is_object()) continue;
-      const auto mask = state->find("mask_blob");
-      if (mask != state->end() && mask->is_string()) out.insert(mask->get<std::string>());
-    }
-  }
-  return {out.begin(), out.end()};
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r.size(); ++i) out.push_back(r.text(i, 0));
+  return out;
 }
 
 std::vector<double> Catalog::recent_focus(Id series_id, Id except_image, int count) {

@@ -317,10 +317,12 @@ TEST_F(AnnotationsTest, MasksOnlyTheJournalHoldsAreReferencedBlobs) {
   const auto referenced = workspace_->catalog().referenced_blobs();
   EXPECT_NE(std::find(referenced.begin(), referenced.end(), *a.state.mask_blob), referenced.end());
   EXPECT_NE(std::find(referenced.begin(), referenced.end(), *r.annotation->state.mask_blob), referenced.end());
-  // Only sets name an image's sets, not the journal's masks.
+  // Only sets and tags name an image's sets and tags, not the journal's masks.
   workspace_->catalog().ensure_set(project_, "picked");
   workspace_->catalog().add_to_set(project_, "picked", {image_.id});
   EXPECT_EQ(workspace_->catalog().sets_of_image(image_.id), std::vector<std::string>{"picked"});
+  workspace_->catalog().set_image_tag(project_, image_.id, "nucleus", true);
+  EXPECT_EQ(workspace_->catalog().tags_of_image(image_.id), std::vector<std::string>{"nucleus"});
   const app::CheckReport check = app::check_workspace(*workspace_, false);
   EXPECT_EQ(std::find(check.unreferenced.begin(), check.unreferenced.end(), *a.state.mask_blob), check.unreferenced.end());
 }
