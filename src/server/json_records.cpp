@@ -76,4 +76,11 @@ nlohmann::json to_json(const catalog::Event& e) {
           {"payload", e.payload}};
 }
 
+nlohmann::json lease_holder_json(const catalog::Lease& lease) {
+  return {{"image_id", lease.image_id},
+          {"holder", lease.holder},
+          {"holder_id", or_null(lease.holder_id)},
+          {"expires_at", lease.expires_at}};
+}
+
 }  // namespace tessera::server

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <memory>
 
+#include "server/json_records.hpp"
 #include "server/routes.hpp"
 #include "tessera/app/annotations.hpp"
 #include "tessera/core/base64.hpp"
@@ -106,10 +107,7 @@ void send_outcome(Context& ctx, const EditResult& result, int applied_status) {
       throw HttpError(
           423, "locked",
           fmt::format("image {} is locked by '{}' until {}", lease.image_id, lease.holder, lease.expires_at),
-          json{{"image_id", lease.image_id},
-               {"holder", lease.holder},
-               {"holder_id", lease.holder_id ? json(*lease.holder_id) : json(nullptr)},
-               {"expires_at", lease.expires_at}});
+          lease_holder_json(lease));
     }
   }
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "server/json_records.hpp"
 #include "server/routes.hpp"
 #include "tessera/app/annotations.hpp"
 
@@ -35,10 +36,7 @@ std::string token_of(Context& ctx, const json& body) {
 [[noreturn]] void held_by_other(const catalog::Lease& lease) {
   throw HttpError(409, "conflict",
                   fmt::format("image {} is locked by '{}' until {}", lease.image_id, lease.holder, lease.expires_at),
-                  json{{"image_id", lease.image_id},
-                       {"holder", lease.holder},
-                       {"holder_id", lease.holder_id ? json(*lease.holder_id) : json(nullptr)},
-                       {"expires_at", lease.expires_at}});
+                  lease_holder_json(lease));
 }
 
 [[noreturn]] void not_held(Id image_id) {

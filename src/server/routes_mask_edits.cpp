@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 
+#include "server/json_records.hpp"
 #include "server/routes.hpp"
 #include "tessera/app/annotations.hpp"
 #include "tessera/app/mask_edits.hpp"
@@ -125,10 +126,7 @@ void send_outcome(Context& ctx, const MaskEditOutcome& outcome) {
       throw HttpError(
           423, "locked",
           fmt::format("image {} is locked by '{}' until {}", lease.image_id, lease.holder, lease.expires_at),
-          json{{"image_id", lease.image_id},
-               {"holder", lease.holder},
-               {"holder_id", lease.holder_id ? json(*lease.holder_id) : json(nullptr)},
-               {"expires_at", lease.expires_at}});
+          lease_holder_json(lease));
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "server/http.hpp"
+#include "server/json_records.hpp"
 #include "server/routes.hpp"
 #include "tessera/app/annotations.hpp"
 #include "tessera/app/generate_mask.hpp"
@@ -47,10 +48,7 @@ void send_locked(const catalog::Lease& lease) {
   throw HttpError(423, "locked",
                   fmt::format("image {} is locked by '{}' until {}; nothing was stored", lease.image_id, lease.holder,
                               lease.expires_at),
-                  json{{"image_id", lease.image_id},
-                       {"holder", lease.holder},
-                       {"holder_id", lease.holder_id ? json(*lease.holder_id) : json(nullptr)},
-                       {"expires_at", lease.expires_at}});
+                  lease_holder_json(lease));
 }
 
 }  // namespace

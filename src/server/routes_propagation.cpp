@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "server/json_records.hpp"
 #include "server/routes.hpp"
 #include "tessera/app/propagate_masks.hpp"
 #include "tessera/catalog/tracks.hpp"
@@ -50,10 +51,7 @@ void propagate(Context& ctx) {
     throw HttpError(423, "locked",
                     fmt::format("image {} of series '{}' is locked by '{}' until {}; propagation writes every frame",
                                 lease->image_id, series.name, lease->holder, lease->expires_at),
-                    json{{"image_id", lease->image_id},
-                         {"holder", lease->holder},
-                         {"holder_id", lease->holder_id ? json(*lease->holder_id) : json(nullptr)},
-                         {"expires_at", lease->expires_at}});
+                    lease_holder_json(*lease));
   }
   json params = body;
   params["series_id"] = series.id;
