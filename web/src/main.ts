@@ -4,8 +4,10 @@
 
 import './styles.css';
 import { mountBanner } from './components/banner';
+import { mountFeedPanel } from './components/feed_panel';
 import { mountTopbar } from './components/topbar';
 import { registerRoute, startRouter } from './router';
+import { renderImages } from './screens/images';
 import { renderLogin } from './screens/login';
 import { renderProjects } from './screens/projects';
 import { session } from './session';
@@ -20,9 +22,11 @@ function element(id: string): HTMLElement {
 performance.mark('tessera:boot');
 mountTopbar(element('topbar'));
 mountBanner(element('banner'));
+mountFeedPanel(element('feed-panel'));
 
 registerRoute('#/login', renderLogin, { public: true, title: 'Log in' });
 registerRoute('#/projects', renderProjects, { title: 'Projects' });
+registerRoute('#/images', renderImages, { title: 'Images' });
 
 // Part-2 screens (viewer, annotate, measure) live in their own folders; each folder's index.ts registers its
 // routes with registerRoute. Globbing them keeps main.ts free of edits when a screen is added.
