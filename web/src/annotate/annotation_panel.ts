@@ -1,0 +1,164 @@
+// The annotation side panel of the viewer: lock status, tag and colour, the editing tools, undo, the list of
+// the frame's annotations and, in a series, propagation. It keeps the overlays and the list in step with the
+// server: after each edit and whenever the project's feed reports an annotation change by anyone.
+
+import { ApiError, api } from '../api';
+import { append, h } from '../dom';
+import { FeedClient } from '../feed';
+import type { ImageDetail, Project } from '../types';
+import type { ImageMap } from '../viewer/image_map';
+import type { SeriesFrame } from '../viewer/frame_controls';
+import { type Annotation, deleteAnnotation, deleteSeriesMasks, listAnnotations, undoLast } from './annotation_api';
+import { BrushTool } from './brush_tool';
+import type { AnnotateContext, Tool } from './context';
+import { ImageLock, describeLock, holderOf } from './image_lock';
+import { MaskList } from './mask_list';
+import { AnnotationOverlays } from './overlays';
+import { PointPromptTool } from './point_prompt_tool';
+import { PropagationPanel } from './propagation_panel';
+import { MergeTool, PolygonTool, SplitTool } from './shape_tools';
+import { TagManager } from './tag_manager';
+
+export interface AnnotationPanelOptions {
+  image: ImageDetail;
+  imageMap: ImageMap;
+  frame: () => number;
+  series: SeriesFrame[];
+}
+
+// Words for a failed edit: who holds the lock, or the server's own message (which names the field).
+export function editErrorText(what: string, err: unknown): string {
+  const held = holderOf(err);
+  if (held) {
+    const until = new Date(held.expiresAt);
+    return `Cannot ${what}: the image is locked by ${held.holder} until ${Number.isNaN(until.getTime()) ? held.expiresAt : until.toLocaleTimeString()}.`;
+  }
+  if (err instanceof ApiError && err.status === 409) return `Cannot ${what}: ${err.message}. The list was reloaded; try again.`;
+  return `Cannot ${what}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+export async function mountAnnotationPanel(side: HTMLElement, options: AnnotationPanelOptions): Promise<{ dispose: () => void }> {
+  const { image, imageMap } = options;
+  const project = await api.get<Project>(`/api/v1/projects/${image.project_id}`);
+  const canEdit = project.role === 'owner' || project.role === 'editor';
+
+  const statusLine = h('div', { class: 'panel-status small', role: 'status', dataset: { testid: 'annotate-status' } });
+  const report = (message: string, isError = false) => {
+    statusLine.textContent = message;
+    statusLine.classList.toggle('error', isError);
+  };
+  const lockLine = h('div', { class: 'lock-status small', dataset: { testid: 'lock-status' } }, 'Checking the lock…');
+  const lock = new ImageLock(image.id, (state) => {
+    lockLine.textContent = describeLock(state);
+    lockLine.dataset.state = state.kind;
+  });
+  const overlays = new AnnotationOverlays(imageMap);
+  let annotations: Annotation[] = [];
+
+  const tags = new TagManager(image.project_id, canEdit, (m) => report(m, true), () => maskList.render(annotations));
+  const refresh = async () => {
+    const answer = await listAnnotations(image.id, options.frame());
+    annotations = answer.annotations;
+    overlays.sync(annotations);
+    maskList.render(annotations);
+  };
+  const runEdit = async (what: string, write: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await lock.ensure();
+      await write();
+      report(`Done: ${what}.`);
+      await refresh();
+      return true;
+    } catch (err) {
+      report(editErrorText(what, err), true);
+      await refresh().catch(() => undefined);
+      return false;
+    }
+  };
+  const seriesId = image.series_id;
+  const maskList = new MaskList({
+    tagName: (id) => tags.tagName(id),
+    tagColor: (id) => tags.tagColor(id),
+    isVisible: (id) => overlays.isVisible(id),
+    setVisible: (id, visible) => overlays.setVisible(id, visible),
+    select: () => undefined,
+    show: (a) => imageMap.showBox(a.bbox),
+    remove: (a) => void runEdit(`delete annotation ${a.id}`, () => deleteAnnotation(a)),
+    removeTagInSeries: seriesId && options.series.length > 1 ? (tagId) => {
+      if (!confirm(`Delete every '${tags.tagName(tagId)}' mask in all ${options.series.length} frames of the series?`)) return;
+      void runEdit(`delete the '${tags.tagName(tagId)}' masks of the series`, () => deleteSeriesMasks(seriesId, tagId));
+    } : null,
+  }, canEdit);
+
+  const ctx: AnnotateContext = {
+    image, imageMap, frame: options.frame, lock, overlays,
+    currentTag: () => tags.current(),
+    currentColor: () => tags.currentColor(),
+    selected: () => maskList.selected(),
+    runEdit, report,
+  };
+  const tools: Tool[] = canEdit
+    ? [new PointPromptTool(ctx), new BrushTool(ctx, false), new BrushTool(ctx, true), new PolygonTool(ctx), new MergeTool(ctx), new SplitTool(ctx)]
+    : [];
+  let active: Tool | null = null;
+  const toolControls = h('div', { class: 'tool-area' });
+  const toolButtons = tools.map((tool) => h('button', { class: 'small', dataset: { testid: `tool-${tool.name}` }, onclick: () => choose(tool) }, tool.label));
+  const choose = (tool: Tool | null) => {
+    active?.deactivate();
+    active = tool === active ? null : tool;
+    active?.activate();
+    toolButtons.forEach((b, i) => b.classList.toggle('active', tools[i] === active));
+    toolControls.replaceChildren(active ? active.controls : h('span', { class: 'small muted' }, 'Drag to pan, wheel to zoom. Pick a tool to edit.'));
+  };
+  const undo = () => void runEdit('undo', () => undoLast(image.id));
+  const onKey = (event: KeyboardEvent) => {
+    if ((event.ctrlKey || event.metaKey) && event.key === 'z' && !(event.target instanceof HTMLInputElement)) {
+      event.preventDefault();
+      undo();
+    }
+  };
+  if (canEdit) document.addEventListener('keydown', onKey);
+
+  const propagation = seriesId && options.series.length > 1 && canEdit
+    ? new PropagationPanel(seriesId, image.frame_index ?? 0, () => tags.current()?.id ?? null, () => lock.ensure(), () => void refresh())
+    : null;
+  append(side,
+    h('section', { class: 'panel-section' }, h('h4', {}, 'Annotate'), lockLine, statusLine),
+    tags.element,
+    canEdit
+      ? h('section', { class: 'panel-section' },
+          h('div', { class: 'tool-buttons' }, ...toolButtons,
+            h('button', { class: 'small', dataset: { testid: 'undo' }, title: 'Ctrl+Z', onclick: undo }, 'Undo')),
+          toolControls)
+      : h('p', { class: 'small muted' }, `Your role in this project is ${project.role}: you can look, not edit.`),
+    maskList.element,
+    propagation ? propagation.element : null);
+  choose(null);
+
+  // Colleagues' edits and leases arrive on the feed; reload then (debounced: a propagation sends many).
+  let refreshTimer: number | undefined;
+  const feed = new FeedClient(image.project_id, {
+    onEvent: (event) => {
+      if (event.kind.startsWith('annotation.')) {
+        window.clearTimeout(refreshTimer);
+        refreshTimer = window.setTimeout(() => void refresh().catch(() => undefined), 300);
+      } else if (event.kind.startsWith('lock.')) {
+        void lock.refresh();
+      }
+    },
+  });
+  feed.start();
+  await Promise.all([tags.load(), refresh()]);
+
+  return {
+    dispose: () => {
+      feed.stop();
+      window.clearTimeout(refreshTimer);
+      document.removeEventListener('keydown', onKey);
+      active?.deactivate();
+      propagation?.dispose();
+      overlays.dispose();
+      lock.dispose();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// + / − points with a live mask preview: every click asks masks:generate for a preview (no save; an older
+// request still running is aborted), drawn over the image; "Accept" stores it with the chosen tag and colour.
+// Click = positive point; shift-click (or the − mode) = negative point.
+
+import type MapBrowserEvent from 'ol/MapBrowserEvent';
+import Feature from 'ol/Feature';
+import Point from 'ol/geom/Point';
+import VectorLayer from 'ol/layer/Vector';
+import VectorSource from 'ol/source/Vector';
+import { Circle, Fill, Stroke, Style } from 'ol/style';
+import { h } from '../dom';
+import { type PromptPoint, previewMask, saveGeneratedMask } from './annotation_api';
+import type { AnnotateContext, Tool } from './context';
+import { decodeRle } from './rle';
+
+const pointStyle = (positive: boolean) =>
+  new Style({ image: new Circle({ radius: 6, fill: new Fill({ color: positive ? '#2ecc40' : '#ff4136' }), stroke: new Stroke({ color: '#fff', width: 2 }) }) });
+
+export class PointPromptTool implements Tool {
+  readonly name = 'points';
+  readonly label = '+/− points';
+  readonly controls: HTMLElement;
+  private points: PromptPoint[] = [];
+  private negativeMode = false;
+  private inflight: AbortController | null = null;
+  private readonly source = new VectorSource();
+  private readonly layer = new VectorLayer({ source: this.source, zIndex: 30 });
+  private readonly status: HTMLElement;
+  private readonly acceptButton: HTMLButtonElement;
+  private readonly modeButton: HTMLButtonElement;
+  private readonly onClick = (event: MapBrowserEvent) => this.addPoint(event);
+
+  constructor(private readonly ctx: AnnotateContext) {
+    this.status = h('span', { class: 'small muted', dataset: { testid: 'preview-status' } }, 'Click the object (+); shift-click what is not (−).');
+    this.modeButton = h('button', { class: 'small', dataset: { testid: 'point-mode' }, onclick: () => this.toggleMode() }, 'Mode: +');
+    this.acceptButton = h('button', { class: 'primary small', disabled: true, dataset: { testid: 'accept-mask' }, onclick: () => void this.accept() }, 'Accept');
+    this.controls = h('div', { class: 'tool-controls' },
+      h('div', { class: 'control-row' }, this.modeButton, this.acceptButton,
+        h('button', { class: 'small', dataset: { testid: 'clear-points' }, onclick: () => this.clear() }, 'Clear')),
+      this.status);
+  }
+
+  activate(): void {
+    this.ctx.imageMap.addLayer(this.layer);
+    this.ctx.imageMap.map.on('singleclick', this.onClick);
+  }
+
+  deactivate(): void {
+    this.ctx.imageMap.map.un('singleclick', this.onClick);
+    this.ctx.imageMap.removeLayer(this.layer);
+    this.clear();
+  }
+
+  private toggleMode(): void {
+    this.negativeMode = !this.negativeMode;
+    this.modeButton.textContent = `Mode: ${this.negativeMode ? '−' : '+'}`;
+  }
+
+  private addPoint(event: MapBrowserEvent): void {
+    const [x, y] = this.ctx.imageMap.toImage(event.coordinate);
+    const { width, height } = this.ctx.imageMap.size;
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const positive = !(this.negativeMode || event.originalEvent.shiftKey);
+    const point: PromptPoint = [Math.floor(x), Math.floor(y), positive ? '+' : '-'];
+    this.points.push(point);
+    const feature = new Feature(new Point(this.ctx.imageMap.toMap(point[0] + 0.5, point[1] + 0.5)));
+    feature.setStyle(pointStyle(positive));
+    this.source.addFeature(feature);
+    void this.updatePreview();
+  }
+
+  private async updatePreview(): Promise<void> {
+    this.inflight?.abort();
+    this.acceptButton.disabled = true;
+    if (!this.points.some((p) => p[2] === '+')) {
+      this.ctx.overlays.showPreview(null, null, '');
+      this.status.textContent = 'Add a + point on the object.';
+      return;
+    }
+    const controller = new AbortController();
+    this.inflight = controller;
+    this.status.textContent = 'Computing the mask…';
+    try {
+      // Clicking points is editing: take the lease first, so a colleague's is reported before any work.
+      await this.ctx.lock.ensure();
+      const answer = await previewMask(this.ctx.image.id, this.ctx.frame(), this.points, controller.signal);
+      if (controller.signal.aborted) return;
+      const mask = decodeRle(answer.mask.mask_rle);
+      this.ctx.overlays.showPreview(mask, answer.mask.bbox, this.ctx.currentColor());
+      const [x0, y0, x1, y1] = answer.mask.bbox;
+      this.status.textContent = `Preview: ${x1 - x0} x ${y1 - y0} px box, confidence ${answer.confidence.toFixed(2)}.`;
+      this.status.dataset.state = 'ready';
+      this.acceptButton.disabled = false;
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') return;
+      this.status.textContent = err instanceof Error ? err.message : String(err);
+      this.ctx.report(this.status.textContent, true);
+    } finally {
+      if (this.inflight === controller) this.inflight = null;
+    }
+  }
+
+  private async accept(): Promise<void> {
+    const points = [...this.points];
+    const tag = this.ctx.currentTag();
+    this.acceptButton.disabled = true;
+    const ok = await this.ctx.runEdit('accept the mask', () =>
+      saveGeneratedMask(this.ctx.image.id, this.ctx.frame(), points, tag ? tag.id : null, this.ctx.currentColor()));
+    if (ok) this.clear();
+    else this.acceptButton.disabled = false;
+  }
+
+  clear(): void {
+    this.inflight?.abort();
+    this.points = [];
+    this.source.clear();
+    this.ctx.overlays.showPreview(null, null, '');
+    this.acceptButton.disabled = true;
+    delete this.status.dataset.state;
+    this.status.textContent = 'Click the object (+); shift-click what is not (−).';
+  }
+}

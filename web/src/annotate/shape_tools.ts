@@ -1,0 +1,146 @@
+// Polygon drawing, and the mask edits of docs/api/mask_edits.md: a skeleton stroke across over-segmented
+// parts merges the masks it touches; point markers on the centres of touching objects (and optionally an
+// outline stroke along the cut) split the selected mask.
+
+import type MapBrowserEvent from 'ol/MapBrowserEvent';
+import Feature from 'ol/Feature';
+import Point from 'ol/geom/Point';
+import VectorLayer from 'ol/layer/Vector';
+import VectorSource from 'ol/source/Vector';
+import { Circle, Fill, Stroke, Style } from 'ol/style';
+import { h } from '../dom';
+import { createAnnotation, mergeByStroke, splitMask } from './annotation_api';
+import type { AnnotateContext, Tool } from './context';
+import { type ImagePoint, ShapeDrawer, roundPoints } from './draw_tool';
+
+export class PolygonTool implements Tool {
+  readonly name = 'polygon';
+  readonly label = 'Polygon';
+  readonly controls = h('div', { class: 'tool-controls small muted' }, 'Click the corners; double-click to close the polygon.');
+  private readonly drawer: ShapeDrawer;
+
+  constructor(private readonly ctx: AnnotateContext) {
+    this.drawer = new ShapeDrawer(ctx.imageMap, 'Polygon', false, (points) => void this.save(points));
+  }
+
+  activate(): void { this.drawer.start(); }
+  deactivate(): void { this.drawer.stop(); }
+
+  private async save(points: ImagePoint[]): Promise<void> {
+    if (points.length < 3) return;
+    const tag = this.ctx.currentTag();
+    await this.ctx.runEdit('save the polygon', () => createAnnotation(this.ctx.image.id, {
+      kind: 'polygon', geometry: { points: roundPoints(points) }, frame_index: this.ctx.frame(),
+      tag_id: tag ? tag.id : null, color: this.ctx.currentColor(),
+    }, `draw a polygon on image ${this.ctx.image.id}`));
+  }
+}
+
+export class MergeTool implements Tool {
+  readonly name = 'merge';
+  readonly label = 'Merge (skeleton)';
+  readonly controls = h('div', { class: 'tool-controls small muted' }, 'Drag a stroke across the parts of one object: the masks it touches become one.');
+  private readonly drawer: ShapeDrawer;
+
+  constructor(private readonly ctx: AnnotateContext) {
+    this.drawer = new ShapeDrawer(ctx.imageMap, 'LineString', true, (points) => void this.merge(points));
+  }
+
+  activate(): void { this.drawer.start(); }
+  deactivate(): void { this.drawer.stop(); }
+
+  private async merge(points: ImagePoint[]): Promise<void> {
+    if (points.length < 2) return;
+    await this.ctx.runEdit('merge', () => mergeByStroke(this.ctx.image.id, this.ctx.frame(), roundPoints(points), 3));
+  }
+}
+
+const markerStyle = new Style({ image: new Circle({ radius: 5, fill: new Fill({ color: '#ffdc00' }), stroke: new Stroke({ color: '#111', width: 1.5 }) }) });
+
+export class SplitTool implements Tool {
+  readonly name = 'split';
+  readonly label = 'Split (markers)';
+  readonly controls: HTMLElement;
+  private markers: ImagePoint[] = [];
+  private outline: ImagePoint[] | null = null;
+  private readonly source = new VectorSource();
+  private readonly layer = new VectorLayer({ source: this.source, zIndex: 30 });
+  private readonly outlineDrawer: ShapeDrawer;
+  private readonly status = h('span', { class: 'small muted' });
+  private readonly onClick = (event: MapBrowserEvent) => this.addMarker(event);
+  private drawingOutline = false;
+
+  constructor(private readonly ctx: AnnotateContext) {
+    this.outlineDrawer = new ShapeDrawer(ctx.imageMap, 'LineString', true, (points) => {
+      this.outline = points;
+      this.stopOutline();
+      this.showStatus();
+    });
+    this.controls = h('div', { class: 'tool-controls' },
+      h('div', { class: 'small muted' }, 'Select a mask, click a marker on the centre of each object in it, then Split. An outline stroke marks where the cut must run.'),
+      h('div', { class: 'control-row' },
+        h('button', { class: 'small', onclick: () => this.startOutline() }, 'Draw outline'),
+        h('button', { class: 'small primary', onclick: () => void this.split() }, 'Split'),
+        h('button', { class: 'small', onclick: () => this.clear() }, 'Clear')),
+      this.status);
+    this.showStatus();
+  }
+
+  activate(): void {
+    this.ctx.imageMap.addLayer(this.layer);
+    this.ctx.imageMap.map.on('singleclick', this.onClick);
+  }
+
+  deactivate(): void {
+    this.ctx.imageMap.map.un('singleclick', this.onClick);
+    this.ctx.imageMap.removeLayer(this.layer);
+    this.stopOutline();
+    this.clear();
+  }
+
+  private startOutline(): void {
+    this.drawingOutline = true;
+    this.outlineDrawer.start();
+  }
+
+  private stopOutline(): void {
+    this.drawingOutline = false;
+    this.outlineDrawer.stop();
+  }
+
+  private addMarker(event: MapBrowserEvent): void {
+    if (this.drawingOutline) return;
+    const [x, y] = this.ctx.imageMap.toImage(event.coordinate);
+    const point: ImagePoint = [Math.floor(x), Math.floor(y)];
+    this.markers.push(point);
+    const feature = new Feature(new Point(this.ctx.imageMap.toMap(point[0] + 0.5, point[1] + 0.5)));
+    feature.setStyle(markerStyle);
+    this.source.addFeature(feature);
+    this.showStatus();
+  }
+
+  private showStatus(): void {
+    this.status.textContent = `${this.markers.length} marker(s)${this.outline ? ', an outline' : ''}.`;
+  }
+
+  private async split(): Promise<void> {
+    const selected = this.ctx.selected();
+    if (!selected || selected.kind !== 'mask') {
+      this.ctx.report('Select the mask to split in the list first.', true);
+      return;
+    }
+    if (this.markers.length < 2) {
+      this.ctx.report('A split needs at least two markers, one per object.', true);
+      return;
+    }
+    const ok = await this.ctx.runEdit('split', () => splitMask(selected, this.markers, this.outline ? roundPoints(this.outline) : null));
+    if (ok) this.clear();
+  }
+
+  private clear(): void {
+    this.markers = [];
+    this.outline = null;
+    this.source.clear();
+    this.showStatus();
+  }
+}
