@@ -11,6 +11,11 @@ import XYZ from 'ol/source/XYZ';
 import TileGrid from 'ol/tilegrid/TileGrid';
 import Projection from 'ol/proj/Projection';
 import { defaults as defaultControls } from 'ol/control/defaults';
+import Feature from 'ol/Feature';
+import { fromExtent } from 'ol/geom/Polygon';
+import VectorLayer from 'ol/layer/Vector';
+import VectorSource from 'ol/source/Vector';
+import { Stroke, Style } from 'ol/style';
 import type { Coordinate } from 'ol/coordinate';
 import type BaseLayer from 'ol/layer/Base';
 import { authorizedUrl } from '../api';
@@ -117,6 +122,13 @@ export class ImageMap {
     const [x0, y0, x1, y1] = box;
     const margin = Math.max(x1 - x0, y1 - y0);
     this.map.getView().fit(this.boxExtent([x0 - margin, y0 - margin, x1 + margin, y1 + margin]), { maxZoom: undefined });
+  }
+
+  // Outlines a box (an object opened from the measurements) until the screen closes.
+  highlightBox(box: Box): void {
+    const feature = new Feature(fromExtent(this.boxExtent(box)));
+    feature.setStyle(new Style({ stroke: new Stroke({ color: '#ffdc00', width: 2, lineDash: [6, 4] }) }));
+    this.map.addLayer(new VectorLayer({ source: new VectorSource({ features: [feature] }), zIndex: 40 }));
   }
 
   onViewChange(listener: () => void): void {

@@ -48,12 +48,13 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
     scaleBar.update(resolution);
     const percent = 100 / resolution;
     zoomReadout.textContent = `${percent >= 10 ? Math.round(percent) : percent.toPrecision(2)}%`;
+    // The view's state as attributes: what a person reads off the screen, for tests and for bug reports.
     mapElement.dataset.resolution = String(resolution);
+    const center = imageMap.map.getView().getCenter();
+    if (center) [mapElement.dataset.centerX, mapElement.dataset.centerY] = imageMap.toImage(center).map(String);
   };
   imageMap.onViewChange(showZoom);
   showZoom();
-  const box = parseBox(params.box);
-  if (box) imageMap.showBox(box);
 
   const rerender = async (next: TileQuery) => {
     query = next;
@@ -97,6 +98,15 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
     frames.element);
 
   const panel = await mountAnnotationPanel(side, { image, imageMap, frame: () => query.frame, series });
+  // Fit once the toolbar and panel have taken their room, so the whole image (or the asked box) shows.
+  imageMap.map.updateSize();
+  const box = parseBox(params.box);
+  if (box) {
+    imageMap.showBox(box);
+    imageMap.highlightBox(box);
+  } else {
+    imageMap.fitImage();
+  }
   return () => {
     frames.stop();
     panel.dispose();
