@@ -2,7 +2,7 @@
 // the frame's annotations and, in a series, propagation. It keeps the overlays and the list in step with the
 // server: after each edit and whenever the project's feed reports an annotation change by anyone.
 
-import { ApiError, api } from '../api';
+import { api } from '../api';
 import { append, h } from '../dom';
 import { FeedClient } from '../feed';
 import type { ImageDetail, Project } from '../types';
@@ -11,7 +11,7 @@ import type { SeriesFrame } from '../viewer/frame_controls';
 import { type Annotation, deleteAnnotation, deleteSeriesMasks, listAnnotations, undoLast } from './annotation_api';
 import { BrushTool } from './brush_tool';
 import type { AnnotateContext, Tool } from './context';
-import { ImageLock, describeLock, holderOf } from './image_lock';
+import { ImageLock, describeLock, editErrorText } from './image_lock';
 import { MaskList } from './mask_list';
 import { AnnotationOverlays } from './overlays';
 import { PointPromptTool } from './point_prompt_tool';
@@ -24,17 +24,6 @@ export interface AnnotationPanelOptions {
   imageMap: ImageMap;
   frame: () => number;
   series: SeriesFrame[];
-}
-
-// Words for a failed edit: who holds the lock, or the server's own message (which names the field).
-export function editErrorText(what: string, err: unknown): string {
-  const held = holderOf(err);
-  if (held) {
-    const until = new Date(held.expiresAt);
-    return `Cannot ${what}: the image is locked by ${held.holder} until ${Number.isNaN(until.getTime()) ? held.expiresAt : until.toLocaleTimeString()}.`;
-  }
-  if (err instanceof ApiError && err.status === 409) return `Cannot ${what}: ${err.message}. The list was reloaded; try again.`;
-  return `Cannot ${what}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 export async function mountAnnotationPanel(side: HTMLElement, options: AnnotationPanelOptions): Promise<{ dispose: () => void }> {

@@ -42,6 +42,14 @@ export function describeLock(state: LockState): string {
   }
 }
 
+// Words for a failed edit: who holds the lock, or the server's own message (which names the field).
+export function editErrorText(what: string, err: unknown): string {
+  const held = holderOf(err);
+  if (held) return `Cannot ${what}: the image is locked by ${held.holder} until ${clock(held.expiresAt)}.`;
+  if (err instanceof ApiError && err.status === 409) return `Cannot ${what}: ${err.message}. The list was reloaded; try again.`;
+  return `Cannot ${what}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
 function clock(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();

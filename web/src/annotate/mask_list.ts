@@ -60,7 +60,7 @@ export class MaskList {
       h('span', { class: 'small' }, this.actions.tagName(a.tag_id)),
       h('span', { class: 'small muted' }, `${a.source}${a.confidence !== null ? ` ${a.confidence.toFixed(2)}` : ''} · ${a.author}`),
       review,
-      h('button', { class: 'small', title: 'zoom to it', onclick: () => this.actions.show(a) }, '⌖'),
+      h('button', { class: 'small', title: 'zoom to it', onclick: () => this.actions.show(a) }, 'Zoom'),
       this.canEdit ? h('button', { class: 'small danger', title: 'delete', dataset: { testid: `mask-delete-${a.id}` }, onclick: () => this.actions.remove(a) }, 'Delete') : null);
     return row;
   }

@@ -11,6 +11,7 @@ import { Circle, Fill, Stroke, Style } from 'ol/style';
 import { h } from '../dom';
 import { type PromptPoint, previewMask, saveGeneratedMask } from './annotation_api';
 import type { AnnotateContext, Tool } from './context';
+import { editErrorText } from './image_lock';
 import { decodeRle } from './rle';
 
 const pointStyle = (positive: boolean) =>
@@ -93,7 +94,7 @@ export class PointPromptTool implements Tool {
       this.acceptButton.disabled = false;
     } catch (err) {
       if (err instanceof DOMException && err.name === 'AbortError') return;
-      this.status.textContent = err instanceof Error ? err.message : String(err);
+      this.status.textContent = editErrorText('make a mask', err);
       this.ctx.report(this.status.textContent, true);
     } finally {
       if (this.inflight === controller) this.inflight = null;

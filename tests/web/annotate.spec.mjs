@@ -1,0 +1,211 @@
+// The annotation panel of the viewer against the real server: + points give a live mask preview, Accept stores
+// it with the tag and colour, it is listed and drawn, hidden and shown, deleted and brought back by undo, and
+// propagated through the series; polygon and brush strokes store annotations; two users in two browser
+// contexts: the second sees the first's lock and gets the conflict message naming them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, env } from './harness.mjs';
+
+let browser;
+let admin;
+let tag;
+const positions = {}; // position number -> images in frame order
+before(async () => {
+  browser = await launchBrowser();
+  admin = await apiLogin();
+  const created = await api(admin.token, 'POST', '/api/v1/projects/1/tags', { name: 'nucleus', color: '#00ff00', kind: 'label' });
+  assert.ok(created.status === 201 || created.status === 409, `tag: ${created.status}`);
+  tag = (await api(admin.token, 'GET', '/api/v1/projects/1/tags')).body.tags.find((t) => t.name === 'nucleus');
+  for (const series of (await api(admin.token, 'GET', '/api/v1/projects/1/series')).body.series) {
+    const images = (await api(admin.token, 'GET', `/api/v1/projects/1/images?series=${series.id}&sort=frame_index`)).body.images;
+    positions[Number(series.name.split('/').pop())] = images;
+  }
+});
+after(async () => { await browser?.close(); });
+
+async function openViewer(login, imageId) {
+  const page = await newPage(browser);
+  await signInWithToken(page, login);
+  await page.goto(`${env.url}/#/viewer/${imageId}`);
+  await page.waitForSelector('[data-testid=viewer-map] canvas');
+  await page.waitForSelector('[data-testid=mask-list] li');
+  // The view has settled on the whole 256 x 256 image.
+  await page.waitForFunction(() => Math.abs(Number(document.querySelector('[data-testid=viewer-map]').dataset.centerX) - 128) < 1);
+  return page;
+}
+
+// The centre of the brightest 7 x 7 patch of the image (a nucleus), away from the border, from its raw file.
+async function brightestSpot(page, imageId) {
+  return page.evaluate(async (id) => {
+    const res = await fetch(`/api/v1/images/${id}/raw`, { headers: { Authorization: `Bearer ${localStorage.getItem('tessera.token')}` } });
+    const bitmap = await createImageBitmap(await res.blob());
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const g = canvas.getContext('2d');
+    g.drawImage(bitmap, 0, 0);
+    const { data, width, height } = g.getImageData(0, 0, bitmap.width, bitmap.height);
+    let best = -1, bx = 0, by = 0;
+    for (let y = 16; y < height - 16; ++y) {
+      for (let x = 16; x < width - 16; ++x) {
+        let sum = 0;
+        for (let dy = -3; dy <= 3; ++dy) for (let dx = -3; dx <= 3; ++dx) sum += data[((y + dy) * width + x + dx) * 4];
+        if (sum > best) [best, bx, by] = [sum, x, y];
+      }
+    }
+    return [bx, by];
+  }, imageId);
+}
+
+// Screen position of image pixel (x, y), from the view's centre and resolution the viewer publishes.
+async function imageToScreen(page, x, y) {
+  const map = page.locator('[data-testid=viewer-map]');
+  const box = await map.boundingBox();
+  const [resolution, cx, cy] = await Promise.all(['data-resolution', 'data-center-x', 'data-center-y'].map((a) => map.getAttribute(a).then(Number)));
+  return [box.x + box.width / 2 + (x + 0.5 - cx) / resolution, box.y + box.height / 2 + (y + 0.5 - cy) / resolution];
+}
+
+// Whether the map's canvases show the green of the 'nucleus' tag at a screen point.
+async function greenAt(page, [sx, sy]) {
+  return page.evaluate(([sx, sy]) => {
+    for (const canvas of document.querySelectorAll('[data-testid=viewer-map] canvas')) {
+      const r = canvas.getBoundingClientRect();
+      if (sx < r.left || sy < r.top || sx >= r.right || sy >= r.bottom) continue;
+      const context = canvas.getContext('2d');
+      if (!context) continue;
+      const [red, green, blue, alpha] = context.getImageData(Math.floor((sx - r.left) * canvas.width / r.width), Math.floor((sy - r.top) * canvas.height / r.height), 1, 1).data;
+      if (alpha > 0 && green > red + 60 && green > blue + 60) return true;
+    }
+    return false;
+  }, [sx, sy]);
+}
+
+async function eventually(predicate, what, timeoutMs = 8000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const annotation = async (id) => (await api(admin.token, 'GET', `/api/v1/annotations/${id}`)).body;
+
+test('points make a live preview; the accepted mask is listed and drawn, hidden, deleted, undone and propagated', async () => {
+  const image = positions[2][0];
+  const page = await openViewer(admin, image.id);
+  await page.selectOption('[data-testid=tag-select]', { label: 'nucleus' });
+  const [x, y] = await brightestSpot(page, image.id);
+  const at = await imageToScreen(page, x, y);
+
+  await page.click('[data-testid=tool-points]');
+  await page.mouse.click(...at);
+  await page.waitForSelector('[data-testid=preview-status][data-state=ready]', { timeout: 30000 });
+  await page.waitForSelector('[data-testid=lock-status][data-state=mine]');
+  await eventually(() => greenAt(page, at), 'the preview drawn over the nucleus');
+  await screenshot(page, 'annotate-preview');
+
+  await page.click('[data-testid=accept-mask]');
+  const row = page.locator('[data-testid^=mask-row-]');
+  await row.first().waitFor();
+  const id = Number(await row.first().getAttribute('data-annotation-id'));
+  const saved = await annotation(id);
+  assert.equal(saved.kind, 'mask');
+  assert.equal(saved.source, 'generated');
+  assert.equal(saved.tag_id, tag.id);
+  assert.equal(saved.color, '#00ff00');
+  const [x0, y0, x1, y1] = saved.bbox;
+  assert.ok(x0 <= x && x < x1 && y0 <= y && y < y1, `bbox ${saved.bbox} holds the click ${x}, ${y}`);
+  assert.match(await row.first().textContent(), /mask.*nucleus.*generated/);
+  await eventually(() => greenAt(page, at), 'the stored mask drawn over the nucleus');
+  await screenshot(page, 'annotate-accepted');
+
+  await page.uncheck(`[data-testid=mask-visible-${id}]`);
+  await eventually(async () => !(await greenAt(page, at)), 'the hidden mask to disappear');
+  await page.check(`[data-testid=mask-visible-${id}]`);
+  await eventually(() => greenAt(page, at), 'the mask to show again');
+
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click(`[data-testid=mask-delete-${id}]`);
+  await page.waitForSelector(`[data-testid=mask-row-${id}]`, { state: 'detached' });
+  assert.equal((await annotation(id)).deleted, true);
+  await eventually(async () => !(await greenAt(page, at)), 'the deleted mask to disappear');
+
+  await page.click('[data-testid=undo]');
+  await page.waitForSelector(`[data-testid=mask-row-${id}]`);
+  assert.equal((await annotation(id)).deleted, false);
+
+  await page.click('[data-testid=propagate]');
+  await page.waitForFunction(() => /^Done:/.test(document.querySelector('[data-testid=propagation-status]').textContent), null, { timeout: 120000 });
+  const masks = (await api(admin.token, 'GET', `/api/v1/series/${image.series_id}/masks?tag_id=${tag.id}`)).body.masks;
+  const frames = new Set(masks.map((m) => m.image_id));
+  assert.ok(masks.length >= 8 && frames.size >= 8, `${masks.length} masks of the tag over ${frames.size} images after propagation`);
+  await screenshot(page, 'annotate-propagated');
+
+  // Leaving the screen releases the lease.
+  await page.goto(`${env.url}/#/projects`);
+  await eventually(async () => (await api(admin.token, 'GET', `/api/v1/images/${image.id}/lock`)).body.locked === false, 'the lease to be released');
+  await page.context().close();
+});
+
+test('a polygon and a brush stroke are stored as annotations of the chosen tag', async () => {
+  const image = positions[1][2];
+  const page = await openViewer(admin, image.id);
+  await page.selectOption('[data-testid=tag-select]', { label: 'nucleus' });
+  await page.click('[data-testid=tool-polygon]');
+  const corners = [[40, 40], [90, 45], [70, 90]];
+  for (const [cx, cy] of corners.slice(0, 2)) await page.mouse.click(...(await imageToScreen(page, cx, cy)));
+  await page.mouse.dblclick(...(await imageToScreen(page, ...corners[2])));
+  const polygonRow = page.locator('[data-testid^=mask-row-]', { hasText: 'polygon' });
+  await polygonRow.waitFor();
+  const polygon = await annotation(Number(await polygonRow.getAttribute('data-annotation-id')));
+  assert.equal(polygon.kind, 'polygon');
+  assert.equal(polygon.geometry.points.length, 3);
+  assert.equal(polygon.tag_id, tag.id);
+
+  await page.click('[data-testid=tool-brush]');
+  const from = await imageToScreen(page, 150, 150), to = await imageToScreen(page, 200, 170);
+  await page.mouse.move(...from);
+  await page.mouse.down();
+  await page.mouse.move(...to, { steps: 12 });
+  await page.mouse.up();
+  const brushRow = page.locator('[data-testid^=mask-row-]', { hasText: 'mask' });
+  await brushRow.waitFor();
+  const painted = await annotation(Number(await brushRow.getAttribute('data-annotation-id')));
+  assert.equal(painted.kind, 'mask');
+  const [x0, y0, x1, y1] = painted.bbox;
+  // A stroke from (150, 150) to (200, 170) with the default radius of 6 px.
+  assert.ok(x0 >= 140 && x0 <= 146 && x1 >= 204 && x1 <= 210 && y0 >= 140 && y1 <= 180, `brush bbox ${painted.bbox}`);
+  await screenshot(page, 'annotate-polygon-and-brush');
+  await page.context().close();
+});
+
+test('two users: the second sees the first one\'s lock and gets the conflict message naming them', async () => {
+  const out = execFileSync(env.bin, ['user', 'add', 'bob', '--generate', '--role', 'editor'], { env: process.env, encoding: 'utf8' });
+  const bob = await apiLogin('bob', /password: (\S+)/.exec(out)[1]);
+  const image = positions[1][5];
+
+  const alicePage = await openViewer(admin, image.id);
+  const [x, y] = await brightestSpot(alicePage, image.id);
+  await alicePage.click('[data-testid=tool-points]');
+  await alicePage.mouse.click(...(await imageToScreen(alicePage, x, y)));
+  await alicePage.waitForSelector('[data-testid=lock-status][data-state=mine]');
+
+  const bobPage = await openViewer(bob, image.id);
+  await bobPage.waitForSelector('[data-testid=lock-status][data-state=other]');
+  assert.match(await bobPage.locator('[data-testid=lock-status]').textContent(), new RegExp(`Locked by ${env.admin} until`));
+  await screenshot(bobPage, 'annotate-lock-held-by-other');
+
+  await bobPage.click('[data-testid=tool-points]');
+  await bobPage.mouse.click(...(await imageToScreen(bobPage, x, y)));
+  await bobPage.waitForFunction(() => /locked by/i.test(document.querySelector('[data-testid=annotate-status]').textContent));
+  const message = await bobPage.locator('[data-testid=annotate-status]').textContent();
+  assert.match(message, new RegExp(`locked by '?${env.admin}'? until`));
+  await screenshot(bobPage, 'annotate-lock-conflict');
+  // Nothing of bob's was stored.
+  assert.equal((await api(bob.token, 'GET', `/api/v1/images/${image.id}/annotations`)).body.annotations.length, 0);
+
+  // Alice leaves: her lease goes, and bob's screen says the image is free.
+  await alicePage.goto(`${env.url}/#/projects`);
+  await bobPage.waitForSelector('[data-testid=lock-status][data-state=free]', { timeout: 10000 });
+  await alicePage.context().close();
+  await bobPage.context().close();
+});
