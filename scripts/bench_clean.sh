@@ -3,8 +3,9 @@
 # cells, some touching, specks and small holes) cleaned by tessera (app::clean_crowd_labels: remove small
 # holes < 64 px, remove small objects < 10 px, 4-connectivity, filled holes take their neighbours' label,
 # relabel sequentially) and, in the same run, by the same scikit-image 0.19 operations in /usr/bin/python3
-# (remove_small_holes, remove_small_objects, relabel_sequential; the anchor). Only the cleaning is timed on
-# both sides (images decoded before, written after); the outputs must be identical, pixel for pixel.
+# (remove_small_holes, remove_small_objects, relabel_sequential, from tests/app/crowd_clean_reference.py: the
+# anchor). Only the cleaning is timed on both sides (images decoded before, written after); the outputs must
+# be identical, pixel for pixel.
 #   scripts/bench_clean.sh [BUILD]      TESSERA_BENCH_SMOKE=1: 20 images of 256x256 (CI)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,41 +25,12 @@ trap 'rm -rf "$work"' EXIT
 line=$("$driver" clean "$work/in" "$work/tessera")
 tessera_s=$(sed -n 's/.*clean_s=\([^ ]*\).*/\1/p' <<<"$line")
 
-read -r python_s mismatches < <(/usr/bin/python3 - "$work/in" "$work/tessera" <<'PY'
+read -r python_s mismatches < <(/usr/bin/python3 - "$work/in" "$work/tessera" "$root/tests/app" <<'PY'
 import os, sys, time
 import cv2
 import numpy as np
-from skimage import measure, morphology
-from skimage.segmentation import relabel_sequential
-
-def clean(img):
-    mask = img != 0
-    filled = morphology.remove_small_holes(mask, area_threshold=64, connectivity=1)
-    kept = morphology.remove_small_objects(filled, min_size=10, connectivity=1)
-    out = np.where(kept, img, 0).astype(np.int32)
-    holes = filled & ~mask
-    if holes.any():
-        # each filled hole takes the label most often 4-adjacent to it (ties: smallest)
-        hl = measure.label(holes, connectivity=1)
-        pairs_h, pairs_v = [], []
-        for hs, vs in (((slice(1, None), slice(None)), (slice(None, -1), slice(None))),
-                       ((slice(None, -1), slice(None)), (slice(1, None), slice(None))),
-                       ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
-                       ((slice(None), slice(None, -1)), (slice(None), slice(1, None)))):
-            h, v = hl[hs], img[vs]
-            sel = (h > 0) & (v > 0)
-            pairs_h.append(h[sel]); pairs_v.append(v[sel].astype(np.int64))
-        h = np.concatenate(pairs_h); v = np.concatenate(pairs_v)
-        codes, counts = np.unique(h.astype(np.int64) * 65536 + v, return_counts=True)
-        ch, cv_ = codes // 65536, codes % 65536
-        order = np.lexsort((cv_, -counts, ch))
-        first = np.unique(ch[order], return_index=True)[1]
-        fill = np.zeros(hl.max() + 1, np.int32)
-        fill[ch[order][first]] = cv_[order][first]
-        where = kept & holes
-        out[where] = fill[hl[where]]
-    out = relabel_sequential(out)[0]
-    return out.astype(np.uint8 if out.max() <= 255 else np.uint16)
+sys.path.insert(0, sys.argv[3])
+from crowd_clean_reference import clean
 
 names = sorted(n for n in os.listdir(sys.argv[1]) if n.endswith('.png'))
 images = [cv2.imread(os.path.join(sys.argv[1], n), cv2.IMREAD_UNCHANGED) for n in names]
