@@ -13,7 +13,7 @@ packages=(
   # PostgreSQL server for the catalog tests on the second backend
   postgresql postgresql-contrib
   # Python oracles used only by tests and benchmarks (run as /usr/bin/python3)
-  python3-numpy python3-skimage python3-opencv python3-tifffile python3-pil
+  python3-numpy python3-skimage python3-opencv python3-tifffile python3-pil python3-sklearn
   # tools used by tests and benchmarks
   coreutils time procps bc file
   wrk nginx-light  # tile benchmark: HTTP load generator and the static-file anchor

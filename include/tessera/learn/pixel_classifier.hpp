@@ -28,7 +28,7 @@ struct PixelTrainingOptions {
   PixelFeatureOptions features;
   ForestOptions forest;
   // At most this many labelled pixels train the forest, [100, 100000000]. Above it, every class keeps the
-  // same share it had, drawn with forest.seed, so the result does not depend on image order.
+  // share it had, its pixels drawn at random with forest.seed.
   std::int64_t sample_cap = 200000;
   // Whatever the caller wants to remember (set, tags, annotation ids, user, round); stored in the model.
   nlohmann::json provenance = nlohmann::json::object();
@@ -57,15 +57,18 @@ struct PixelPrediction {
 
 // Instance masks from a foreground probability map.
 struct InstanceOptions {
-  double threshold = 0.5;         // foreground = probability >= threshold, (0, 1)
-  double marker_min_distance = 2.0;  // a marker is a local maximum of the distance map at least this deep, > 0
-  double marker_h = 1.0;          // maxima closer in height than this merge (h-maxima), >= 0
-  std::int64_t min_size = 10;     // objects smaller than this many pixels are dropped, >= 0
+  double threshold = 0.5;            // foreground = probability >= threshold, in (0, 1)
+  int marker_radius = 4;             // markers are maxima of the distance map within this radius, [1, 100]
+  double marker_min_distance = 2.0;  // ... and at least this far from the background, >= 0
+  double marker_h = 1.0;             // pixels within marker_h of their window's maximum join it, >= 0
+  std::int64_t min_size = 10;        // objects smaller than this many pixels are dropped, >= 0
 };
 
-// Labels (CV_32S, 0 = background, 1..N in raster order of their markers) from a CV_32F probability map: the
-// thresholded mask is split by a marker watershed on its distance map (markers = its h-maxima), each
-// marker flooding its own basin, never leaving the mask. Error{invalid_argument} naming the field.
+// Labels (CV_32S, 0 = background, 1..N) from a CV_32F probability map: the thresholded mask is split by a
+// marker watershed on its (lightly smoothed) distance map: markers are the connected groups of pixels within
+// marker_h of the maximum in their (2 marker_radius + 1)^2 window, flooded in order of decreasing distance,
+// 8-connected, never leaving the mask, so touching objects split at their neck. A mask component without a
+// marker becomes one object. Error{invalid_argument} naming the field.
 cv::Mat instance_labels(const cv::Mat& foreground_probability, const InstanceOptions& options = {});
 
 inline constexpr int kPixelModelFormatVersion = 1;

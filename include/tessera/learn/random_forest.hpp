@@ -2,7 +2,8 @@
 
 // The random forest both classifiers use: Gini-split classification trees on bootstrap samples, leaves
 // holding class frequencies, probabilities = the mean of the leaves' distributions (as scikit-learn).
-// Trees are stored flat so prediction over a million pixels is a tight, parallel loop.
+// Trees are stored flat so prediction over a million pixels is a tight, parallel loop. Training (tree by
+// tree) and prediction (row block by row block) run on OpenCV's thread pool (cv::setNumThreads).
 
 #include <cstdint>
 #include <string>
@@ -21,7 +22,6 @@ struct ForestOptions {
   int features_per_split = 0;    // [0, 100000]: 0 = round(sqrt(feature count))
   bool bootstrap = true;         // each tree on a bootstrap sample of the rows (with replacement)
   std::uint64_t seed = 1;        // same data + options + seed -> the same forest, whatever the threads
-  int threads = 0;               // 0 = OpenCV's thread count; training and prediction
 };
 
 // Error{invalid_argument} naming the first bad field and its value.

@@ -1,0 +1,92 @@
+#include "tessera/learn/random_forest.hpp"
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "../test_util.hpp"
+
+using namespace tessera::learn;
+
+namespace {
+
+// Two noisy classes separated along feature 0 plus three noise features; class = (x0 + 0.3 noise > 0).
+void make_data(int n, std::uint64_t seed, cv::Mat& rows, std::vector<int>& classes) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  rows.create(n, 4, CV_32F);
+  classes.resize(n);
+  for (int i = 0; i < n; ++i) {
+    for (int f = 0; f < 4; ++f) rows.at<float>(i, f) = normal(rng);
+    classes[i] = rows.at<float>(i, 0) + 0.3f * normal(rng) > 0 ? 1 : 0;
+  }
+}
+
+double accuracy(const RandomForest& forest, const cv::Mat& rows, const std::vector<int>& classes) {
+  const cv::Mat proba = forest.predict_proba(rows);
+  int right = 0;
+  for (int i = 0; i < rows.rows; ++i) right += (proba.at<float>(i, 1) > 0.5f ? 1 : 0) == classes[i];
+  return static_cast<double>(right) / rows.rows;
+}
+
+}  // namespace
+
+TEST(RandomForest, LearnsANoisyThresholdAndGeneralises) {
+  cv::Mat train_rows, test_rows;
+  std::vector<int> train_classes, test_classes;
+  make_data(4000, 1, train_rows, train_classes);
+  make_data(2000, 2, test_rows, test_classes);
+  const RandomForest forest = RandomForest::train(train_rows, train_classes, 2, {.trees = 30, .max_depth = 8});
+  // The Bayes rate of this problem is about 0.9; a forest that learnt nothing scores 0.5.
+  EXPECT_GT(accuracy(forest, test_rows, test_classes), 0.85);
+  const cv::Mat proba = forest.predict_proba(test_rows);
+  for (int i = 0; i < proba.rows; ++i) EXPECT_NEAR(proba.at<float>(i, 0) + proba.at<float>(i, 1), 1.0f, 1e-5f);
+}
+
+TEST(RandomForest, SameSeedSameForestOtherSeedOtherForest) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(1000, 3, rows, classes);
+  const auto a = RandomForest::train(rows, classes, 2, {.trees = 10, .seed = 7});
+  const auto b = RandomForest::train(rows, classes, 2, {.trees = 10, .seed = 7});
+  const auto c = RandomForest::train(rows, classes, 2, {.trees = 10, .seed = 8});
+  EXPECT_EQ(a.to_bytes(), b.to_bytes());
+  EXPECT_NE(a.to_bytes(), c.to_bytes());
+}
+
+TEST(RandomForest, BytesRoundTripPredictsTheSame) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(500, 4, rows, classes);
+  const auto forest = RandomForest::train(rows, classes, 2, {.trees = 5});
+  const auto copy = RandomForest::from_bytes(forest.to_bytes());
+  EXPECT_EQ(cv::norm(forest.predict_proba(rows), copy.predict_proba(rows), cv::NORM_INF), 0.0);
+}
+
+TEST(RandomForest, DamagedBytesAreCorruptNotACrash) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(300, 5, rows, classes);
+  const std::string bytes = RandomForest::train(rows, classes, 2, {.trees = 3}).to_bytes();
+  for (const size_t cut : {size_t{0}, size_t{5}, bytes.size() / 2, bytes.size() - 1}) {
+    try {
+      RandomForest::from_bytes(bytes.substr(0, cut));
+      ADD_FAILURE() << "truncated at " << cut << " loaded";
+    } catch (const tessera::Error& e) {
+      EXPECT_EQ(e.code(), tessera::ErrorCode::corrupt) << e.what();
+    }
+  }
+}
+
+TEST(RandomForest, RefusesOneClassNanAndBadOptions) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(100, 6, rows, classes);
+  tessera::test::expect_invalid(
+      [&] { RandomForest::train(rows, std::vector<int>(100, 1), 2, {}); }, "only one class");
+  cv::Mat with_nan = rows.clone();
+  with_nan.at<float>(17, 2) = std::numeric_limits<float>::quiet_NaN();
+  tessera::test::expect_invalid([&] { RandomForest::train(with_nan, classes, 2, {}); }, "row 17, feature 2");
+  tessera::test::expect_invalid([&] { RandomForest::train(rows, classes, 2, {.trees = 0}); }, "'trees'");
+  tessera::test::expect_invalid([&] { RandomForest::train(rows, {0, 1}, 2, {}); }, "'classes' has 2 values");
+}
