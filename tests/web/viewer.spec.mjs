@@ -25,10 +25,9 @@ async function openViewer(imageId) {
   page.failedResponses = [];
   page.on('response', (r) => { if (r.status() >= 400) page.failedResponses.push(`${r.status()} ${r.url()}`); });
   await signInWithToken(page, login);
-  const firstTile = page.waitForResponse((r) => /\/tiles\/\d+\/\d+\/\d+\.png/.test(r.url()) && r.status() === 200);
   await page.goto(`${env.url}/#/viewer/${imageId}`);
-  await page.waitForSelector('[data-testid=viewer-map] canvas');
-  await firstTile;
+  await page.waitForSelector('[data-testid=viewer-map][data-tiles-loaded]');
+  assert.equal(await page.locator('[data-testid=viewer-map]').getAttribute('data-tiles-failed'), null);
   return page;
 }
 
@@ -65,7 +64,7 @@ test('the viewer loads tiles and zooms from the whole image to single pixels and
   await page.context().close();
 });
 
-test('a contrast window set by hand reaches the tile URLs, and Auto goes back to the resolved percentiles', async () => {
+test('a contrast window set by hand reaches the tile URLs, Auto goes back to the resolved percentiles, and a colour map colours the tiles', async () => {
   const page = await openViewer(frames[0].id);
   const windowed = page.waitForResponse((r) => /\/tiles\/\d+\/\d+\/\d+\.png\?.*min=100.*max=3000/.test(r.url()) && r.status() === 200);
   await page.evaluate(() => {
@@ -80,6 +79,24 @@ test('a contrast window set by hand reaches the tile URLs, and Auto goes back to
   await screenshot(page, 'viewer-contrast-window');
   await page.click('[data-testid=window-auto]');
   await page.waitForFunction(() => /percentiles/.test(document.querySelector('[data-testid=window-value]').textContent));
+
+  // The grey tiles are drawn in colour once a colour map is chosen ('fire': bright nuclei turn yellow-red).
+  const colouredPixels = () => page.evaluate(() => {
+    let count = 0;
+    for (const canvas of document.querySelectorAll('[data-testid=viewer-map] canvas')) {
+      const context = canvas.getContext('2d');
+      if (!context || canvas.width === 0) continue;
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && data[i] > data[i + 2] + 60) ++count;
+    }
+    return count;
+  });
+  assert.equal(await colouredPixels(), 0);
+  await page.selectOption('[data-testid=lut]', 'fire');
+  const deadline = Date.now() + 10000;
+  while ((await colouredPixels()) < 100 && Date.now() < deadline) await page.waitForTimeout(200);
+  assert.ok(await colouredPixels() >= 100, 'the fire colour map shows in the map canvas');
+  await screenshot(page, 'viewer-lut-fire');
   await page.context().close();
 });
 

@@ -1,8 +1,10 @@
 // The viewer's display controls: contrast window (auto percentiles, or min/max by hand; what matters for
-// 16-bit and float images, which show nothing useful without one) and channel toggles. They only produce a
-// TileQuery; the viewer turns it into tile URLs.
+// 16-bit and float images, which show nothing useful without one), a colour map for grey images and channel
+// toggles. The window and channels make a TileQuery (the viewer turns it into tile URLs); the colour map is
+// applied in the browser.
 
 import { h } from '../dom';
+import { type LutName, kLutNames } from './lut';
 import { type Pyramid, type TileQuery, pixelTypeMax } from './pyramid';
 
 export class DisplayControls {
@@ -13,7 +15,12 @@ export class DisplayControls {
   private readonly channelBoxes: HTMLInputElement[] = [];
   private readonly message: HTMLElement;
 
-  constructor(private readonly pyramid: Pyramid, initial: TileQuery, private readonly onChange: (query: TileQuery) => void) {
+  constructor(
+    private readonly pyramid: Pyramid,
+    initial: TileQuery,
+    private readonly onChange: (query: TileQuery) => void,
+    onLut: (name: LutName) => void,
+  ) {
     this.query = initial;
     const resolved = pyramid.window;
     const typeMax = pixelTypeMax(pyramid.pixel_type);
@@ -43,8 +50,11 @@ export class DisplayControls {
         channelRow.append(h('label', { class: 'small' }, box, ` ${channelName(c, pyramid.channels)}`));
       }
     }
+    const lut = h('select', { class: 'small', title: 'colour map of grey images', dataset: { testid: 'lut' } },
+      ...kLutNames.map((name) => h('option', { value: name }, name))) as HTMLSelectElement;
+    lut.addEventListener('change', () => onLut(lut.value as LutName));
     this.element = h('div', { class: 'display-controls' },
-      h('div', { class: 'control-row' }, h('span', { class: 'small' }, 'Contrast'), this.minInput, this.maxInput, auto, full),
+      h('div', { class: 'control-row' }, h('span', { class: 'small' }, 'Contrast'), this.minInput, this.maxInput, auto, full, lut),
       h('div', { class: 'control-row' }, this.message),
       pyramid.channels > 1 ? h('div', { class: 'control-row' }, h('span', { class: 'small' }, 'Channels'), channelRow) : null);
     this.showWindow(resolved.min, resolved.max, this.query.window ? 'manual' : resolved.mode);

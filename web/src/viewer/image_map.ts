@@ -18,7 +18,10 @@ import VectorSource from 'ol/source/Vector';
 import { Stroke, Style } from 'ol/style';
 import type { Coordinate } from 'ol/coordinate';
 import type BaseLayer from 'ol/layer/Base';
+import type ImageTile from 'ol/ImageTile';
+import type Tile from 'ol/Tile';
 import { authorizedUrl } from '../api';
+import { type LutName, lutTileLoader } from './lut';
 import { type Pyramid, type TileQuery, tileQueryParams } from './pyramid';
 
 // Resolutions past full resolution: 1 image pixel over 2, 4, 8 and 16 screen pixels.
@@ -73,6 +76,13 @@ export class ImageMap {
     this.tiles.setUrl(this.tileUrl());
   }
 
+  // A colour map for grey tiles; 'grey' draws the tiles as they come.
+  setLut(name: LutName): void {
+    const defaultLoader = (tile: Tile, src: string) => { ((tile as ImageTile).getImage() as HTMLImageElement).src = src; };
+    this.tiles.setTileLoadFunction(name === 'grey' ? defaultLoader : lutTileLoader(name));
+    this.tiles.refresh();
+  }
+
   get imageId(): number {
     return this.pyramid.image_id;
   }
@@ -122,6 +132,12 @@ export class ImageMap {
     const [x0, y0, x1, y1] = box;
     const margin = Math.max(x1 - x0, y1 - y0);
     this.map.getView().fit(this.boxExtent([x0 - margin, y0 - margin, x1 + margin, y1 + margin]), { maxZoom: undefined });
+  }
+
+  // Called after every tile load (ok = false when the server refused or failed it).
+  onTileLoad(listener: (ok: boolean) => void): void {
+    this.tiles.on('tileloadend', () => listener(true));
+    this.tiles.on('tileloaderror', () => listener(false));
   }
 
   // Outlines a box (an object opened from the measurements) until the screen closes.

@@ -54,6 +54,11 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
     if (center) [mapElement.dataset.centerX, mapElement.dataset.centerY] = imageMap.toImage(center).map(String);
   };
   imageMap.onViewChange(showZoom);
+  let tilesLoaded = 0, tilesFailed = 0;
+  imageMap.onTileLoad((ok) => {
+    if (ok) mapElement.dataset.tilesLoaded = String(++tilesLoaded);
+    else mapElement.dataset.tilesFailed = String(++tilesFailed);
+  });
   showZoom();
 
   const rerender = async (next: TileQuery) => {
@@ -63,7 +68,7 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
     display.showResolved(described);
     imageMap.setRendering(described, query);
   };
-  const display = new DisplayControls(pyramid, query, (next) => void rerender(next).catch(showError));
+  const display = new DisplayControls(pyramid, query, (next) => void rerender(next).catch(showError), (lut) => imageMap.setLut(lut));
   const frames = new FrameControls({
     image,
     series,
