@@ -1,7 +1,8 @@
 #pragma once
 
 // How the per-concern stores (users.cpp, annotations.cpp, jobs.cpp, ...) reach the catalog's connections
-// (src/catalog/pool.hpp): reads on a reader, writes on the one writer in its retrying transaction. Private to the catalog layer, so
+// (src/catalog/pool.hpp): reads on a reader, writes on the one writer (or, where safe, a PostgreSQL row writer)
+// in a retrying transaction. Private to the catalog layer, so
 // the public Catalog class does not grow one method per table.
 
 #include <chrono>
@@ -56,6 +57,16 @@ struct CatalogAccess {
   template <typename Fn>
   static auto write(Catalog& catalog, Fn&& fn) {
     auto lease = catalog.pool_->writer();
+    Connection& db = *lease;
+    return in_transaction(db, [&] { return fn(db); });
+  }
+  // Like write(), for transactions that are safe against concurrent write transactions by themselves (row
+  // locks, writes conditional on what was read) - as every write must be where several processes share a
+  // PostgreSQL catalog. On PostgreSQL it runs on one of several row writers, in parallel with other writes;
+  // on SQLite it is write().
+  template <typename Fn>
+  static auto write_concurrently(Catalog& catalog, Fn&& fn) {
+    auto lease = catalog.pool_->row_writer();
     Connection& db = *lease;
     return in_transaction(db, [&] { return fn(db); });
   }

@@ -33,7 +33,7 @@ Target lock_target(Connection& db, Id id, const Actor& actor, const std::string&
 
 EditResult AnnotationStore::create(Id image_id, const Actor& actor, const AnnotationState& state) {
   check_name("actor", actor.name);
-  return CatalogAccess::write(catalog_, [&](Connection& db) -> EditResult {
+  return CatalogAccess::write_concurrently(catalog_, [&](Connection& db) -> EditResult {
     Rows image = db.query("SELECT project_id FROM images WHERE id = ?", {image_id});
     if (image.empty()) throw Error(ErrorCode::not_found, fmt::format("no image with id {}", image_id));
     const Id project_id = image.i64(0, 0);
@@ -81,7 +81,7 @@ EditResult AnnotationStore::create(Id image_id, const Actor& actor, const Annota
 EditResult AnnotationStore::update(Id id, const Actor& actor, std::int64_t expected_version,
                                    const std::function<void(AnnotationState&)>& change) {
   check_name("actor", actor.name);
-  return CatalogAccess::write(catalog_, [&](Connection& db) -> EditResult {
+  return CatalogAccess::write_concurrently(catalog_, [&](Connection& db) -> EditResult {
     const std::string now = utc_now_iso();
     Target target = lock_target(db, id, actor, now);
     Annotation& current = target.current;
@@ -106,7 +106,7 @@ EditResult AnnotationStore::update(Id id, const Actor& actor, std::int64_t expec
 
 EditResult AnnotationStore::remove(Id id, const Actor& actor, std::int64_t expected_version) {
   check_name("actor", actor.name);
-  return CatalogAccess::write(catalog_, [&](Connection& db) -> EditResult {
+  return CatalogAccess::write_concurrently(catalog_, [&](Connection& db) -> EditResult {
     const std::string now = utc_now_iso();
     Target target = lock_target(db, id, actor, now);
     Annotation& current = target.current;

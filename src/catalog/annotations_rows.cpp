@@ -202,6 +202,7 @@ void add_annotation_event(Connection& db, const Annotation& annotation, const st
                             {"tag_id", or_null(annotation.state.tag_id)},
                             {"version", annotation.version}};
   payload.update(extra);
+  order_event_ids(db);
   db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
                          "VALUES (?, ?, ?, ?, 'annotation', ?, {})",
                          json_param(db.dialect())),

@@ -141,13 +141,14 @@ std::unique_ptr<Catalog> Catalog::open(const std::string& url) {
   return std::unique_ptr<Catalog>(new Catalog(std::move(writer), std::move(connect)));
 }
 
-// Readers: enough for the server's concurrent reads on two to four cores without holding many PostgreSQL
-// backends per process.
+// Readers and PostgreSQL row writers: enough for the server's concurrent requests on two to four cores
+// without holding many PostgreSQL backends per process.
 constexpr std::size_t kMaxReaders = 4;
+constexpr std::size_t kMaxRowWriters = 4;
 
 Catalog::Catalog(std::unique_ptr<Connection> writer, std::function<std::unique_ptr<Connection>()> open_reader) {
   schema_version_ = migrate(*writer);  // before any reader exists: readers see the migrated schema
-  pool_ = std::make_unique<ConnectionPool>(std::move(writer), std::move(open_reader), kMaxReaders);
+  pool_ = std::make_unique<ConnectionPool>(std::move(writer), std::move(open_reader), kMaxReaders, kMaxRowWriters);
 }
 Catalog::~Catalog() = default;
 
@@ -163,6 +164,7 @@ Project Catalog::ensure_project(const std::string& name) {
       const std::string now = utc_now_iso();
       found = db->query("INSERT INTO projects (name, created_at) VALUES (?, ?) RETURNING id, name, description, created_at",
                          {name, now});
+      order_event_ids(*db);
       db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                                "VALUES (?, ?, 'project.created', 'project', ?, {})",
                                json_param(db->dialect())),
@@ -190,6 +192,7 @@ Project Catalog::create_project(const std::string& name, const std::string& desc
     Rows r = db->query("INSERT INTO projects (name, description, created_at) VALUES (?, ?, ?) "
                         "RETURNING id, name, description, created_at",
                         {name, description, now});
+    order_event_ids(*db);
     db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "VALUES (?, ?, 'project.created', 'project', ?, {})",
                              json_param(db->dialect())),
@@ -293,6 +296,7 @@ AddImagesResult Catalog::add_images(Id project_id, const std::vector<NewImage>& 
                             {project_id, images[k].source_path, images[k].blob_hash})
                      .i64(0, 0);
       }
+      order_event_ids(*db);
       std::string events = "INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) VALUES ";
       SqlParams event_params;
       std::string members = "INSERT INTO image_set_members (set_id, image_id, added_at) VALUES ";
@@ -475,6 +479,7 @@ ImageSet Catalog::create_set(Id project_id, const std::string& name, const std::
                        filter,
                    all);
     }
+    order_event_ids(*db);
     db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "VALUES (?, ?, 'set.created', 'set', ?, {})",
                              json_param(db->dialect())),
@@ -689,6 +694,7 @@ Id Catalog::start_run(Id project_id, const nlohmann::json& spec, const std::stri
                                          j),
                              {project_id, spec.dump(), tessera_version, params.dump(), inputs.dump(), now})
                          .i64(0, 0);
+    order_event_ids(*db);
     db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "VALUES (?, ?, 'run.started', 'run', ?, {})",
                              j),
@@ -707,6 +713,7 @@ void Catalog::finish_run(Id run_id, const std::string& status, const nlohmann::j
                              "duration_s = ? WHERE id = ?",
                              j),
                  {status, counts.dump(), opt(error), now, duration_s, run_id});
+    order_event_ids(*db);
     db->execute(fmt::format("INSERT INTO events (project_id, at, kind, subject_type, subject_id, payload) "
                              "SELECT project_id, ?, 'run.finished', 'run', id, {} FROM pipeline_runs WHERE id = ?",
                              j),
@@ -809,12 +816,16 @@ std::vector<Tag> Catalog::list_tags_locked(Connection* db, Id project_id) {
 
 Id Catalog::add_event(std::optional<Id> project_id, const NewEvent& event) {
   auto db = pool_->writer();
-  return db->query(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
-                                "VALUES (?, ?, ?, ?, ?, ?, {}) RETURNING id",
-                                json_param(db->dialect())),
-                    {opt(project_id), utc_now_iso(), event.kind, opt(event.actor), opt(event.subject_type),
-                     opt(event.subject_id), event.payload.dump()})
-      .i64(0, 0);
+  // A transaction, so the ordering lock is held until the event is committed.
+  return in_transaction(*db, [&] {
+    order_event_ids(*db);
+    return db->query(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, {}) RETURNING id",
+                                  json_param(db->dialect())),
+                      {opt(project_id), utc_now_iso(), event.kind, opt(event.actor), opt(event.subject_type),
+                       opt(event.subject_id), event.payload.dump()})
+        .i64(0, 0);
+  });
 }
 
 std::vector<Event> Catalog::list_events(std::optional<Id> project_id, Id after_id, std::int64_t limit) {

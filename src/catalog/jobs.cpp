@@ -59,6 +59,7 @@ void add_job_event(Connection& db, const Job& job, const std::string& kind, json
                    const std::optional<std::string>& actor = std::nullopt) {
   payload["job"] = job.id;
   payload["kind"] = job.kind;
+  order_event_ids(db);
   db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
                          "VALUES (?, ?, ?, ?, 'job', ?, {})",
                          json_param(db.dialect())),

@@ -55,6 +55,7 @@ void add_lock_event(Connection& db, Id project_id, const std::string& kind, cons
                     nlohmann::json extra = nlohmann::json::object()) {
   nlohmann::json payload = {{"image_id", lease.image_id}, {"holder", lease.holder}, {"expires_at", lease.expires_at}};
   payload.update(extra);
+  order_event_ids(db);
   db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
                          "VALUES (?, ?, ?, ?, 'image', ?, {})",
                          json_param(db.dialect())),
@@ -107,7 +108,7 @@ std::optional<Lease> blocking_lease(Connection& db, Id image_id, const Actor& ac
 LockResult LockStore::acquire(Id image_id, const Actor& actor, double ttl_seconds) {
   check_ttl(ttl_seconds);
   check_actor(actor);
-  return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
+  return CatalogAccess::write_concurrently(catalog_, [&](Connection& db) -> LockResult {
     const ImageLease current = read_image_lease(db, image_id);
     const std::string now = utc_now_iso();
     const std::string until = utc_iso_in(ttl_seconds);
@@ -144,7 +145,7 @@ LockResult LockStore::acquire(Id image_id, const Actor& actor, double ttl_second
 LockResult LockStore::renew(Id image_id, const Actor& actor, const std::string& token, double ttl_seconds) {
   check_ttl(ttl_seconds);
   check_actor(actor);
-  return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
+  return CatalogAccess::write_concurrently(catalog_, [&](Connection& db) -> LockResult {
     std::optional<Lease> lease = read_image_lease(db, image_id).lease;
     const std::string now = utc_now_iso();
     if (!lease) return {LockStatus::not_held, std::nullopt};
@@ -163,7 +164,7 @@ LockResult LockStore::renew(Id image_id, const Actor& actor, const std::string& 
 
 LockResult LockStore::release(Id image_id, const Actor& actor, const std::string& token) {
   check_actor(actor);
-  return CatalogAccess::write(catalog_, [&](Connection& db) -> LockResult {
+  return CatalogAccess::write_concurrently(catalog_, [&](Connection& db) -> LockResult {
     const ImageLease current = read_image_lease(db, image_id);
     const std::string now = utc_now_iso();
     const std::optional<Lease>& lease = current.lease;

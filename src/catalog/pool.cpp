@@ -25,61 +25,67 @@ void FairMutex::unlock() {
   next->wake.notify_one();
 }
 
-ConnectionPool::ConnectionPool(std::unique_ptr<Connection> writer, Factory open_reader, std::size_t max_readers)
+Connection* ConnectionSet::take() {
+  std::unique_lock guard(mutex_);
+  for (;;) {
+    if (!idle_.empty()) {
+      Connection* connection = idle_.back();
+      idle_.pop_back();
+      return connection;
+    }
+    if (all_.size() < max_) {
+      try {
+        all_.push_back(open_());
+        return all_.back().get();
+      } catch (const std::exception&) {
+        max_ = all_.size();
+      }
+      continue;
+    }
+    if (max_ == 0) return nullptr;
+    free_.wait(guard);
+  }
+}
+
+void ConnectionSet::give_back(Connection* connection) {
+  {
+    std::lock_guard guard(mutex_);
+    idle_.push_back(connection);
+  }
+  free_.notify_one();
+}
+
+ConnectionPool::ConnectionPool(std::unique_ptr<Connection> writer, Factory open, std::size_t max_readers,
+                               std::size_t max_row_writers)
     : writer_(std::move(writer)),
-      open_reader_(std::move(open_reader)),
-      max_readers_(max_readers),
-      dialect_(writer_->dialect()) {}
+      dialect_(writer_->dialect()),
+      readers_(open, max_readers),
+      // SQLite admits one writer at a time: row writers there would only wait on its file lock.
+      row_writers_(open, dialect_ == Dialect::postgresql ? max_row_writers : 0) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
 ConnectionPool::Lease::~Lease() {
-  if (pool_ == nullptr) return;
-  if (writer_) {
-    pool_->writer_turn_.unlock();
+  if (owner_ == nullptr) return;
+  if (set_ == nullptr) {
+    owner_->writer_turn_.unlock();
   } else {
-    pool_->give_back(connection_);
+    set_->give_back(connection_);
   }
 }
 
 ConnectionPool::Lease ConnectionPool::writer() {
   writer_turn_.lock();
-  return Lease(this, writer_.get(), true);
+  return Lease(this, writer_.get(), nullptr);
 }
 
-ConnectionPool::Lease ConnectionPool::reader() {
-  std::unique_lock guard(readers_mutex_);
-  for (;;) {
-    if (!idle_.empty()) {
-      Connection* connection = idle_.back();
-      idle_.pop_back();
-      return Lease(this, connection, false);
-    }
-    if (readers_.size() < max_readers_) {
-      // Opened outside any lock the writer needs; a reader that cannot be opened (e.g. PostgreSQL out of
-      // connection slots) caps the pool at what exists, and with none the writer serves reads as before.
-      try {
-        readers_.push_back(open_reader_());
-        return Lease(this, readers_.back().get(), false);
-      } catch (const std::exception&) {
-        max_readers_ = readers_.size();
-        if (readers_.empty()) {
-          guard.unlock();
-          return writer();
-        }
-      }
-      continue;
-    }
-    reader_free_.wait(guard);
-  }
+ConnectionPool::Lease ConnectionPool::from(ConnectionSet& set) {
+  if (Connection* connection = set.take()) return Lease(this, connection, &set);
+  return writer();  // none could be opened: the writer serves, as before the pool existed
 }
 
-void ConnectionPool::give_back(Connection* reader) {
-  {
-    std::lock_guard guard(readers_mutex_);
-    idle_.push_back(reader);
-  }
-  reader_free_.notify_one();
-}
+ConnectionPool::Lease ConnectionPool::reader() { return from(readers_); }
+
+ConnectionPool::Lease ConnectionPool::row_writer() { return from(row_writers_); }
 
 }  // namespace tessera::catalog

@@ -30,4 +30,10 @@ bool is_hex_color(const std::string& c) {
   return true;
 }
 
+void order_event_ids(Connection& db) {
+  // Any fixed key: the lock only orders event writers among themselves ("tsev" in ASCII).
+  constexpr std::int64_t kEventOrderLock = 0x74736576;
+  if (db.dialect() == Dialect::postgresql) db.execute("SELECT pg_advisory_xact_lock(?)", {kEventOrderLock});
+}
+
 }  // namespace tessera::catalog

@@ -27,4 +27,11 @@ void check_name(const std::string& what, const std::string& name);
 // "#rrggbb"
 bool is_hex_color(const std::string& c);
 
+// Call in a write transaction right before inserting into events. Event ids are the feed's cursor
+// (Last-Event-ID): a reader that has seen id N must never later find a committed event below N. On
+// PostgreSQL, concurrent transactions (row writers, workers in other processes) take sequence ids in one order
+// and commit in another; a transaction-scoped advisory lock taken before the insert and held until commit
+// makes event-writing transactions take their ids in commit order. SQLite has one writer: nothing to do.
+void order_event_ids(Connection& db);
+
 }  // namespace tessera::catalog
