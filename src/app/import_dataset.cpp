@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
-#include "app/annotations_mask.hpp"
+#include "app/mask_import.hpp"
 #include "tessera/app/annotations.hpp"
 #include "tessera/app/export_dataset.hpp"
 #include "tessera/app/import.hpp"
@@ -26,7 +26,7 @@ using nlohmann::json;
 class DatasetImporter {
  public:
   DatasetImporter(Workspace& workspace, const ImportDatasetOptions& options, ImportDatasetReport& report)
-      : workspace_(workspace), options_(options), report_(report), annotations_(workspace) {
+      : workspace_(workspace), options_(options), report_(report), masks_(workspace, options.actor) {
     if (options.set.empty()) throw Error(ErrorCode::invalid_argument, "dataset import: 'set' is required", {{"field", "set"}});
     project_ = workspace.catalog().ensure_project(options.project);
     workspace.catalog().ensure_set(project_.id, options.set);
@@ -95,21 +95,20 @@ class DatasetImporter {
     return record;
   }
 
-  // A mask over the whole image as an imported mask annotation (cropped to its pixels).
+  // A mask over the whole image as an imported mask annotation (cropped to its pixels); one the image already
+  // holds from an earlier run (same pixels, tag and frame) is counted, not added again.
   void add_mask(const catalog::ImageRecord& image, const cv::Mat& mask, catalog::Id tag_id, const std::string& entry) {
     const cv::Rect box = cv::boundingRect(mask);
     if (box.empty()) {
       report_.problems.push_back(fmt::format("{}: covers no pixel of its image", entry));
       return;
     }
-    const json body = {{"kind", "mask"},
-                       {"bbox", {box.x, box.y, box.x + box.width, box.y + box.height}},
-                       {"mask_rle", mask_to_rle(mask(box))},
-                       {"tag_id", tag_id},
-                       {"source", "imported"}};
     try {
-      annotations_.create(image, options_.actor, body);
-      ++report_.annotations;
+      if (masks_.add(image, mask(box), box, tag_id) == MaskImporter::Outcome::created) {
+        ++report_.annotations;
+      } else {
+        ++report_.annotations_existing;
+      }
     } catch (const Error& e) {
       report_.problems.push_back(fmt::format("{}: {}", entry, e.what()));
     }
@@ -119,7 +118,7 @@ class DatasetImporter {
   Workspace& workspace_;
   const ImportDatasetOptions& options_;
   ImportDatasetReport& report_;
-  Annotations annotations_;
+  MaskImporter masks_;
   catalog::Project project_;
 };
 
@@ -127,6 +126,7 @@ class DatasetImporter {
 
 json ImportDatasetReport::to_json() const {
   return {{"images", images},           {"images_imported", images_imported}, {"annotations", annotations},
+          {"annotations_existing", annotations_existing},
           {"tags_created", tags_created}, {"problems", problems}};
 }
 

@@ -191,6 +191,30 @@ TEST_F(ExportDatasetTest, CocoExportImportExportIsByteIdentical) {
   }
 }
 
+// Importing the same dataset twice used to store every annotation twice.
+TEST_F(ExportDatasetTest, ImportRunTwiceAddsNoAnnotationTheSecondTime) {
+  auto o = options(DatasetFormat::coco, dir_ / "twice.json");
+  o.rle = true;
+  export_dataset(*ws_, o);
+  test::TempDir other;
+  Workspace fresh = Workspace::init(other / "ws", "");
+  ImportDatasetOptions import;
+  import.set = "again";
+  const auto first = import_coco(fresh, dir_ / "twice.json", dir_ / "images", import);
+  EXPECT_EQ(first.annotations, 12);
+  EXPECT_EQ(first.annotations_existing, 0);
+  const auto second = import_coco(fresh, dir_ / "twice.json", dir_ / "images", import);
+  EXPECT_TRUE(second.ok()) << second.to_json().dump();
+  EXPECT_EQ(second.annotations, 0);
+  EXPECT_EQ(second.annotations_existing, 12);
+  EXPECT_EQ(second.images_imported, 0);
+  auto again = o;
+  again.set = "again";
+  again.out = dir_ / "twice-b.json";
+  export_dataset(fresh, again);
+  EXPECT_EQ(json::parse(read_file(dir_ / "twice-b.json"))["annotations"].size(), 12u);
+}
+
 TEST_F(ExportDatasetTest, CocoRleKeepsHolesAndPolygonsFillThem) {
   auto o = options(DatasetFormat::coco, dir_ / "rle.json");
   o.rle = true;

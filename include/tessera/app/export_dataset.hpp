@@ -88,7 +88,8 @@ struct ImportDatasetOptions {
 struct ImportDatasetReport {
   std::int64_t images = 0;           // images of the dataset in the set
   std::int64_t images_imported = 0;  // new image records
-  std::int64_t annotations = 0;
+  std::int64_t annotations = 0;           // added in this run
+  std::int64_t annotations_existing = 0;  // already imported before (same image, frame, tag and pixels): kept
   std::vector<std::string> tags_created;
   std::vector<std::string> problems;  // objects or images left out, each naming the file and entry
   bool ok() const { return problems.empty(); }
