@@ -209,3 +209,81 @@ test('two users: the second sees the first one\'s lock and gets the conflict mes
   await alicePage.context().close();
   await bobPage.context().close();
 });
+
+// A mask filling a box, sent as COCO RLE (one run of 0s of length 0, then every pixel set).
+const boxMask = (tagId, [x0, y0, x1, y1]) => ({
+  kind: 'mask', tag_id: tagId, bbox: [x0, y0, x1, y1], mask_rle: { size: [y1 - y0, x1 - x0], counts: [0, (x1 - x0) * (y1 - y0)] },
+});
+const maskArea = (a) => a.mask_rle.counts.filter((_, i) => i % 2 === 1).reduce((s, c) => s + c, 0);
+
+async function drag(page, from, to) {
+  await page.mouse.move(...(await imageToScreen(page, ...from)));
+  await page.mouse.down();
+  await page.mouse.move(...(await imageToScreen(page, ...to)), { steps: 12 });
+  await page.mouse.up();
+}
+
+test('tag manager, merge stroke, split markers, eraser, and deleting a tag\'s masks through the series', async () => {
+  const image = positions[1][7];
+  const page = await openViewer(admin, image.id);
+  await page.click('summary:has-text("Manage tags")');
+  await page.fill('[data-testid=new-tag-name]', 'cell');
+  await page.evaluate(() => { const input = document.querySelector('[data-testid=new-tag-color]'); input.value = '#ff00ff'; });
+  await page.click('[data-testid=add-tag]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=tag-select] option:checked')?.textContent === 'cell');
+  let cell = (await api(admin.token, 'GET', '/api/v1/projects/1/tags')).body.tags.find((t) => t.name === 'cell');
+  assert.equal(cell.color, '#ff00ff');
+  await page.evaluate(() => {
+    const input = document.querySelector('[data-testid=tag-color-cell]');
+    input.value = '#ffaa00';
+    input.dispatchEvent(new Event('change'));
+  });
+  await eventually(async () => (await api(admin.token, 'GET', '/api/v1/projects/1/tags')).body.tags.find((t) => t.name === 'cell').color === '#ffaa00', 'the recoloured tag');
+
+  // Two touching parts of one object, as a segmenter that over-split it would leave them; the panel picks
+  // them up from the feed.
+  for (const box of [[20, 20, 40, 40], [40, 20, 60, 40]]) {
+    assert.equal((await api(admin.token, 'POST', `/api/v1/images/${image.id}/annotations`, boxMask(cell.id, box))).status, 201);
+  }
+  await eventually(async () => (await page.locator('[data-testid^=mask-row-]').count()) === 2, 'both masks listed');
+  await screenshot(page, 'annotate-edits-before-merge');
+
+  await page.click('[data-testid=tool-merge]');
+  await drag(page, [25, 30], [55, 30]);
+  await eventually(async () => (await page.locator('[data-testid^=mask-row-]').count()) === 1, 'one mask after the merge');
+  const mergedId = Number(await page.locator('[data-testid^=mask-row-]').getAttribute('data-annotation-id'));
+  const merged = (await api(admin.token, 'GET', `/api/v1/annotations/${mergedId}?mask=rle`)).body;
+  assert.deepEqual(merged.bbox, [20, 20, 60, 40]);
+  assert.equal(maskArea(merged), 800);
+
+  await page.click(`[data-testid=mask-select-${mergedId}]`);
+  await page.click('[data-testid=tool-split]');
+  for (const [x, y] of [[28, 30], [52, 30]]) await page.mouse.click(...(await imageToScreen(page, x, y)));
+  await page.click('[data-testid=split-apply]');
+  await eventually(async () => (await page.locator('[data-testid^=mask-row-]').count()) === 2, 'two masks after the split');
+  const parts = (await api(admin.token, 'GET', `/api/v1/images/${image.id}/annotations?tag=cell`)).body.annotations;
+  assert.equal(parts.length, 2);
+  await screenshot(page, 'annotate-edits-after-split');
+
+  // Erase a band through the left part.
+  const left = parts.find((p) => p.bbox[0] === 20);
+  const before = (await api(admin.token, 'GET', `/api/v1/annotations/${left.id}?mask=rle`)).body;
+  // The split kept the first marker's part in the mask selected for it: select the left part unless it still is.
+  if (!/selected/.test(await page.locator(`[data-testid=mask-row-${left.id}]`).getAttribute('class'))) {
+    await page.click(`[data-testid=mask-select-${left.id}]`);
+  }
+  await page.waitForSelector(`[data-testid=mask-row-${left.id}].selected`);
+  await page.click('[data-testid=tool-eraser]');
+  await drag(page, [30, 15], [30, 45]);
+  await eventually(async () => (await annotation(left.id)).version > before.version, 'the erased mask');
+  const after = (await api(admin.token, 'GET', `/api/v1/annotations/${left.id}?mask=rle`)).body;
+  assert.ok(maskArea(after) < maskArea(before) - 100, `area ${maskArea(before)} -> ${maskArea(after)}`);
+  assert.equal(after.source, 'manual');
+
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click(`[data-testid=delete-tag-series-${cell.id}]`);
+  await eventually(async () => (await page.locator('[data-testid^=mask-row-]').count()) === 0, 'no mask left');
+  const series = (await api(admin.token, 'GET', `/api/v1/series/${image.series_id}/masks?tag_id=${cell.id}`)).body;
+  assert.equal(series.masks.length, 0);
+  await page.context().close();
+});

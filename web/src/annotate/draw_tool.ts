@@ -38,11 +38,14 @@ export class ShapeDrawer {
       this.onShape(points);
     });
     this.imageMap.map.addInteraction(this.draw);
+    // A double click ends a polygon; it must not zoom as well.
+    this.imageMap.setDoubleClickZoom(false);
   }
 
   stop(): void {
     if (!this.draw) return;
     this.imageMap.map.removeInteraction(this.draw);
+    this.imageMap.setDoubleClickZoom(true);
     this.draw = null;
     this.source.clear();
   }

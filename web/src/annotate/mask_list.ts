@@ -56,7 +56,7 @@ export class MaskList {
     const row = h('li', { class: a.id === this.selectedId ? 'selected' : '', dataset: { testid: `mask-row-${a.id}`, annotationId: String(a.id) } },
       visible,
       h('span', { class: 'swatch', style: `background:${color}` }),
-      h('button', { class: 'link', onclick: () => this.toggleSelect(a) }, `#${a.id} ${a.kind}`),
+      h('button', { class: 'link', title: 'select', dataset: { testid: `mask-select-${a.id}` }, onclick: () => this.toggleSelect(a) }, `#${a.id} ${a.kind}`),
       h('span', { class: 'small' }, this.actions.tagName(a.tag_id)),
       h('span', { class: 'small muted' }, `${a.source}${a.confidence !== null ? ` ${a.confidence.toFixed(2)}` : ''} · ${a.author}`),
       review,

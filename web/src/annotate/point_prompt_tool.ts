@@ -43,11 +43,14 @@ export class PointPromptTool implements Tool {
 
   activate(): void {
     this.ctx.imageMap.addLayer(this.layer);
-    this.ctx.imageMap.map.on('singleclick', this.onClick);
+    // 'click' rather than 'singleclick': no wait for a possible double click, so quick points all count.
+    this.ctx.imageMap.map.on('click', this.onClick);
+    this.ctx.imageMap.setDoubleClickZoom(false);
   }
 
   deactivate(): void {
-    this.ctx.imageMap.map.un('singleclick', this.onClick);
+    this.ctx.imageMap.map.un('click', this.onClick);
+    this.ctx.imageMap.setDoubleClickZoom(true);
     this.ctx.imageMap.removeLayer(this.layer);
     this.clear();
   }

@@ -79,8 +79,8 @@ export class SplitTool implements Tool {
     this.controls = h('div', { class: 'tool-controls' },
       h('div', { class: 'small muted' }, 'Select a mask, click a marker on the centre of each object in it, then Split. An outline stroke marks where the cut must run.'),
       h('div', { class: 'control-row' },
-        h('button', { class: 'small', onclick: () => this.startOutline() }, 'Draw outline'),
-        h('button', { class: 'small primary', onclick: () => void this.split() }, 'Split'),
+        h('button', { class: 'small', dataset: { testid: 'split-outline' }, onclick: () => this.startOutline() }, 'Draw outline'),
+        h('button', { class: 'small primary', dataset: { testid: 'split-apply' }, onclick: () => void this.split() }, 'Split'),
         h('button', { class: 'small', onclick: () => this.clear() }, 'Clear')),
       this.status);
     this.showStatus();
@@ -88,11 +88,14 @@ export class SplitTool implements Tool {
 
   activate(): void {
     this.ctx.imageMap.addLayer(this.layer);
-    this.ctx.imageMap.map.on('singleclick', this.onClick);
+    // 'click' rather than 'singleclick': no wait for a possible double click, so quick points all count.
+    this.ctx.imageMap.map.on('click', this.onClick);
+    this.ctx.imageMap.setDoubleClickZoom(false);
   }
 
   deactivate(): void {
-    this.ctx.imageMap.map.un('singleclick', this.onClick);
+    this.ctx.imageMap.map.un('click', this.onClick);
+    this.ctx.imageMap.setDoubleClickZoom(true);
     this.ctx.imageMap.removeLayer(this.layer);
     this.stopOutline();
     this.clear();

@@ -30,7 +30,7 @@ export class TagManager {
     this.colorInput = h('input', { type: 'color', value: '#ff8800', title: 'colour of new annotations', dataset: { testid: 'annotation-color' } }) as HTMLInputElement;
     this.list = h('ul', { class: 'tag-list' });
     const nameInput = h('input', { placeholder: 'new tag', size: 10, dataset: { testid: 'new-tag-name' } }) as HTMLInputElement;
-    const newColor = h('input', { type: 'color', value: '#00c853' }) as HTMLInputElement;
+    const newColor = h('input', { type: 'color', value: '#00c853', dataset: { testid: 'new-tag-color' } }) as HTMLInputElement;
     const add = h('form', { class: 'inline-form', onsubmit: (event: Event) => {
       event.preventDefault();
       void this.create(nameInput.value.trim(), newColor.value).then((ok) => { if (ok) nameInput.value = ''; });
@@ -72,7 +72,7 @@ export class TagManager {
     this.select.replaceChildren(h('option', { value: '' }, '(no tag)'),
       ...this.tags.map((t) => h('option', { value: String(t.id), selected: t.id === this.currentId }, t.name)));
     this.list.replaceChildren(...this.tags.map((tag) => {
-      const color = h('input', { type: 'color', value: tag.color, disabled: !this.canEdit }) as HTMLInputElement;
+      const color = h('input', { type: 'color', value: tag.color, disabled: !this.canEdit, dataset: { testid: `tag-color-${tag.name}` } }) as HTMLInputElement;
       color.addEventListener('change', () => void this.recolor(tag, color.value));
       return h('li', { dataset: { tag: tag.name } }, color, ` ${tag.name} `, h('span', { class: 'muted small' }, tag.kind),
         this.canEdit ? h('button', { class: 'small danger', onclick: () => void this.remove(tag) }, '×') : null);

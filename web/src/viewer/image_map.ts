@@ -11,6 +11,7 @@ import XYZ from 'ol/source/XYZ';
 import TileGrid from 'ol/tilegrid/TileGrid';
 import Projection from 'ol/proj/Projection';
 import { defaults as defaultControls } from 'ol/control/defaults';
+import DoubleClickZoom from 'ol/interaction/DoubleClickZoom';
 import Feature from 'ol/Feature';
 import { fromExtent } from 'ol/geom/Polygon';
 import VectorLayer from 'ol/layer/Vector';
@@ -132,6 +133,13 @@ export class ImageMap {
     const [x0, y0, x1, y1] = box;
     const margin = Math.max(x1 - x0, y1 - y0);
     this.map.getView().fit(this.boxExtent([x0 - margin, y0 - margin, x1 + margin, y1 + margin]), { maxZoom: undefined });
+  }
+
+  // Tools that take clicks turn double-click zoom off: two quick clicks are two points, not a zoom.
+  setDoubleClickZoom(enabled: boolean): void {
+    for (const interaction of this.map.getInteractions().getArray()) {
+      if (interaction instanceof DoubleClickZoom) interaction.setActive(enabled);
+    }
   }
 
   // Called after every tile load (ok = false when the server refused or failed it).
