@@ -161,7 +161,8 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   setOnline(true);
   if (res.status === 401 && !options.noAuthRedirect) {
     const error = await errorFrom(res);
-    if (token) {
+    // Several requests in flight get 401 together: the first one ends the session, the rest find it ended.
+    if (token && session.token() === token) {
       session.signOut(kSessionExpired);
       navigate('#/login');
     }

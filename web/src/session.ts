@@ -41,18 +41,19 @@ export const session = {
     localStorage.setItem(kToken, answer.token);
     localStorage.setItem(kUser, JSON.stringify(answer.user));
     localStorage.setItem(kExpires, answer.expires_at);
+    sessionStorage.removeItem(kMessage);
   },
-  // Forgets the token; message (if any) is shown once by the login screen.
+  // Forgets the token; message (if any) is shown by the login screen until the next sign-in.
   signOut(message?: string): void {
     localStorage.removeItem(kToken);
     localStorage.removeItem(kUser);
     localStorage.removeItem(kExpires);
     if (message) sessionStorage.setItem(kMessage, message);
   },
-  takeLoginMessage(): string | null {
-    const message = sessionStorage.getItem(kMessage);
-    sessionStorage.removeItem(kMessage);
-    return message;
+  // Kept until the next sign-in, so every render of the login screen (a 401 burst can render it more than
+  // once) shows it.
+  loginMessage(): string | null {
+    return sessionStorage.getItem(kMessage);
   },
   // The project the browser, feed and viewer work in; chosen on the projects screen.
   projectId(): number | null {

@@ -8,7 +8,7 @@ import { session, type LoginAnswer } from '../session';
 import { replayQueue } from '../writes';
 
 export function renderLogin(outlet: HTMLElement, params: RouteParams): void {
-  const notice = session.takeLoginMessage();
+  const notice = session.loginMessage();
   const name = h('input', { name: 'name', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const error = h('p', { class: 'form-error', role: 'alert' });

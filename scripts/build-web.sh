@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the web UI into web/dist: `npm ci` when web/node_modules is missing or older than package-lock.json,
+# then type-check and `vite build`. Idempotent: a second run with nothing changed only re-runs the build.
+# Usage: scripts/build-web.sh            (TESSERA_SKIP_WEB=1 skips it, for machines without node)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+web=$root/web
+
+if [ "${TESSERA_SKIP_WEB:-0}" = 1 ]; then
+  echo "build-web: skipped (TESSERA_SKIP_WEB=1)"
+  exit 0
+fi
+if ! command -v npm > /dev/null; then
+  echo "build-web: npm not found; install nodejs and npm (scripts/install-deps.sh) or set TESSERA_SKIP_WEB=1" >&2
+  exit 1
+fi
+
+cd "$web"
+# npm ci writes node_modules/.package-lock.json; when package-lock.json is newer, the install is stale.
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "build-web: npm ci (node_modules missing or older than package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+npx --no-install tsc --noEmit
+npx --no-install vite build --logLevel warn
+echo "build-web: built $web/dist"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Browser tests of the web UI (ctest web.e2e): builds web/dist if needed, makes a fresh workspace with a
+# synthetic time-lapse imported through the CLI and an admin user, starts `tessera serve` on a free loopback
+# port, runs every tests/web/*.spec.mjs under `node --test` (Chromium through playwright-core), and stops the
+# server. Screenshots go to OUT/screenshots.
+# Usage: tests/web/run.sh TESSERA_BINARY [OUT_DIR]      (extra: TESSERA_WEB_SPECS="a.spec.mjs b.spec.mjs")
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+tessera=$(realpath "$1")
+out=$(mkdir -p "${2:-$root/build/tests/web}" && cd "${2:-$root/build/tests/web}" && pwd)
+
+bash "$root/scripts/build-web.sh"
+
+work=$(mktemp -d /tmp/tessera-web-XXXXXX)
+pidfile=$work/server.pid
+cleanup() {
+  if [ -f "$pidfile" ]; then
+    pid=$(cat "$pidfile")
+    kill "$pid" 2> /dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2> /dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cd "$work"
+"$tessera" synth timelapse data --positions 2 --frames 8 --size 256 --seed 1 > /dev/null
+# Frames of another run, never imported: the specs upload these through the API as new images.
+"$tessera" synth timelapse upload --positions 1 --frames 6 --size 256 --seed 2 > /dev/null
+"$tessera" init workspace > /dev/null
+export TESSERA_DIR=$work/workspace
+"$tessera" import data/images --pattern '{experiment}/pos{position:int}/t{time:int}_c{channel:int}.png' \
+  --series-by experiment,position --frame-by time > /dev/null
+password="web-test-$RANDOM$RANDOM"
+echo "$password" | "$tessera" user add admin --password-stdin --role owner > /dev/null
+
+# Port 0: the server picks a free port and prints it; restarts (server-down spec) reuse that port.
+"$tessera" serve --host 127.0.0.1 --port 0 --web "$root/web/dist" > "$work/serve.log" 2>&1 &
+echo $! > "$pidfile"
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/serve.log" | head -1)
+  [ -n "$port" ] && break
+  kill -0 "$(cat "$pidfile")" 2> /dev/null || { cat "$work/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "web tests: the server printed no address" >&2; cat "$work/serve.log" >&2; exit 1; }
+
+export TESSERA_URL=http://127.0.0.1:$port TESSERA_ADMIN=admin TESSERA_PASSWORD=$password TESSERA_BIN=$tessera
+export TESSERA_SCREENSHOTS=$out/screenshots TESSERA_SERVER_PIDFILE=$pidfile
+export TESSERA_SERVE_ARGS="[\"$tessera\",\"serve\",\"--host\",\"127.0.0.1\",\"--port\",\"$port\",\"--web\",\"$root/web/dist\"]"
+mkdir -p "$TESSERA_SCREENSHOTS"
+
+specs=()
+if [ -n "${TESSERA_WEB_SPECS:-}" ]; then
+  for s in $TESSERA_WEB_SPECS; do specs+=("$here/$(basename "$s")"); done
+else
+  specs=("$here"/*.spec.mjs)
+fi
+# One spec file at a time: they share the server (and one of them stops and restarts it).
+node --test --test-concurrency=1 --test-reporter=spec "${specs[@]}"
+echo "web tests: screenshots in $TESSERA_SCREENSHOTS"

@@ -1,0 +1,74 @@
+// Bad conditions: a token that stops working sends the user to login with the message; a server that goes
+// away shows the retry banner, an edit made meanwhile waits (counted) and reaches the server when it is back.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, stopServer, startServer, env, openScreen } from './harness.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+test('an expired token sends the user back to login with "session expired"', async () => {
+  const login = await apiLogin();
+  const page = await newPage(browser);
+  await signInWithToken(page, login);
+  await page.goto(`${env.url}/#/projects`);
+  await page.waitForSelector('.project-list li[data-project-id]');
+  // The token ends server-side (as at its expiry): the next request the page makes answers 401.
+  const revoked = await api(login.token, 'POST', '/api/v1/auth/logout');
+  assert.equal(revoked.status, 204);
+  await page.click('a[href="#/images"]');
+  await page.waitForSelector('.login-notice');
+  assert.match(await page.locator('.login-notice').textContent(), /session expired/i);
+  assert.match(page.url(), /#\/login/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('tessera.token')), null);
+  await screenshot(page, 'login-session-expired');
+  await page.context().close();
+});
+
+test('server down: a retry banner shows, an edit waits in the queue and is sent when the server is back', async () => {
+  const login = await apiLogin();
+  const page = await newPage(browser);
+  await signInWithToken(page, login);
+  await page.goto(`${env.url}/#/projects`);
+  await page.waitForSelector('.project-list li[data-project-id]');
+
+  await stopServer();
+  try {
+    await page.fill('input[aria-label="project name"]', 'made-while-down');
+    await page.click('button:has-text("Create project")');
+    await page.waitForSelector('#banner .banner-offline', { timeout: 3000 });
+    await page.waitForSelector('#banner .banner-pending[data-pending="1"]');
+    assert.ok(await page.locator('#banner button:has-text("Retry now")').isVisible());
+    // The queued edit survives a reload of the page.
+    assert.match(await page.evaluate(() => localStorage.getItem('tessera.pending_writes')), /made-while-down/);
+    await screenshot(page, 'server-down-banner');
+  } finally {
+    await startServer();
+  }
+  await page.waitForSelector('#banner', { state: 'hidden', timeout: 5000 });
+  const projects = await api(login.token, 'GET', '/api/v1/projects');
+  assert.ok(projects.body.projects.some((p) => p.name === 'made-while-down'), JSON.stringify(projects.body));
+  await page.waitForSelector('.project-list li:has-text("made-while-down")');
+  await page.context().close();
+});
+
+test('an edit the server refuses on replay is listed in the banner, not dropped', async () => {
+  const login = await apiLogin();
+  const page = await newPage(browser);
+  await signInWithToken(page, login);
+  await page.goto(`${env.url}/#/projects`);
+  await page.waitForSelector('.project-list li[data-project-id]');
+  await stopServer();
+  try {
+    // 'default' exists: replaying this creation gets 409.
+    await page.fill('input[aria-label="project name"]', 'default');
+    await page.click('button:has-text("Create project")');
+    await page.waitForSelector('#banner .banner-pending[data-pending="1"]', { timeout: 3000 });
+  } finally {
+    await startServer();
+  }
+  await page.waitForSelector('#banner .banner-refused li');
+  assert.match(await page.locator('#banner .banner-refused').textContent(), /create project 'default'.*(exists|taken|already)/i);
+  await page.context().close();
+});
