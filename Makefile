@@ -18,6 +18,7 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	bash scripts/build-web.sh
 
 # The main job on the embedded SQLite default: generate a time-lapse, import it, list and summarise.
 run: build

@@ -17,6 +17,7 @@ packages=(
   # tools used by tests and benchmarks
   coreutils time procps bc file
   wrk nginx-light  # tile benchmark: HTTP load generator and the static-file anchor
+  nodejs chromium fonts-dejavu-core  # web UI: build (node 20+ with npm), browser tests and benchmark
 )
 
 missing=()
