@@ -7,6 +7,7 @@
 #include "catalog_writer.hpp"
 #include "pipeline_sources.hpp"
 #include "track_series_writer.hpp"
+#include "tessera/app/job_kinds.hpp"
 #include "tessera/catalog/catalog.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/progress.hpp"
@@ -102,7 +103,10 @@ PipelineRunReport execute(Workspace& workspace, catalog::Id project_id, const js
   } catch (const std::exception& e) {
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    catalog.finish_run(report.run_id, "failed", {{"items", source.size()}}, std::string(e.what()), seconds);
+    // A job cancelled by request leaves through the progress callback: the run did not fail, it was stopped.
+    const bool cancelled = dynamic_cast<const JobCancelled*>(&e) != nullptr;
+    catalog.finish_run(report.run_id, cancelled ? "cancelled" : "failed", {{"items", source.size()}},
+                       std::string(e.what()), seconds);
     throw;
   }
   progress.finish();

@@ -449,8 +449,8 @@ TEST(JobRunner, RunsAPipelineOverCatalogImagesWritingUnderTheJobsFolder) {
 }
 
 // Cancelling a pipeline job stops it between images: the cancellation leaves the run through
-// run_pipeline's progress callback, and the run record says it did not finish.
-TEST(JobRunner, ACancelledPipelineStopsBetweenImagesAndItsRunIsRecordedFailed) {
+// run_pipeline's progress callback, and the run record says it was cancelled (not failed).
+TEST(JobRunner, ACancelledPipelineStopsBetweenImagesAndItsRunIsRecordedCancelled) {
   Lab lab;
   import_spots(lab, 12);
   const Job queued = lab.submit("pipeline.run", {{"pipeline", spots_pipeline()}, {"input", {{"set", "all"}}}});
@@ -459,7 +459,7 @@ TEST(JobRunner, ACancelledPipelineStopsBetweenImagesAndItsRunIsRecordedFailed) {
   EXPECT_EQ(context.reports(), 4);
   const auto runs = lab.ws.catalog().list_runs(lab.project.id);
   ASSERT_EQ(runs.size(), 1u);
-  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_EQ(runs[0].status, "cancelled");
   EXPECT_EQ(runs[0].error, "cancelled");
 }
 
