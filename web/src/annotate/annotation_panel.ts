@@ -41,10 +41,12 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
     lockLine.textContent = describeLock(state);
     lockLine.dataset.state = state.kind;
   });
-  const overlays = new AnnotationOverlays(imageMap);
   let annotations: Annotation[] = [];
-
-  const tags = new TagManager(image.project_id, canEdit, (m) => report(m, true), () => maskList.render(annotations));
+  const tags = new TagManager(image.project_id, canEdit, (m) => report(m, true), () => {
+    overlays.sync(annotations);
+    maskList.render(annotations);
+  });
+  const overlays = new AnnotationOverlays(imageMap, (a) => a.color ?? tags.tagColor(a.tag_id));
   const refresh = async () => {
     const answer = await listAnnotations(image.id, options.frame());
     annotations = answer.annotations;
@@ -138,6 +140,9 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
   });
   feed.start();
   await Promise.all([tags.load(), refresh()]);
+  // Drawn again now that the tags' colours are known (the list may have come first).
+  overlays.sync(annotations);
+  maskList.render(annotations);
 
   return {
     dispose: () => {

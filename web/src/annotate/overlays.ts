@@ -11,17 +11,24 @@ import type { Annotation } from './annotation_api';
 import { type BitMask, hexToRgba, maskToImageData } from './rle';
 
 export class AnnotationOverlays {
-  private readonly layers = new Map<number, { version: number; layer: ImageLayer<Static> }>();
+  private readonly layers = new Map<number, { key: string; layer: ImageLayer<Static> }>();
   private readonly hidden = new Set<number>();
   private preview: ImageLayer<Static> | null = null;
 
-  constructor(private readonly imageMap: ImageMap) {}
+  // colorOf: the colour to draw an annotation in ("#rrggbb": its own, else its tag's), or null for the
+  // server's default.
+  constructor(private readonly imageMap: ImageMap, private readonly colorOf: (annotation: Annotation) => string | null) {}
+
+  private drawColor(annotation: Annotation): string | undefined {
+    const color = this.colorOf(annotation);
+    return color ? `${color.replace('#', '')}80` : undefined;
+  }
 
   private layerFor(annotation: Annotation): ImageLayer<Static> {
     const [x0, y0, x1, y1] = annotation.bbox;
     const source = new Static({
       // The version in the URL makes a changed annotation a new image for the browser and OpenLayers.
-      url: authorizedUrl(`/api/v1/annotations/${annotation.id}/mask.png`, { v: annotation.version }),
+      url: authorizedUrl(`/api/v1/annotations/${annotation.id}/mask.png`, { v: annotation.version, color: this.drawColor(annotation) }),
       imageExtent: this.imageMap.boxExtent([x0, y0, x1, y1]),
       projection: this.imageMap.projection,
       interpolate: false,
@@ -41,13 +48,15 @@ export class AnnotationOverlays {
       }
     }
     for (const annotation of annotations) {
+      // A new version or another colour (its tag recoloured) is a new overlay image.
+      const key = `${annotation.version}/${this.drawColor(annotation) ?? ''}`;
       const entry = this.layers.get(annotation.id);
-      if (entry && entry.version === annotation.version) continue;
+      if (entry && entry.key === key) continue;
       if (entry) this.imageMap.removeLayer(entry.layer);
       const layer = this.layerFor(annotation);
       layer.setVisible(!this.hidden.has(annotation.id));
       this.imageMap.addLayer(layer);
-      this.layers.set(annotation.id, { version: annotation.version, layer });
+      this.layers.set(annotation.id, { key, layer });
     }
   }
 

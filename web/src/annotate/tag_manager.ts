@@ -97,6 +97,7 @@ export class TagManager {
   private async recolor(tag: Tag, color: string): Promise<void> {
     try {
       await write({ method: 'PATCH', path: `/api/v1/projects/${this.projectId}/tags/${encodeURIComponent(tag.name)}`, body: { color }, label: `recolour tag '${tag.name}'` });
+      if (tag.id === this.currentId) this.colorInput.value = color;
       await this.load();
       this.onChange();
     } catch (err) {
