@@ -4,6 +4,9 @@
 // measured objects are tabled and plotted, and a point of the scatter opens the object in the viewer.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, tessera, env } from './harness.mjs';
 
 let browser;
@@ -161,5 +164,29 @@ test('measured objects are tabled and plotted; a scatter point opens the object 
   const [x0, y0, x1, y1] = target.bbox;
   assert.ok(Math.abs(centerX - (x0 + x1) / 2) < 2 && Math.abs(centerY - (y0 + y1) / 2) < 2, `centre ${centerX}, ${centerY} for box ${target.bbox}`);
   await screenshot(page, 'viewer-object-from-measurements');
+  await page.context().close();
+});
+
+test('an RGB image shows channel toggles that reach the tile URLs, and its pixel size from metadata sizes the scale bar in µm', async () => {
+  const folder = mkdtempSync(path.join(tmpdir(), 'tessera-viewer-'));
+  tessera('synth', 'plankton', folder, '--images', '1', '--width', '300', '--height', '200', '--seed', '4');
+  const file = readdirSync(folder, { recursive: true }).find((f) => f.endsWith('.png'));
+  const metadata = encodeURIComponent(JSON.stringify({ pixel_size_um: 0.65 }));
+  const uploaded = await api(login.token, 'POST', `/api/v1/projects/1/images?name=plankton-rgb.png&metadata=${metadata}`,
+    readFileSync(path.join(folder, file)), 'image/png');
+  rmSync(folder, { recursive: true, force: true });
+  assert.ok(uploaded.status === 201 || uploaded.status === 200, `upload: ${uploaded.status}`);
+  assert.equal(uploaded.body.channels, 3);
+
+  const page = await openViewer(uploaded.body.id);
+  // 300 px fitted into a ~700 px map: 0.65 µm pixels at ~0.43 image px per screen px; the bar is a round
+  // number of µm.
+  assert.match(await page.locator('[data-testid=scale-bar]').textContent(), /^\d+ µm$/);
+  const greenOnly = page.waitForResponse((r) => /\/tiles\/\d+\/\d+\/\d+\.png\?.*channels=1(&|$)/.test(r.url()) && r.status() === 200);
+  // Two channels cannot be shown (grey, RGB or RGBA only): unticking red leaves green alone.
+  await page.uncheck('[data-testid=channel-0]');
+  await greenOnly;
+  assert.deepEqual(await Promise.all([0, 1, 2].map((c) => page.locator(`[data-testid=channel-${c}]`).isChecked())), [false, true, false]);
+  await screenshot(page, 'viewer-rgb-one-channel');
   await page.context().close();
 });

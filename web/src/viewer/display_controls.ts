@@ -97,11 +97,12 @@ export class DisplayControls {
 
   private setChannelsFromBoxes(changed: HTMLInputElement): void {
     let chosen = this.channelBoxes.flatMap((box, c) => (box.checked ? [c] : []));
-    // The tile endpoint shows one channel as grey, three as RGB or four as RGBA; two would be refused.
+    // The tile endpoint shows one channel as grey, three as RGB or four as RGBA; two would be refused. Of two,
+    // the one just ticked is shown alone, or after an untick the first one left.
     if (chosen.length === 2) {
-      for (const box of this.channelBoxes) if (box !== changed) box.checked = false;
-      changed.checked = true;
-      chosen = [this.channelBoxes.indexOf(changed)];
+      const keep = changed.checked ? this.channelBoxes.indexOf(changed) : chosen[0];
+      this.channelBoxes.forEach((box, c) => { box.checked = c === keep; });
+      chosen = [keep];
     }
     if (chosen.length === 0) {
       changed.checked = true;
