@@ -34,6 +34,31 @@ async function openViewer(imageId) {
   return page;
 }
 
+// Pixels of the map's canvases whose red and blue differ by more than 30: none for grey tiles.
+function colouredPixels(page) {
+  return page.evaluate(() => {
+    let count = 0;
+    for (const canvas of document.querySelectorAll('[data-testid=viewer-map] canvas')) {
+      const context = canvas.getContext('2d');
+      if (!context || canvas.width === 0) continue;
+      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && Math.abs(data[i] - data[i + 2]) > 30) ++count;
+    }
+    return count;
+  });
+}
+
+// Polls measure() until done(value) or 10 s pass (tiles load and render asynchronously); returns the last value.
+async function settle(measure, done) {
+  const deadline = Date.now() + 10000;
+  let value = await measure();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    value = await measure();
+  }
+  return value;
+}
+
 const resolution = (page) => page.locator('[data-testid=viewer-map]').getAttribute('data-resolution').then(Number);
 
 test('the viewer loads tiles and zooms from the whole image to single pixels and back; the scale bar follows', async () => {
@@ -84,21 +109,9 @@ test('a contrast window set by hand reaches the tile URLs, Auto goes back to the
   await page.waitForFunction(() => /percentiles/.test(document.querySelector('[data-testid=window-value]').textContent));
 
   // The grey tiles are drawn in colour once a colour map is chosen ('fire': bright nuclei turn yellow-red).
-  const colouredPixels = () => page.evaluate(() => {
-    let count = 0;
-    for (const canvas of document.querySelectorAll('[data-testid=viewer-map] canvas')) {
-      const context = canvas.getContext('2d');
-      if (!context || canvas.width === 0) continue;
-      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-      for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && data[i] > data[i + 2] + 60) ++count;
-    }
-    return count;
-  });
-  assert.equal(await colouredPixels(), 0);
+  assert.equal(await colouredPixels(page), 0);
   await page.selectOption('[data-testid=lut]', 'fire');
-  const deadline = Date.now() + 10000;
-  while ((await colouredPixels()) < 100 && Date.now() < deadline) await page.waitForTimeout(200);
-  assert.ok(await colouredPixels() >= 100, 'the fire colour map shows in the map canvas');
+  assert.ok(await settle(() => colouredPixels(page), (n) => n >= 100) >= 100, 'the fire colour map shows in the map canvas');
   await screenshot(page, 'viewer-lut-fire');
   await page.context().close();
 });
@@ -187,6 +200,8 @@ test('an RGB image shows channel toggles that reach the tile URLs, and its pixel
   await page.uncheck('[data-testid=channel-0]');
   await greenOnly;
   assert.deepEqual(await Promise.all([0, 1, 2].map((c) => page.locator(`[data-testid=channel-${c}]`).isChecked())), [false, true, false]);
+  // One channel is drawn grey: the brown organisms lose their colour on the map.
+  assert.equal(await settle(() => colouredPixels(page), (n) => n === 0), 0);
   await screenshot(page, 'viewer-rgb-one-channel');
   await page.context().close();
 });
