@@ -29,6 +29,8 @@ let currentCleanup: Cleanup | null = null;
 let renderGeneration = 0;
 let authCheck: () => boolean = () => true;
 let fallbackHash = '#/projects';
+let lateRoutesLoader: (() => Promise<unknown>) | null = null;
+let lateRoutes: Promise<unknown> | null = null;
 
 function splitPath(path: string): string[] {
   return path.replace(/^#?\/?/, '').split('/').filter((s) => s.length > 0);
@@ -80,7 +82,13 @@ async function renderCurrent(): Promise<void> {
   const outlet = outletElement;
   if (!outlet) return;
   const generation = ++renderGeneration;
-  const match = matchRoute(currentHash());
+  let match = matchRoute(currentHash());
+  if (!match && lateRoutesLoader) {
+    // A link to a screen whose module is not loaded yet: load it before falling back.
+    await loadLateRoutes().catch(() => undefined);
+    if (generation !== renderGeneration) return;
+    match = matchRoute(currentHash());
+  }
   if (!match) {
     navigate(fallbackHash);
     return;
@@ -117,6 +125,18 @@ async function renderCurrent(): Promise<void> {
     box.textContent = err instanceof Error ? err.message : String(err);
     outlet.replaceChildren(box);
   }
+}
+
+// Screens built as separate chunks register their routes when loaded: loader loads them (once), the first time
+// a hash matches no route, or earlier through loadLateRoutes (prefetch).
+export function setLateRoutes(loader: () => Promise<unknown>): void {
+  lateRoutesLoader = loader;
+}
+
+export function loadLateRoutes(): Promise<unknown> {
+  if (!lateRoutesLoader) return Promise.resolve();
+  lateRoutes ??= lateRoutesLoader();
+  return lateRoutes;
 }
 
 // Starts routing into outlet. isAuthenticated decides whether non-public routes may render.
