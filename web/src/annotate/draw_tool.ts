@@ -1,10 +1,15 @@
-// A tool that lets the user draw one shape on the map with OpenLayers' Draw interaction and hands over its
-// vertices in image pixel coordinates. The brush, eraser, polygon, merge-stroke and split-outline tools
-// build on it.
+// Map input for the editing tools, in image pixel coordinates: one drawn shape at a time with OpenLayers'
+// Draw interaction (brush, eraser, polygon, merge stroke, split outline), and clicked points drawn as markers
+// (+/- prompt points, split markers).
 
+import Feature from 'ol/Feature';
+import type MapBrowserEvent from 'ol/MapBrowserEvent';
 import Draw from 'ol/interaction/Draw';
+import VectorLayer from 'ol/layer/Vector';
 import VectorSource from 'ol/source/Vector';
+import Point from 'ol/geom/Point';
 import type { Geometry, LineString, Polygon } from 'ol/geom';
+import { Circle, Fill, Stroke, Style } from 'ol/style';
 import type { ImageMap } from '../viewer/image_map';
 
 export type ImagePoint = [number, number];
@@ -58,4 +63,47 @@ function clamp(value: number, low: number, high: number): number {
 // Rounds to 2 decimals: enough for pixel coordinates, and keeps request bodies short.
 export function roundPoints(points: ImagePoint[]): number[][] {
   return points.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
+}
+
+// Clicks on the image as whole-pixel points, each drawn as a marker until cleared. The listener is 'click',
+// not 'singleclick', so quick clicks all count instead of waiting to see whether they make a double click;
+// double-click zoom is off meanwhile. `onPoint` returns the marker's style, or null to ignore the click.
+export class ClickMarkers {
+  private readonly source = new VectorSource();
+  private readonly layer = new VectorLayer({ source: this.source, zIndex: 30 });
+  private readonly onClick = (event: MapBrowserEvent) => {
+    const [x, y] = this.imageMap.toImage(event.coordinate);
+    const { width, height } = this.imageMap.size;
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const point: ImagePoint = [Math.floor(x), Math.floor(y)];
+    const style = this.onPoint(point, event.originalEvent.shiftKey);
+    if (!style) return;
+    const feature = new Feature(new Point(this.imageMap.toMap(point[0] + 0.5, point[1] + 0.5)));
+    feature.setStyle(style);
+    this.source.addFeature(feature);
+  };
+
+  constructor(private readonly imageMap: ImageMap, private readonly onPoint: (point: ImagePoint, shiftKey: boolean) => Style | null) {}
+
+  start(): void {
+    this.imageMap.addLayer(this.layer);
+    this.imageMap.map.on('click', this.onClick);
+    this.imageMap.setDoubleClickZoom(false);
+  }
+
+  stop(): void {
+    this.imageMap.map.un('click', this.onClick);
+    this.imageMap.setDoubleClickZoom(true);
+    this.imageMap.removeLayer(this.layer);
+    this.clear();
+  }
+
+  clear(): void {
+    this.source.clear();
+  }
+}
+
+// A round marker of a tool's colour.
+export function markerStyle(fill: string, stroke = '#fff'): Style {
+  return new Style({ image: new Circle({ radius: 6, fill: new Fill({ color: fill }), stroke: new Stroke({ color: stroke, width: 2 }) }) });
 }

@@ -2,20 +2,15 @@
 // request still running is aborted), drawn over the image; "Accept" stores it with the chosen tag and colour.
 // Click = positive point; shift-click (or the − mode) = negative point.
 
-import type MapBrowserEvent from 'ol/MapBrowserEvent';
-import Feature from 'ol/Feature';
-import Point from 'ol/geom/Point';
-import VectorLayer from 'ol/layer/Vector';
-import VectorSource from 'ol/source/Vector';
-import { Circle, Fill, Stroke, Style } from 'ol/style';
 import { h } from '../dom';
 import { type PromptPoint, previewMask, saveGeneratedMask } from './annotation_api';
 import type { AnnotateContext, Tool } from './context';
+import { ClickMarkers, markerStyle } from './draw_tool';
 import { editErrorText } from './image_lock';
 import { decodeRle } from './rle';
 
-const pointStyle = (positive: boolean) =>
-  new Style({ image: new Circle({ radius: 6, fill: new Fill({ color: positive ? '#2ecc40' : '#ff4136' }), stroke: new Stroke({ color: '#fff', width: 2 }) }) });
+const positiveStyle = markerStyle('#2ecc40');
+const negativeStyle = markerStyle('#ff4136');
 
 export class PointPromptTool implements Tool {
   readonly name = 'points';
@@ -24,12 +19,10 @@ export class PointPromptTool implements Tool {
   private points: PromptPoint[] = [];
   private negativeMode = false;
   private inflight: AbortController | null = null;
-  private readonly source = new VectorSource();
-  private readonly layer = new VectorLayer({ source: this.source, zIndex: 30 });
+  private readonly markers: ClickMarkers;
   private readonly status: HTMLElement;
   private readonly acceptButton: HTMLButtonElement;
   private readonly modeButton: HTMLButtonElement;
-  private readonly onClick = (event: MapBrowserEvent) => this.addPoint(event);
 
   constructor(private readonly ctx: AnnotateContext) {
     this.status = h('span', { class: 'small muted', dataset: { testid: 'preview-status' } }, 'Click the object (+); shift-click what is not (−).');
@@ -39,38 +32,26 @@ export class PointPromptTool implements Tool {
       h('div', { class: 'control-row' }, this.modeButton, this.acceptButton,
         h('button', { class: 'small', dataset: { testid: 'clear-points' }, onclick: () => this.clear() }, 'Clear')),
       this.status);
+    this.markers = new ClickMarkers(ctx.imageMap, ([x, y], shiftKey) => {
+      const positive = !(this.negativeMode || shiftKey);
+      this.points.push([x, y, positive ? '+' : '-']);
+      void this.updatePreview();
+      return positive ? positiveStyle : negativeStyle;
+    });
   }
 
   activate(): void {
-    this.ctx.imageMap.addLayer(this.layer);
-    // 'click' rather than 'singleclick': no wait for a possible double click, so quick points all count.
-    this.ctx.imageMap.map.on('click', this.onClick);
-    this.ctx.imageMap.setDoubleClickZoom(false);
+    this.markers.start();
   }
 
   deactivate(): void {
-    this.ctx.imageMap.map.un('click', this.onClick);
-    this.ctx.imageMap.setDoubleClickZoom(true);
-    this.ctx.imageMap.removeLayer(this.layer);
+    this.markers.stop();
     this.clear();
   }
 
   private toggleMode(): void {
     this.negativeMode = !this.negativeMode;
     this.modeButton.textContent = `Mode: ${this.negativeMode ? '−' : '+'}`;
-  }
-
-  private addPoint(event: MapBrowserEvent): void {
-    const [x, y] = this.ctx.imageMap.toImage(event.coordinate);
-    const { width, height } = this.ctx.imageMap.size;
-    if (x < 0 || y < 0 || x >= width || y >= height) return;
-    const positive = !(this.negativeMode || event.originalEvent.shiftKey);
-    const point: PromptPoint = [Math.floor(x), Math.floor(y), positive ? '+' : '-'];
-    this.points.push(point);
-    const feature = new Feature(new Point(this.ctx.imageMap.toMap(point[0] + 0.5, point[1] + 0.5)));
-    feature.setStyle(pointStyle(positive));
-    this.source.addFeature(feature);
-    void this.updatePreview();
   }
 
   private async updatePreview(): Promise<void> {
@@ -117,7 +98,7 @@ export class PointPromptTool implements Tool {
   clear(): void {
     this.inflight?.abort();
     this.points = [];
-    this.source.clear();
+    this.markers.clear();
     this.ctx.overlays.showPreview(null, null, '');
     this.acceptButton.disabled = true;
     delete this.status.dataset.state;

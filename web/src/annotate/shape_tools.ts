@@ -2,16 +2,10 @@
 // parts merges the masks it touches; point markers on the centres of touching objects (and optionally an
 // outline stroke along the cut) split the selected mask.
 
-import type MapBrowserEvent from 'ol/MapBrowserEvent';
-import Feature from 'ol/Feature';
-import Point from 'ol/geom/Point';
-import VectorLayer from 'ol/layer/Vector';
-import VectorSource from 'ol/source/Vector';
-import { Circle, Fill, Stroke, Style } from 'ol/style';
 import { h } from '../dom';
 import { createAnnotation, mergeByStroke, splitMask } from './annotation_api';
 import type { AnnotateContext, Tool } from './context';
-import { type ImagePoint, ShapeDrawer, roundPoints } from './draw_tool';
+import { ClickMarkers, type ImagePoint, ShapeDrawer, markerStyle, roundPoints } from './draw_tool';
 
 export class PolygonTool implements Tool {
   readonly name = 'polygon';
@@ -55,7 +49,7 @@ export class MergeTool implements Tool {
   }
 }
 
-const markerStyle = new Style({ image: new Circle({ radius: 5, fill: new Fill({ color: '#ffdc00' }), stroke: new Stroke({ color: '#111', width: 1.5 }) }) });
+const splitMarkerStyle = markerStyle('#ffdc00', '#111');
 
 export class SplitTool implements Tool {
   readonly name = 'split';
@@ -63,11 +57,9 @@ export class SplitTool implements Tool {
   readonly controls: HTMLElement;
   private markers: ImagePoint[] = [];
   private outline: ImagePoint[] | null = null;
-  private readonly source = new VectorSource();
-  private readonly layer = new VectorLayer({ source: this.source, zIndex: 30 });
+  private readonly clicks: ClickMarkers;
   private readonly outlineDrawer: ShapeDrawer;
   private readonly status = h('span', { class: 'small muted' });
-  private readonly onClick = (event: MapBrowserEvent) => this.addMarker(event);
   private drawingOutline = false;
 
   constructor(private readonly ctx: AnnotateContext) {
@@ -83,20 +75,21 @@ export class SplitTool implements Tool {
         h('button', { class: 'small primary', dataset: { testid: 'split-apply' }, onclick: () => void this.split() }, 'Split'),
         h('button', { class: 'small', onclick: () => this.clear() }, 'Clear')),
       this.status);
+    this.clicks = new ClickMarkers(ctx.imageMap, (point) => {
+      if (this.drawingOutline) return null;
+      this.markers.push(point);
+      this.showStatus();
+      return splitMarkerStyle;
+    });
     this.showStatus();
   }
 
   activate(): void {
-    this.ctx.imageMap.addLayer(this.layer);
-    // 'click' rather than 'singleclick': no wait for a possible double click, so quick points all count.
-    this.ctx.imageMap.map.on('click', this.onClick);
-    this.ctx.imageMap.setDoubleClickZoom(false);
+    this.clicks.start();
   }
 
   deactivate(): void {
-    this.ctx.imageMap.map.un('click', this.onClick);
-    this.ctx.imageMap.setDoubleClickZoom(true);
-    this.ctx.imageMap.removeLayer(this.layer);
+    this.clicks.stop();
     this.stopOutline();
     this.clear();
   }
@@ -109,17 +102,6 @@ export class SplitTool implements Tool {
   private stopOutline(): void {
     this.drawingOutline = false;
     this.outlineDrawer.stop();
-  }
-
-  private addMarker(event: MapBrowserEvent): void {
-    if (this.drawingOutline) return;
-    const [x, y] = this.ctx.imageMap.toImage(event.coordinate);
-    const point: ImagePoint = [Math.floor(x), Math.floor(y)];
-    this.markers.push(point);
-    const feature = new Feature(new Point(this.ctx.imageMap.toMap(point[0] + 0.5, point[1] + 0.5)));
-    feature.setStyle(markerStyle);
-    this.source.addFeature(feature);
-    this.showStatus();
   }
 
   private showStatus(): void {
@@ -143,7 +125,7 @@ export class SplitTool implements Tool {
   private clear(): void {
     this.markers = [];
     this.outline = null;
-    this.source.clear();
+    this.clicks.clear();
     this.showStatus();
   }
 }
