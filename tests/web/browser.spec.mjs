@@ -1,23 +1,13 @@
 // The image browser on the imported fixture (2 positions x 8 frames): the grid, a --where filter and a bad
 // one, sets made from the filter and from a shift-range selection, and an image showing its sets.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, env, openScreen } from './harness.mjs';
+import { useBrowser, signedInPage, api, screenshot } from './harness.mjs';
 
-let browser;
-let login;
-before(async () => {
-  browser = await launchBrowser();
-  login = await apiLogin();
-});
-after(async () => { await browser?.close(); });
+const shared = useBrowser({ login: true });
 
-async function openBrowser() {
-  const page = await newPage(browser);
-  await signInWithToken(page, login);
-  await page.goto(`${env.url}/#/images`);
-  await page.waitForSelector('.grid-cell[data-image-id]');
-  return page;
+function openBrowser() {
+  return signedInPage(shared.browser, shared.login, '#/images', '.grid-cell[data-image-id]');
 }
 
 async function total(page) {
@@ -55,7 +45,7 @@ test('a where filter narrows the grid, a bad one is explained and keeps the resu
   await page.click('button:has-text("Create set")');
   await page.waitForSelector('.toolbar-status:has-text("early-pos2")');
   await screenshot(page, 'images-filtered-set-created');
-  const set = await api(login.token, 'GET', '/api/v1/projects/1/sets/early-pos2');
+  const set = await api(shared.login.token, 'GET', '/api/v1/projects/1/sets/early-pos2');
   assert.equal(set.status, 200);
   assert.equal(set.body.image_count, 5);
   assert.equal(set.body.query, 'position = 2 and time < 5');
@@ -82,7 +72,7 @@ test('shift-click selects a range and a set is made from exactly those images', 
   await page.fill('input[aria-label="set name"]', 'hand-picked');
   await page.click('button:has-text("Create set")');
   await page.waitForSelector('.toolbar-status:has-text("hand-picked")');
-  const listed = await api(login.token, 'GET', '/api/v1/projects/1/images?set=hand-picked');
+  const listed = await api(shared.login.token, 'GET', '/api/v1/projects/1/images?set=hand-picked');
   assert.deepEqual(listed.body.images.map((i) => i.id).sort((a, b) => a - b), expected.sort((a, b) => a - b));
   await page.context().close();
 });
@@ -99,7 +89,7 @@ test('"select all matching" selects the whole filter, and a set from it holds ev
   await page.fill('input[aria-label="set name"]', 'pos1');
   await page.click('button:has-text("Create set")');
   await page.waitForSelector('.toolbar-status:has-text("pos1")');
-  const set = await api(login.token, 'GET', '/api/v1/projects/1/sets/pos1');
+  const set = await api(shared.login.token, 'GET', '/api/v1/projects/1/sets/pos1');
   assert.equal(set.body.image_count, 8);
   assert.equal(set.body.query, 'position = 1');
   await page.context().close();

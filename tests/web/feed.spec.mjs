@@ -1,26 +1,17 @@
 // The live feed panel: an upload through the API appears with its thumbnail within a second, and its focus
 // score extends the series' sparkline.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, fixtureImage, env, openScreen } from './harness.mjs';
+import { useBrowser, signedInPage, api, screenshot, fixtureImage } from './harness.mjs';
 
-let browser;
-let login;
-before(async () => {
-  browser = await launchBrowser();
-  login = await apiLogin();
-});
-after(async () => { await browser?.close(); });
+const shared = useBrowser({ login: true });
 
 test('an upload through the API appears in the feed panel within a second', async () => {
-  const page = await newPage(browser);
-  await signInWithToken(page, login);
-  await page.goto(`${env.url}/#/images`);
-  await page.waitForSelector('.feed-status.feed-open');
+  const page = await signedInPage(shared.browser, shared.login, '#/images', '.feed-status.feed-open');
   await page.waitForSelector('.series-focus');  // history loaded from the imported series
 
   const png = fixtureImage('upload/images/exp1/pos01/t005_c0.png');
-  const uploaded = await api(login.token, 'POST', '/api/v1/projects/1/images?name=live/t100.png&series=live-run&frame=0',
+  const uploaded = await api(shared.login.token, 'POST', '/api/v1/projects/1/images?name=live/t100.png&series=live-run&frame=0',
     png, 'image/png');
   assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
   const sent = Date.now();
@@ -38,13 +29,10 @@ test('an upload through the API appears in the feed panel within a second', asyn
 });
 
 test('a focus drop in a series raises an alert in the panel', async () => {
-  const page = await newPage(browser);
-  await signInWithToken(page, login);
-  await page.goto(`${env.url}/#/projects`);
-  await page.waitForSelector('.feed-status.feed-open');
+  const page = await signedInPage(shared.browser, shared.login, '#/projects', '.feed-status.feed-open');
   // Four sharp frames, then a featureless one: its focus falls far below the rolling median.
   for (let t = 0; t < 4; ++t) {
-    const r = await api(login.token, 'POST', `/api/v1/projects/1/images?name=qc/t${t}.png&series=qc-run&frame=${t}`,
+    const r = await api(shared.login.token, 'POST', `/api/v1/projects/1/images?name=qc/t${t}.png&series=qc-run&frame=${t}`,
       fixtureImage(`upload/images/exp1/pos01/t00${t}_c0.png`), 'image/png');
     assert.equal(r.status, 201, JSON.stringify(r.body));
   }
@@ -56,7 +44,7 @@ test('a focus drop in a series raises an alert in the panel', async () => {
     const blob = await canvas.convertToBlob({ type: 'image/png' });
     return [...new Uint8Array(await blob.arrayBuffer())];
   });
-  const r = await api(login.token, 'POST', '/api/v1/projects/1/images?name=qc/t4.png&series=qc-run&frame=4',
+  const r = await api(shared.login.token, 'POST', '/api/v1/projects/1/images?name=qc/t4.png&series=qc-run&frame=4',
     Buffer.from(blank), 'image/png');
   assert.equal(r.status, 201);
   assert.ok(r.body.focus_alert, `no focus alert in ${JSON.stringify(r.body)}`);

@@ -4,6 +4,7 @@
 //   TESSERA_BIN, TESSERA_DIR (the workspace), TESSERA_SCREENSHOTS (folder for PNGs),
 //   TESSERA_SERVER_PIDFILE and TESSERA_SERVE_ARGS (JSON argv) so a spec may stop and restart the server.
 import { spawn, execFileSync } from 'node:child_process';
+import { before, after } from 'node:test';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +36,18 @@ export async function launchBrowser() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+}
+
+// One browser for a spec file, launched before its tests and closed after them; with login, an admin token
+// from the API. Returns an object whose fields are filled by the time the tests run.
+export function useBrowser({ login = false } = {}) {
+  const shared = { browser: null, login: null };
+  before(async () => {
+    shared.browser = await launchBrowser();
+    if (login) shared.login = await apiLogin();
+  });
+  after(async () => { await shared.browser?.close(); });
+  return shared;
 }
 
 // A fresh browser context (its own localStorage) and page, console errors collected for the assertions.
@@ -93,6 +106,15 @@ export async function api(token, method, apiPath, body, contentType = 'applicati
 let loads = 0;
 export async function openScreen(page, hash) {
   await page.goto(`${env.url}/?load=${++loads}${hash}`);
+}
+
+// A new page signed in with login's token, on the screen hash (full load), once selector is there.
+export async function signedInPage(browser, login, hash, selector) {
+  const page = await newPage(browser);
+  await signInWithToken(page, login);
+  await openScreen(page, hash);
+  if (selector) await page.waitForSelector(selector);
+  return page;
 }
 
 // Puts the token in the page's localStorage (as the login screen would) so a spec can start on any screen.

@@ -1,14 +1,12 @@
 // Logging in through the form, a wrong password, and the projects and members screen.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, launchBrowser, newPage, loginThroughForm, screenshot } from './harness.mjs';
+import { useBrowser, env, newPage, loginThroughForm, screenshot } from './harness.mjs';
 
-let browser;
-before(async () => { browser = await launchBrowser(); });
-after(async () => { await browser?.close(); });
+const shared = useBrowser();
 
 test('a wrong password is refused on the form and the user stays on login', async () => {
-  const page = await newPage(browser);
+  const page = await newPage(shared.browser);
   await page.goto(`${env.url}/#/login`);
   await page.fill('input[name=name]', env.admin);
   await page.fill('input[name=password]', 'not the password');
@@ -20,7 +18,7 @@ test('a wrong password is refused on the form and the user stays on login', asyn
 });
 
 test('logging in shows the projects and the members of the project', async () => {
-  const page = await newPage(browser);
+  const page = await newPage(shared.browser);
   await loginThroughForm(page);
   const projects = await page.locator('.project-list li[data-project-id]').allTextContents();
   assert.ok(projects.some((t) => t.includes('default') && t.includes('owner')), `projects listed: ${projects}`);
@@ -33,7 +31,7 @@ test('logging in shows the projects and the members of the project', async () =>
 });
 
 test('a new project can be created from the projects screen and becomes the current one', async () => {
-  const page = await newPage(browser);
+  const page = await newPage(shared.browser);
   await loginThroughForm(page);
   await page.fill('input[aria-label="project name"]', 'cruise-7');
   await page.fill('input[aria-label="project description"]', 'plankton, station 1-40');

@@ -12,15 +12,11 @@ out=$(mkdir -p "${2:-$root/build/tests/web}" && cd "${2:-$root/build/tests/web}"
 
 bash "$root/scripts/build-web.sh"
 
+# shellcheck source=serve.sh
+source "$here/serve.sh"
 work=$(mktemp -d /tmp/tessera-web-XXXXXX)
-pidfile=$work/server.pid
 cleanup() {
-  if [ -f "$pidfile" ]; then
-    pid=$(cat "$pidfile")
-    kill "$pid" 2> /dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2> /dev/null || true
-  fi
+  stop_web_server "$work/server.pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -36,17 +32,9 @@ export TESSERA_DIR=$work/workspace
 password="web-test-$RANDOM$RANDOM"
 echo "$password" | "$tessera" user add admin --password-stdin --role owner > /dev/null
 
-# Port 0: the server picks a free port and prints it; restarts (server-down spec) reuse that port.
-"$tessera" serve --host 127.0.0.1 --port 0 --web "$root/web/dist" > "$work/serve.log" 2>&1 &
-echo $! > "$pidfile"
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/serve.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$(cat "$pidfile")" 2> /dev/null || { cat "$work/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "web tests: the server printed no address" >&2; cat "$work/serve.log" >&2; exit 1; }
+start_web_server "$tessera" "$root/web/dist" "$work"
+port=$server_port
+pidfile=$server_pidfile
 
 export TESSERA_URL=http://127.0.0.1:$port TESSERA_ADMIN=admin TESSERA_PASSWORD=$password TESSERA_BIN=$tessera
 export TESSERA_SCREENSHOTS=$out/screenshots TESSERA_SERVER_PIDFILE=$pidfile
