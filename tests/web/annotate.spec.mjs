@@ -1,7 +1,8 @@
 // The annotation panel of the viewer against the real server: + points give a live mask preview, Accept stores
 // it with the tag and colour, it is listed and drawn, hidden and shown, deleted and brought back by undo, and
-// propagated through the series; polygon and brush strokes store annotations; two users in two browser
-// contexts: the second sees the first's lock and gets the conflict message naming them.
+// propagated through the series with flagged frames listed; polygon and brush strokes store annotations; mask
+// edits and the tag manager; two users in two browser contexts: the second sees the first's lock and gets the
+// conflict message naming them; a viewer gets no editing tools.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -140,7 +141,20 @@ test('points make a live preview; the accepted mask is listed and drawn, hidden,
   assert.ok(masks.length >= 8 && frames.size >= 8, `${masks.length} masks of the tag over ${frames.size} images after propagation`);
   await screenshot(page, 'annotate-propagated');
 
-  // Leaving the screen releases the lease.
+  // Again with every mask below confidence 1 flagged: the flagged frames are listed, and a click opens one.
+  await page.fill('[data-testid=min-confidence]', '1');
+  await page.click('[data-testid=propagate]');
+  await page.waitForFunction(() => /^Done: 0 created, [1-9]\d* updated/.test(document.querySelector('[data-testid=propagation-status]').textContent), null, { timeout: 120000 });
+  const flagged = page.locator('[data-testid=flagged-frames] a');
+  assert.ok(await flagged.count() >= 1);
+  await screenshot(page, 'annotate-propagated-flagged');
+  const target = Number(/#\/viewer\/(\d+)/.exec(await flagged.first().getAttribute('href'))[1]);
+  assert.notEqual(target, image.id);
+  await flagged.first().click();
+  await page.waitForFunction((id) => location.hash === `#/viewer/${id}`, target);
+  await page.waitForSelector('[data-testid^=mask-row-] .review-flag');
+
+  // Leaving the screen released the lease.
   await page.goto(`${env.url}/#/projects`);
   await eventually(async () => (await api(admin.token, 'GET', `/api/v1/images/${image.id}/lock`)).body.locked === false, 'the lease to be released');
   await page.context().close();
@@ -285,5 +299,17 @@ test('tag manager, merge stroke, split markers, eraser, and deleting a tag\'s ma
   await eventually(async () => (await page.locator('[data-testid^=mask-row-]').count()) === 0, 'no mask left');
   const series = (await api(admin.token, 'GET', `/api/v1/series/${image.series_id}/masks?tag_id=${cell.id}`)).body;
   assert.equal(series.masks.length, 0);
+  await page.context().close();
+});
+
+test('a project viewer sees the annotations but gets no editing tools', async () => {
+  const out = execFileSync(env.bin, ['user', 'add', 'vera', '--generate', '--role', 'viewer'], { env: process.env, encoding: 'utf8' });
+  const vera = await apiLogin('vera', /password: (\S+)/.exec(out)[1]);
+  const page = await openViewer(vera, positions[2][0].id);
+  assert.ok(await page.locator('[data-testid^=mask-row-]').count() >= 1);
+  assert.equal(await page.locator('[data-testid^=tool-]').count(), 0);
+  assert.equal(await page.locator('[data-testid^=mask-delete-]').count(), 0);
+  assert.match(await page.locator('.viewer-side').textContent(), /Your role in this project is viewer/);
+  await screenshot(page, 'annotate-viewer-role');
   await page.context().close();
 });

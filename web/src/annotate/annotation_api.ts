@@ -103,8 +103,8 @@ export interface Job {
   result: Record<string, unknown> | null;
 }
 
-export function propagate(seriesId: number, frame: number, tagId: number, direction: string): Promise<{ job: Job }> {
-  return api.post(`/api/v1/series/${seriesId}/masks:propagate`, { frame, tag_id: tagId, direction });
+export function propagate(seriesId: number, frame: number, tagId: number, direction: string, minConfidence: number): Promise<{ job: Job }> {
+  return api.post(`/api/v1/series/${seriesId}/masks:propagate`, { frame, tag_id: tagId, direction, min_confidence: minConfidence });
 }
 
 export function getJob(id: number): Promise<Job> {

@@ -21,6 +21,7 @@ export class PropagationPanel {
   private readonly status: HTMLElement;
   private readonly flagged: HTMLElement;
   private readonly direction: HTMLSelectElement;
+  private readonly minConfidence: HTMLInputElement;
   private timer: number | undefined;
 
   constructor(
@@ -32,11 +33,15 @@ export class PropagationPanel {
   ) {
     this.direction = h('select', { class: 'small' },
       h('option', { value: 'both' }, 'both ways'), h('option', { value: 'forward' }, 'forward'), h('option', { value: 'backward' }, 'backward')) as HTMLSelectElement;
+    this.minConfidence = h('input', {
+      type: 'number', min: 0, max: 1, step: 0.05, value: '0.6', class: 'small-number',
+      title: 'masks below this confidence are flagged for review', dataset: { testid: 'min-confidence' },
+    }) as HTMLInputElement;
     this.progress = h('progress', { max: 1, value: 0, hidden: true, dataset: { testid: 'propagation-progress' } }) as HTMLProgressElement;
     this.status = h('div', { class: 'small', dataset: { testid: 'propagation-status' } });
-    this.flagged = h('ul', { class: 'flagged-list' });
+    this.flagged = h('ul', { class: 'flagged-list', dataset: { testid: 'flagged-frames' } });
     this.element = h('section', { class: 'panel-section' }, h('h4', {}, 'Propagate through the series'),
-      h('div', { class: 'control-row' }, this.direction,
+      h('div', { class: 'control-row' }, this.direction, h('label', { class: 'small' }, 'flag below ', this.minConfidence),
         h('button', { class: 'small', dataset: { testid: 'propagate' }, onclick: () => void this.start() }, 'Propagate tag')),
       this.progress, this.status, this.flagged);
   }
@@ -50,7 +55,7 @@ export class PropagationPanel {
     this.flagged.replaceChildren();
     try {
       await this.beforeStart();
-      const { job } = await propagate(this.seriesId, this.frameIndex, tagId, this.direction.value);
+      const { job } = await propagate(this.seriesId, this.frameIndex, tagId, this.direction.value, Number(this.minConfidence.value));
       this.progress.hidden = false;
       this.follow(job);
     } catch (err) {
