@@ -87,7 +87,7 @@ export class PropagationPanel {
     this.status.textContent = `Done: ${result.created ?? 0} created, ${result.updated ?? 0} updated, ${result.kept ?? 0} kept, ${flagged.length} flagged for review.`;
     this.flagged.replaceChildren(...flagged.map((s) => h('li', {},
       h('a', { href: `#/viewer/${s.image_id}` }, `frame ${s.frame}`),
-      ` ${s.confidence !== undefined ? s.confidence.toFixed(2) : ''} ${s.reason}`)));
+      ` ${s.reason || (s.confidence !== undefined ? `confidence ${s.confidence.toFixed(2)}` : '')}`)));
   }
 
   dispose(): void {
