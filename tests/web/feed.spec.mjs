@@ -52,3 +52,29 @@ test('a focus drop in a series raises an alert in the panel', async () => {
   await screenshot(page, 'feed-focus-alert');
   await page.context().close();
 });
+
+test('who is editing what: a lease taken through the API shows in the panel and leaves with its release', async () => {
+  const page = await signedInPage(shared.browser, shared.login, '#/projects', '.feed-status.feed-open');
+  const locked = await api(shared.login.token, 'POST', '/api/v1/images/3/lock', { ttl_seconds: 120 });
+  assert.equal(locked.status, 201, JSON.stringify(locked.body));
+  await page.waitForSelector('.feed-locks li[data-image-id="3"]:has-text("admin is editing")', { timeout: 2000 });
+  await screenshot(page, 'feed-lock');
+  const released = await api(shared.login.token, 'DELETE', '/api/v1/images/3/lock');
+  assert.ok(released.status < 300, JSON.stringify(released.body));
+  await page.waitForSelector('.feed-locks li[data-image-id="3"]', { state: 'detached', timeout: 2000 });
+  await page.context().close();
+});
+
+test('a job shows with a progress bar that moves, and its end state', async () => {
+  const page = await signedInPage(shared.browser, shared.login, '#/projects', '.feed-status.feed-open');
+  const queued = await api(shared.login.token, 'POST', '/api/v1/projects/1/jobs', { kind: 'wait', params: { ms: 1500 } });
+  assert.equal(queued.status, 202, JSON.stringify(queued.body));
+  const id = queued.body.job.id;
+  await page.waitForFunction((jobId) => {
+    const bar = document.querySelector(`.feed-jobs li[data-job-id="${jobId}"] progress`);
+    return bar && bar.value > 0 && bar.value < 1;
+  }, id, { timeout: 5000 });
+  await page.waitForSelector(`.feed-jobs li[data-job-id="${id}"][data-state="succeeded"]`, { timeout: 10000 });
+  assert.equal(await page.locator(`.feed-jobs li[data-job-id="${id}"] progress`).evaluate((bar) => bar.value), 1);
+  await page.context().close();
+});
