@@ -125,23 +125,31 @@ void scale_features(const cv::Mat& image, double sigma, const PixelFeatureOption
   // across scales.
   const auto s1 = static_cast<float>(sigma);
   const auto s2 = static_cast<float>(sigma * sigma);
+  // One row at a time through plain pointers: the per-pixel work is a few multiplies, so access costs dominate.
+  auto row = [](cv::Mat m, int y) -> float* { return m.empty() ? nullptr : m.ptr<float>(y); };
   for (int y = 0; y < size.height; ++y) {
-    for (int x = 0; x < size.width; ++x) {
-      if (options.laplacian) laplacian.at<float>(y, x) = s2 * (dxx.at<float>(y, x) + dyy.at<float>(y, x));
-      if (options.gradient) {
-        gradient.at<float>(y, x) = s1 * std::hypot(dx.at<float>(y, x), dy.at<float>(y, x));
+    const float *gx = row(dx, y), *gy = row(dy, y), *gxx = row(dxx, y), *gyy = row(dyy, y), *gxy = row(dxy, y);
+    const float *txx = row(jxx, y), *tyy = row(jyy, y), *txy = row(jxy, y);
+    float *lap = row(laplacian, y), *grad = row(gradient, y), *h1 = row(hessian1, y), *h2 = row(hessian2, y);
+    float *t1 = row(structure1, y), *t2 = row(structure2, y);
+    if (lap) {
+      for (int x = 0; x < size.width; ++x) lap[x] = s2 * (gxx[x] + gyy[x]);
+    }
+    if (grad) {
+      for (int x = 0; x < size.width; ++x) grad[x] = s1 * std::sqrt(gx[x] * gx[x] + gy[x] * gy[x]);
+    }
+    if (h1) {
+      for (int x = 0; x < size.width; ++x) {
+        eigenvalues(gxx[x], gxy[x], gyy[x], h1[x], h2[x]);
+        h1[x] *= s2;
+        h2[x] *= s2;
       }
-      if (options.hessian) {
-        float e1, e2;
-        eigenvalues(dxx.at<float>(y, x), dxy.at<float>(y, x), dyy.at<float>(y, x), e1, e2);
-        hessian1.at<float>(y, x) = s2 * e1;
-        hessian2.at<float>(y, x) = s2 * e2;
-      }
-      if (options.structure_tensor) {
-        float e1, e2;
-        eigenvalues(jxx.at<float>(y, x), jxy.at<float>(y, x), jyy.at<float>(y, x), e1, e2);
-        structure1.at<float>(y, x) = s2 * e1;
-        structure2.at<float>(y, x) = s2 * e2;
+    }
+    if (t1) {
+      for (int x = 0; x < size.width; ++x) {
+        eigenvalues(txx[x], txy[x], tyy[x], t1[x], t2[x]);
+        t1[x] *= s2;
+        t2[x] *= s2;
       }
     }
   }

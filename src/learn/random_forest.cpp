@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -325,6 +326,7 @@ class ForestBuilder {
                                         tree.leaf_probabilities.end());
       tree = TreeNodes{};
     }
+    forest.prepare_walk();
     return forest;
   }
 };
@@ -345,6 +347,37 @@ RandomForest RandomForest::train(const cv::Mat& rows, const std::vector<int>& cl
     }
   });
   return ForestBuilder::assemble(trees, rows.cols, class_count);
+}
+
+void RandomForest::prepare_walk() {
+  walk_.resize(nodes_.size());
+  leaf_offset_.assign(nodes_.size(), 0);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    const auto self = static_cast<std::int32_t>(i);
+    if (n.feature >= 0) {
+      walk_[i] = {n.feature, n.threshold, n.left, n.right};
+    } else {
+      walk_[i] = {0, std::numeric_limits<float>::infinity(), self, self};
+      leaf_offset_[i] = n.left;
+    }
+  }
+  // Depth per tree by a walk from its root (children always follow their parent).
+  depth_.clear();
+  std::vector<std::int32_t> node_depth(nodes_.size(), 0);
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    const size_t end = t + 1 < roots_.size() ? static_cast<size_t>(roots_[t + 1]) : nodes_.size();
+    std::int32_t deepest = 0;
+    for (size_t i = roots_[t]; i < end; ++i) {
+      if (i == static_cast<size_t>(roots_[t])) node_depth[i] = 0;
+      if (nodes_[i].feature >= 0) {
+        node_depth[nodes_[i].left] = node_depth[i] + 1;
+        node_depth[nodes_[i].right] = node_depth[i] + 1;
+      }
+      deepest = std::max(deepest, node_depth[i]);
+    }
+    depth_.push_back(deepest);
+  }
 }
 
 void RandomForest::predict_row(const float* row, float* probabilities) const {
@@ -376,16 +409,29 @@ cv::Mat RandomForest::predict_proba(const cv::Mat& rows) const {
       const int first = block * kBlock;
       const int last = std::min(rows.rows, first + kBlock);
       for (int i = first; i < last; ++i) std::fill_n(out.ptr<float>(i), class_count_, 0.0f);
-      for (const std::int32_t root : roots_) {
-        for (int i = first; i < last; ++i) {
-          const float* row = rows.ptr<float>(i);
-          const Node* node = &nodes_[root];
-          while (node->feature >= 0) {
-            node = &nodes_[row[node->feature] <= node->threshold ? node->left : node->right];
+      for (size_t t = 0; t < roots_.size(); ++t) {
+        // kLanes rows descend together: their walks are independent, so the CPU overlaps the loads that a
+        // single row's walk would wait for one after the other.
+        constexpr int kLanes = 8;
+        for (int i = first; i < last; i += kLanes) {
+          const int lanes = std::min(kLanes, last - i);
+          std::int32_t at[kLanes];
+          const float* row[kLanes];
+          for (int k = 0; k < kLanes; ++k) {
+            at[k] = roots_[t];
+            row[k] = rows.ptr<float>(i + std::min(k, lanes - 1));
           }
-          const float* leaf = &leaf_probabilities_[node->left];
-          float* o = out.ptr<float>(i);
-          for (int c = 0; c < class_count_; ++c) o[c] += leaf[c];
+          for (int d = 0; d < depth_[t]; ++d) {
+            for (int k = 0; k < kLanes; ++k) {
+              const WalkNode& n = walk_[at[k]];
+              at[k] = row[k][n.feature] <= n.threshold ? n.left : n.right;
+            }
+          }
+          for (int k = 0; k < lanes; ++k) {
+            const float* leaf = &leaf_probabilities_[leaf_offset_[at[k]]];
+            float* o = out.ptr<float>(i + k);
+            for (int c = 0; c < class_count_; ++c) o[c] += leaf[c];
+          }
         }
       }
       const float scale = 1.0f / static_cast<float>(roots_.size());
@@ -491,6 +537,10 @@ RandomForest RandomForest::from_bytes(std::string_view bytes) {
       throw corrupt(fmt::format("leaf {} points outside the leaf probabilities", i));
     }
   }
+  for (size_t t = 1; t < forest.roots_.size(); ++t) {
+    if (forest.roots_[t] <= forest.roots_[t - 1]) throw corrupt("tree roots are not ascending");
+  }
+  forest.prepare_walk();
   return forest;
 }
 
