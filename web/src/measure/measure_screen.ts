@@ -37,7 +37,7 @@ function featureValue(o: MeasuredObject, name: string): number {
 }
 
 function openInViewer(o: MeasuredObject): void {
-  navigate(`#/viewer/${o.image_id}?box=${o.bbox.join(',')}&object=${o.id}`);
+  navigate(`#/viewer/${o.image_id}?box=${o.bbox.join(',')}&object=${o.id}${o.frame_index > 0 ? `&frame=${o.frame_index}` : ''}`);
 }
 
 export async function renderMeasure(outlet: HTMLElement, params: RouteParams): Promise<void> {

@@ -1,7 +1,7 @@
 // Frame slider and playback. Two kinds of sequence reach the viewer: the pages of one multi-page image (the
 // tile query's `frame`) and the images of a series (one image per time point, ordered by frame index). The
-// slider steps through whichever the image has (both: the series wins, each image's pages stay reachable
-// through the page slider).
+// slider steps through whichever the image has; an image that has both gets the series slider, and its pages
+// are reached with ?frame= in the viewer's address.
 
 import { api } from '../api';
 import { h } from '../dom';
@@ -33,6 +33,7 @@ export async function loadSeriesFrames(projectId: number, seriesId: number): Pro
 export interface FrameControlsOptions {
   image: ImageRecord;
   series: SeriesFrame[]; // empty when the image is in no series
+  initialPage: number;   // the page of a multi-page image shown first
   onPage: (page: number) => void;               // another page of this image
   onSeriesFrame: (frame: SeriesFrame, playing: boolean) => void; // another image of the series
 }
@@ -49,7 +50,7 @@ export class FrameControls {
     const { image, series } = options;
     const seriesIndex = series.findIndex((f) => f.imageId === image.id);
     const count = series.length > 1 ? series.length : image.frames;
-    this.position = series.length > 1 ? Math.max(0, seriesIndex) : 0;
+    this.position = series.length > 1 ? Math.max(0, seriesIndex) : options.initialPage;
     this.label = h('span', { class: 'small', dataset: { testid: 'frame-label' } });
     this.playButton = h('button', { class: 'small', dataset: { testid: 'play' }, onclick: () => this.togglePlay() }, 'Play');
     const fps = h('select', { class: 'small', title: 'frames per second' },

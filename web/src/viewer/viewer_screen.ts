@@ -1,6 +1,7 @@
-// The viewer screen (#/viewer/:imageId[?box=x0,y0,x1,y1]): the image's tiles in OpenLayers with contrast,
-// channels, frames or series playback and a scale bar, and beside it the annotation panel. `box` (image
-// pixels) centres the view on a region: the measurement screen links objects that way.
+// The viewer screen (#/viewer/:imageId[?box=x0,y0,x1,y1&frame=F]): the image's tiles in OpenLayers with
+// contrast, channels, frames or series playback and a scale bar, and beside it the annotation panel. `box`
+// (image pixels) centres the view on a region and `frame` picks a page: the measurement screen links objects
+// that way.
 
 import './viewer.css';
 import { api } from '../api';
@@ -26,7 +27,10 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
   const imageId = Number(params.imageId);
   if (!Number.isInteger(imageId) || imageId <= 0) throw new Error(`viewer: '${params.imageId}' is not an image id`);
   const image = await api.get<ImageDetail>(`/api/v1/images/${imageId}`);
-  let query: TileQuery = { frame: 0, channels: null, window: null, percentiles: null };
+  // `frame` opens a page of a multi-page image (an object measured on it, a link someone shared).
+  const page0 = Number(params.frame ?? 0);
+  const firstPage = Number.isInteger(page0) && page0 >= 0 && page0 < image.frames ? page0 : 0;
+  let query: TileQuery = { frame: firstPage, channels: null, window: null, percentiles: null };
   // Keep the window the user chose while stepping through a series (every frame shown alike).
   const carried = sessionStorage.getItem('tessera.viewer.window');
   if (carried && params.keepWindow) query = { ...query, window: JSON.parse(carried) as { min: number; max: number } };
@@ -72,13 +76,17 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
   const frames = new FrameControls({
     image,
     series,
+    initialPage: firstPage,
     onPage: (frame) => void rerender({ ...query, frame }).catch(showError),
     onSeriesFrame: (frame, playing) => {
       if (playing) {
         // Tiles of the next time point only (same grid when the sizes agree); its annotations load when
         // playback stops on it.
+        // With an auto window, the window resolved on the frame playback started from holds for every
+        // frame, so brightness changes between frames show instead of being normalised away.
         if (frame.width === pyramid.width && frame.height === pyramid.height) {
-          imageMap.setRendering({ ...pyramid, image_id: frame.imageId, url: pyramid.url.replace(`/images/${imageId}/`, `/images/${frame.imageId}/`) }, query);
+          const window = query.window ?? { min: pyramid.window.min, max: pyramid.window.max };
+          imageMap.setRendering({ ...pyramid, image_id: frame.imageId, url: pyramid.url.replace(`/images/${imageId}/`, `/images/${frame.imageId}/`) }, { ...query, window });
         }
         return;
       }
