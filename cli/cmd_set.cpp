@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "format.hpp"
+#include "tessera/catalog/records_json.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::cli {

@@ -145,7 +145,7 @@ void send_upload(Context& ctx, Id project_id, app::Upload upload) {
     throw;
   }
   ctx.services.feed.notify();
-  nlohmann::json body = to_json(result.record);
+  nlohmann::json body = image_json(result.record);
   body["created"] = result.created;
   if (result.focus_alert) body["focus_alert"] = *result.focus_alert;
   if (result.created) {
@@ -256,7 +256,7 @@ void add_listing_routes(Router& router) {
     }
     auto images = as_client_error("where", [&] { return ctx.catalog().list_images(query); });
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& image : images) out.push_back(to_json(image));
+    for (const auto& image : images) out.push_back(image_json(image));
     nlohmann::json body{{"images", out}, {"next_cursor", nullptr}};
     if (static_cast<std::int64_t>(images.size()) == query.limit) {
       body["next_cursor"] = encode_cursor(catalog::image_sort_value(images.back(), query.order_by), images.back().id);
@@ -272,7 +272,7 @@ void add_listing_routes(Router& router) {
 
   router.get(R"(/api/v1/images/(\d+))", [](Context& ctx) {
     auto image = ctx.image(ctx.path_id(1, "image"));
-    nlohmann::json out = to_json(image);
+    nlohmann::json out = image_json(image);
     out["sets"] = ctx.catalog().sets_of_image(image.id);
     out["tags"] = ctx.catalog().tags_of_image(image.id);
     ctx.send_json(out);
