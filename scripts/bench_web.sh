@@ -105,6 +105,7 @@ med = statistics.median
 print(f"bench_web: {images} images, {len(first)} browser runs (fresh context each), loopback")
 print(f"  browser time to first tile   ms: {first}  median {med(first):.1f}")
 print(f"  browser time to interactive  ms: {inter}  median {med(inter):.1f}  (goal < 1500: {'met' if med(inter) < 1500 else 'MISSED'})")
+print(f"  browser scroll to the last row (cursor walk of {images} images), first run: {browser['to_last_row']} ms")
 print(f"  anchor list page + one tile  ms: {anchor}  median {med(anchor):.1f}")
 print(f"  page files + list page with the browser's Accept-Encoding (server-side compression) ms: {encoded}  median {med(encoded):.1f}")
 print(f"  ratio first tile / anchor: {med(first) / med(anchor):.1f}x   interactive / anchor: {med(inter) / med(anchor):.1f}x")

@@ -1,7 +1,9 @@
 // Browser half of scripts/bench_web.sh: opens the image browser of project 1 in headless Chromium RUNS
 // times, each in a fresh context (empty browser cache, full page load), and reads the app's Performance API
 // marks: tessera:first-tile (first thumbnail decoded) and tessera:interactive (first grid page rendered with
-// its handlers), in ms from navigation start. Prints one JSON line: {"first_tile": [...], "interactive": [...]}.
+// its handlers), in ms from navigation start. On the first run it also drags the grid to its last row and
+// times until that row's images are listed (the cursors walked from the first page to the last).
+// Prints one JSON line: {"first_tile": [...], "interactive": [...], "to_last_row": ms}.
 // Environment: TESSERA_URL, TESSERA_TOKEN, RUNS.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,7 +23,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
 });
-const result = { first_tile: [], interactive: [] };
+const result = { first_tile: [], interactive: [], to_last_row: null };
 try {
   for (let run = 0; run < runs; ++run) {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -43,6 +45,16 @@ try {
     if (marks.total <= 0) throw new Error('bench_load: the grid shows no image');
     result.first_tile.push(Math.round(marks.first * 10) / 10);
     result.interactive.push(Math.round(marks.interactive * 10) / 10);
+    if (run === 0) {
+      const start = Date.now();
+      await page.evaluate(() => {
+        const grid = document.querySelector('.image-grid');
+        grid.scrollTop = grid.scrollHeight;
+      });
+      await page.waitForFunction((last) => document.querySelector(`.grid-cell[data-index="${last}"][data-image-id]`),
+        marks.total - 1, { timeout: 120000, polling: 50 });
+      result.to_last_row = Date.now() - start;
+    }
     await context.close();
   }
 } finally {

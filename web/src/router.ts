@@ -41,8 +41,9 @@ function splitPath(path: string): string[] {
 export function registerRoute(pattern: string, render: RouteRender, options: RouteOptions = {}): void {
   const normalized = '#/' + splitPath(pattern).join('/');
   if (routes.some((r) => r.pattern === normalized)) throw new Error(`route ${normalized} is registered twice`);
+  // No re-render here: a screen registered late (a lazily loaded chunk) must not rebuild the screen the user
+  // is on; a hash waiting for it is rendered by renderCurrent once the chunk has loaded.
   routes.push({ pattern: normalized, segments: splitPath(pattern), render, options });
-  if (outletElement) void renderCurrent();
 }
 
 export interface RouteMatch {
