@@ -51,9 +51,13 @@ try {
         const grid = document.querySelector('.image-grid');
         grid.scrollTop = grid.scrollHeight;
       });
-      await page.waitForFunction((last) => document.querySelector(`.grid-cell[data-index="${last}"][data-image-id]`),
-        marks.total - 1, { timeout: 120000, polling: 50 });
-      result.to_last_row = Date.now() - start;
+      try {
+        await page.waitForFunction((last) => document.querySelector(`.grid-cell[data-index="${last}"][data-image-id]`),
+          marks.total - 1, { timeout: 120000, polling: 50 });
+        result.to_last_row = Date.now() - start;
+      } catch {
+        result.to_last_row = 'over 120000 (stopped waiting)';  // a figure, not a failure of the benchmark
+      }
     }
     await context.close();
   }
