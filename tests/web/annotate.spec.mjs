@@ -27,9 +27,19 @@ after(async () => { await browser?.close(); });
 
 async function openViewer(login, imageId) {
   const page = await newPage(browser);
+  const pending = new Set();
+  page.on('request', (r) => pending.add(r.url()));
+  page.on('requestfinished', (r) => pending.delete(r.url()));
+  page.on('requestfailed', (r) => pending.delete(r.url()));
   await signInWithToken(page, login);
   await page.goto(`${env.url}/#/viewer/${imageId}`);
-  await page.waitForSelector('[data-testid=viewer-map] canvas');
+  try {
+    await page.waitForSelector('[data-testid=viewer-map] canvas');
+  } catch (err) {
+    // Say what the screen shows and what it still waits for, rather than only that it timed out.
+    const outlet = await page.locator('#outlet').textContent().catch(() => '?');
+    throw new Error(`the viewer of image ${imageId} did not open: outlet '${outlet}', waiting for ${[...pending].join(', ')}: ${err.message}`);
+  }
   await page.waitForSelector('[data-testid=mask-list] li');
   // The view has settled on the whole 256 x 256 image.
   await page.waitForFunction(() => Math.abs(Number(document.querySelector('[data-testid=viewer-map]').dataset.centerX) - 128) < 1);

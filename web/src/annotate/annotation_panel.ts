@@ -26,7 +26,13 @@ export interface AnnotationPanelOptions {
   series: SeriesFrame[];
 }
 
-export async function mountAnnotationPanel(side: HTMLElement, options: AnnotationPanelOptions): Promise<{ dispose: () => void }> {
+export interface AnnotationPanel {
+  // Another page of a multi-page image is shown: its annotations replace the list; a half-made prompt is dropped.
+  frameChanged(): void;
+  dispose(): void;
+}
+
+export async function mountAnnotationPanel(side: HTMLElement, options: AnnotationPanelOptions): Promise<AnnotationPanel> {
   const { image, imageMap } = options;
   const project = await api.get<Project>(`/api/v1/projects/${image.project_id}`);
   const canEdit = project.role === 'owner' || project.role === 'editor';
@@ -145,6 +151,12 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
   maskList.render(annotations);
 
   return {
+    frameChanged: () => {
+      const tool = active;
+      choose(null);
+      if (tool) choose(tool);
+      void refresh().catch((err) => report(err instanceof Error ? err.message : String(err), true));
+    },
     dispose: () => {
       feed.stop();
       window.clearTimeout(refreshTimer);

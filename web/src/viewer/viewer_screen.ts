@@ -9,7 +9,7 @@ import { h } from '../dom';
 import type { Cleanup, RouteParams } from '../router';
 import { navigate } from '../router';
 import type { ImageDetail } from '../types';
-import { mountAnnotationPanel } from '../annotate/annotation_panel';
+import { type AnnotationPanel, mountAnnotationPanel } from '../annotate/annotation_panel';
 import { DisplayControls } from './display_controls';
 import { FrameControls, type SeriesFrame, loadSeriesFrames } from './frame_controls';
 import { type Box, ImageMap } from './image_map';
@@ -72,12 +72,16 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
     display.showResolved(described);
     imageMap.setRendering(described, query);
   };
+  let panel: AnnotationPanel | null = null; // mounted below, once the map exists
   const display = new DisplayControls(pyramid, query, (next) => void rerender(next).catch(showError), (lut) => imageMap.setLut(lut));
   const frames = new FrameControls({
     image,
     series,
     initialPage: firstPage,
-    onPage: (frame) => void rerender({ ...query, frame }).catch(showError),
+    onPage: (frame) => {
+      void rerender({ ...query, frame }).catch(showError);
+      panel?.frameChanged();
+    },
     onSeriesFrame: (frame, playing) => {
       if (playing) {
         // Tiles of the next time point only (same grid when the sizes agree); its annotations load when
@@ -110,7 +114,7 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
     display.element,
     frames.element);
 
-  const panel = await mountAnnotationPanel(side, { image, imageMap, frame: () => query.frame, series });
+  panel = await mountAnnotationPanel(side, { image, imageMap, frame: () => query.frame, series });
   // Fit once the toolbar and panel have taken their room, so the whole image (or the asked box) shows.
   imageMap.map.updateSize();
   const box = parseBox(params.box);
@@ -122,7 +126,7 @@ export async function renderViewer(outlet: HTMLElement, params: RouteParams): Pr
   }
   return () => {
     frames.stop();
-    panel.dispose();
+    panel?.dispose();
     imageMap.dispose();
   };
 }
