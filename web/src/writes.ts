@@ -97,9 +97,12 @@ function enqueue<T>(write: WriteRequest): Promise<T> {
   queue.push(queued);
   saveQueue();
   notify();
-  return new Promise<T>((resolve, reject) => {
+  const settled = new Promise<T>((resolve, reject) => {
     waiters.set(queued.id, { resolve: resolve as (value: unknown) => void, reject });
   });
+  // Queued behind earlier writes while the server is up (a replay stopped by an expired session): try now.
+  if (isOnline()) void replayQueue();
+  return settled;
 }
 
 // Sends a write now, or queues it when the server is unreachable. The promise settles when the server has
