@@ -16,7 +16,7 @@ import { MaskList } from './mask_list';
 import { AnnotationOverlays } from './overlays';
 import { PointPromptTool } from './point_prompt_tool';
 import { PropagationPanel } from './propagation_panel';
-import { MergeTool, PolygonTool, SplitTool } from './shape_tools';
+import { SplitTool, mergeTool, polygonTool } from './shape_tools';
 import { TagManager } from './tag_manager';
 
 export interface AnnotationPanelOptions {
@@ -95,7 +95,7 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
     runEdit, report,
   };
   const tools: Tool[] = canEdit
-    ? [new PointPromptTool(ctx), new BrushTool(ctx, false), new BrushTool(ctx, true), new PolygonTool(ctx), new MergeTool(ctx), new SplitTool(ctx)]
+    ? [new PointPromptTool(ctx), new BrushTool(ctx, false), new BrushTool(ctx, true), polygonTool(ctx), mergeTool(ctx), new SplitTool(ctx)]
     : [];
   let active: Tool | null = null;
   const toolControls = h('div', { class: 'tool-area' });

@@ -7,46 +7,44 @@ import { createAnnotation, mergeByStroke, splitMask } from './annotation_api';
 import type { AnnotateContext, Tool } from './context';
 import { ClickMarkers, type ImagePoint, ShapeDrawer, markerStyle, roundPoints } from './draw_tool';
 
-export class PolygonTool implements Tool {
-  readonly name = 'polygon';
-  readonly label = 'Polygon';
-  readonly controls = h('div', { class: 'tool-controls small muted' }, 'Click the corners; double-click to close the polygon.');
+// A tool whose whole gesture is one drawn shape, handed to `apply` once it has `minPoints` vertices.
+class DrawnShapeTool implements Tool {
+  readonly controls: HTMLElement;
   private readonly drawer: ShapeDrawer;
 
-  constructor(private readonly ctx: AnnotateContext) {
-    this.drawer = new ShapeDrawer(ctx.imageMap, 'Polygon', false, (points) => void this.save(points));
+  constructor(
+    readonly name: string,
+    readonly label: string,
+    help: string,
+    ctx: AnnotateContext,
+    shape: { type: 'LineString' | 'Polygon'; freehand: boolean; minPoints: number },
+    apply: (points: ImagePoint[]) => Promise<unknown>,
+  ) {
+    this.controls = h('div', { class: 'tool-controls small muted' }, help);
+    this.drawer = new ShapeDrawer(ctx.imageMap, shape.type, shape.freehand, (points) => {
+      if (points.length >= shape.minPoints) void apply(points);
+    });
   }
 
   activate(): void { this.drawer.start(); }
   deactivate(): void { this.drawer.stop(); }
-
-  private async save(points: ImagePoint[]): Promise<void> {
-    if (points.length < 3) return;
-    const tag = this.ctx.currentTag();
-    await this.ctx.runEdit('save the polygon', () => createAnnotation(this.ctx.image.id, {
-      kind: 'polygon', geometry: { points: roundPoints(points) }, frame_index: this.ctx.frame(),
-      tag_id: tag ? tag.id : null, color: this.ctx.currentColor(),
-    }, `draw a polygon on image ${this.ctx.image.id}`));
-  }
 }
 
-export class MergeTool implements Tool {
-  readonly name = 'merge';
-  readonly label = 'Merge (skeleton)';
-  readonly controls = h('div', { class: 'tool-controls small muted' }, 'Drag a stroke across the parts of one object: the masks it touches become one.');
-  private readonly drawer: ShapeDrawer;
+export function polygonTool(ctx: AnnotateContext): Tool {
+  return new DrawnShapeTool('polygon', 'Polygon', 'Click the corners; double-click to close the polygon.', ctx,
+    { type: 'Polygon', freehand: false, minPoints: 3 }, (points) => {
+      const tag = ctx.currentTag();
+      return ctx.runEdit('save the polygon', () => createAnnotation(ctx.image.id, {
+        kind: 'polygon', geometry: { points: roundPoints(points) }, frame_index: ctx.frame(),
+        tag_id: tag ? tag.id : null, color: ctx.currentColor(),
+      }, `draw a polygon on image ${ctx.image.id}`));
+    });
+}
 
-  constructor(private readonly ctx: AnnotateContext) {
-    this.drawer = new ShapeDrawer(ctx.imageMap, 'LineString', true, (points) => void this.merge(points));
-  }
-
-  activate(): void { this.drawer.start(); }
-  deactivate(): void { this.drawer.stop(); }
-
-  private async merge(points: ImagePoint[]): Promise<void> {
-    if (points.length < 2) return;
-    await this.ctx.runEdit('merge', () => mergeByStroke(this.ctx.image.id, this.ctx.frame(), roundPoints(points), 3));
-  }
+export function mergeTool(ctx: AnnotateContext): Tool {
+  return new DrawnShapeTool('merge', 'Merge (skeleton)', 'Drag a stroke across the parts of one object: the masks it touches become one.', ctx,
+    { type: 'LineString', freehand: true, minPoints: 2 },
+    (points) => ctx.runEdit('merge', () => mergeByStroke(ctx.image.id, ctx.frame(), roundPoints(points), 3)));
 }
 
 const splitMarkerStyle = markerStyle('#ffdc00', '#111');
