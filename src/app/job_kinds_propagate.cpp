@@ -3,9 +3,9 @@
 
 #include <set>
 
+#include "tessera/app/job_actor.hpp"
 #include "tessera/app/job_kinds.hpp"
 #include "tessera/app/propagate_masks.hpp"
-#include "tessera/catalog/users.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::app {
@@ -104,14 +104,7 @@ void validate_propagate(Workspace& workspace, const std::optional<catalog::Proje
 json run_propagate(Workspace& workspace, const json& params, JobContext& context) {
   PropagateMasksRequest request = request_of(params);
   const catalog::Job& job = context.job();
-  request.actor = {job.created_by, fmt::format("job {}", job.id)};
-  if (job.created_by) {
-    try {
-      request.actor.name = catalog::UserStore(workspace.catalog()).get(*job.created_by).name;
-    } catch (const Error&) {
-      // The user was deleted since: the job still runs for them; its id names it.
-    }
-  }
+  request.actor = job_actor(workspace, job);
   request.on_progress = [&](double fraction, const std::string& message) { context.progress(fraction, message); };
   context.progress(0, "reading the source masks");
   return report_json(propagate_masks(workspace, request));

@@ -1,9 +1,9 @@
 // The 'track.series' job: app::track_series on one series of the job's project, progress per frame.
 #include <fmt/format.h>
 
+#include "tessera/app/job_actor.hpp"
 #include "tessera/app/job_kinds.hpp"
 #include "tessera/app/track_series.hpp"
-#include "tessera/catalog/users.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::app {
@@ -79,14 +79,7 @@ void validate_track_series(Workspace& workspace, const std::optional<catalog::Pr
 json run_track_series(Workspace& workspace, const json& params, JobContext& context) {
   TrackSeriesRequest request = request_of(params);
   const catalog::Job& job = context.job();
-  request.actor = {job.created_by, fmt::format("job {}", job.id)};
-  if (job.created_by) {
-    try {
-      request.actor.name = catalog::UserStore(workspace.catalog()).get(*job.created_by).name;
-    } catch (const Error&) {
-      // The user was deleted since: the job still ran for them; its id names it.
-    }
-  }
+  request.actor = job_actor(workspace, job);
   request.on_progress = [&](double fraction, const std::string& message) { context.progress(fraction, message); };
   context.progress(0, "reading the series");
   const TrackSeriesReport r = track_series(workspace, request);
