@@ -34,7 +34,9 @@ async function openViewer(login, imageId) {
   await signInWithToken(page, login);
   await page.goto(`${env.url}/#/viewer/${imageId}`);
   try {
-    await page.waitForSelector('[data-testid=viewer-map] canvas');
+    // The viewer's chunk (OpenLayers) loads on first use: on a 2-core machine under a build's load that has
+    // taken 5-10 s, so allow a minute.
+    await page.waitForSelector('[data-testid=viewer-map] canvas', { timeout: 60000 });
   } catch (err) {
     // Say what the screen shows and what it still waits for, rather than only that it timed out.
     const outlet = await page.locator('#outlet').textContent().catch(() => '?');

@@ -29,7 +29,8 @@ async function openViewer(imageId) {
   page.on('response', (r) => { if (r.status() >= 400) page.failedResponses.push(`${r.status()} ${r.url()}`); });
   await signInWithToken(page, login);
   await page.goto(`${env.url}/#/viewer/${imageId}`);
-  await page.waitForSelector('[data-testid=viewer-map][data-tiles-loaded]');
+  // The viewer's chunk (OpenLayers) loads on first use; under load that has taken 5-10 s.
+  await page.waitForSelector('[data-testid=viewer-map][data-tiles-loaded]', { timeout: 60000 });
   assert.equal(await page.locator('[data-testid=viewer-map]').getAttribute('data-tiles-failed'), null);
   return page;
 }
