@@ -60,6 +60,8 @@ cv::Mat anchored_components(const cv::Mat& foreground, const std::vector<cv::Poi
   return out;
 }
 
+}  // namespace
+
 double band_contrast(const cv::Mat& features, const cv::Mat& mask) {
   const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(9, 9));
   cv::Mat eroded, dilated;
@@ -79,8 +81,6 @@ double band_contrast(const cv::Mat& features, const cv::Mat& mask) {
   return std::sqrt(distance2) / (std::sqrt(pooled_var) + 1.0);
 }
 
-}  // namespace
-
 CutOutcome run_cut(const CutInput& input) {
   cv::Mat labels = input.trimap.clone();
   cv::Mat background_model, foreground_model;
@@ -88,12 +88,18 @@ CutOutcome run_cut(const CutInput& input) {
   const bool has_bg = cv::countNonZero((labels == cv::GC_BGD) | (labels == cv::GC_PR_BGD)) > 0;
   CutOutcome outcome;
   if (has_fg && has_bg) {
+    // GrabCut seeds its k-means from the thread's global RNG: a fixed seed per cut makes a click give the same
+    // mask whatever ran before it on this thread; the caller's RNG state is put back.
+    const cv::RNG saved = cv::theRNG();
+    cv::theRNG() = cv::RNG(0x7e55e7a);
     try {
       cv::grabCut(input.features, labels, cv::Rect(), background_model, foreground_model, input.iterations,
                   cv::GC_INIT_WITH_MASK);
     } catch (const cv::Exception& e) {
+      cv::theRNG() = saved;
       throw Error(ErrorCode::internal, std::string("segment: graph cut failed: ") + e.what());
     }
+    cv::theRNG() = saved;
   }
   cv::Mat foreground = (labels == cv::GC_FGD) | (labels == cv::GC_PR_FGD);
   outcome.mask = anchored_components(foreground, input.anchors);

@@ -31,6 +31,10 @@ struct CutOutcome {
 
 CutOutcome run_cut(const CutInput& input);
 
+// Distance between the mean colours of the bands just inside and just outside the mask's boundary (4 px wide),
+// in pooled standard deviations; 0 when either band is nearly empty. `features`: any depth, 1-3 channels.
+double band_contrast(const cv::Mat& features, const cv::Mat& mask);
+
 // Fills holes of a 0/255 mask in place (background not reachable from the border).
 void fill_holes(cv::Mat& mask);
 

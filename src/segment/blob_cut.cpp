@@ -1,0 +1,141 @@
+#include "segment/blob_cut.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "segment/graph_cut.hpp"
+#include "segment/marker_watershed.hpp"
+#include "segment/roi.hpp"
+
+namespace tessera::segment {
+
+namespace {
+
+// Every length below is in object radii; the ROI is resampled so a radius spans at most this many pixels.
+constexpr double kBlobWorkingRadius = 24.0;
+constexpr double kRoiRadii = 4.0;
+// Pixels darker than this share of the way from the ground to the click's core are sure background.
+constexpr double kGroundShare = 0.45;
+
+enum Label : int { kGround = 1, kObject = 2, kFirstNeighbour = 3 };
+
+double quantile(std::vector<float> values, double q) {
+  if (values.empty()) return 0;
+  const auto nth = values.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), nth, values.end());
+  return *nth;
+}
+
+std::vector<float> values_of(const cv::Mat& image32) {
+  std::vector<float> out;
+  out.reserve(image32.total());
+  for (int y = 0; y < image32.rows; ++y) out.insert(out.end(), image32.ptr<float>(y), image32.ptr<float>(y) + image32.cols);
+  return out;
+}
+
+// Blob centres other than the clicked object: local maxima of the (signed) image smoothed at 0.3 radii,
+// at least 0.6 radii apart, above the ground, and not within 0.8 radii of a positive click.
+void mark_neighbours(const cv::Mat& signed_raw, const cv::Mat& ground, double radius,
+                     const std::vector<cv::Point>& positives, cv::Mat& markers) {
+  cv::Mat smooth, dilated;
+  cv::GaussianBlur(signed_raw, smooth, cv::Size(), std::max(1.0, 0.3 * radius));
+  const int window = std::max(3, static_cast<int>(1.2 * radius) | 1);
+  cv::dilate(smooth, dilated, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(window, window)));
+  const cv::Mat peaks = (smooth >= dilated) & ~ground;
+  cv::Mat peak_labels;
+  cv::connectedComponents(peaks, peak_labels, 8, CV_32S);
+  const int disk = std::max(1, static_cast<int>(radius / 4));
+  const double exclusion2 = 0.64 * radius * radius;
+  for (int y = 0; y < peaks.rows; ++y) {
+    const int* row = peak_labels.ptr<int>(y);
+    for (int x = 0; x < peaks.cols; ++x) {
+      if (row[x] == 0) continue;
+      const bool near_click = std::any_of(positives.begin(), positives.end(), [&](const cv::Point& p) {
+        return (p.x - x) * (p.x - x) + (p.y - y) * (p.y - y) < exclusion2;
+      });
+      if (!near_click) cv::circle(markers, {x, y}, disk, kFirstNeighbour + row[x], cv::FILLED);
+    }
+  }
+}
+
+}  // namespace
+
+BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& prompts) {
+  const std::vector<cv::Point2d> positives = positive_points(prompts);
+  const cv::Point click(static_cast<int>(positives.front().x), static_cast<int>(positives.front().y));
+  const BlobEstimate blob = scales.estimate(click, 0.5 * std::min(gray8.cols, gray8.rows));
+  BlobCut out;
+  // The ROI: every positive click plus 4 radii, resampled so the radius spans <= kBlobWorkingRadius pixels.
+  double x0 = click.x, x1 = click.x, y0 = click.y, y1 = click.y;
+  for (const auto& p : positives)
+    x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
+  const double margin = std::max(kRoiRadii * blob.radius, 20.0);
+  const int left = std::max(0, static_cast<int>(x0 - margin)), top = std::max(0, static_cast<int>(y0 - margin));
+  const int right = std::min(gray8.cols, static_cast<int>(x1 + margin) + 1);
+  const int bottom = std::min(gray8.rows, static_cast<int>(y1 + margin) + 1);
+  out.roi = cv::Rect(left, top, right - left, bottom - top);
+  WorkRegion region{out.roi, std::min(1.0, kBlobWorkingRadius / blob.radius)};
+  const double radius = blob.radius * region.scale;
+
+  cv::Mat raw;
+  if (region.scale < 1.0)
+    cv::resize(gray8(out.roi), raw, region.working_size(), 0, 0, cv::INTER_AREA);
+  else
+    raw = gray8(out.roi);
+  raw.convertTo(raw, CV_32F);
+  cv::Mat smooth;
+  cv::GaussianBlur(raw, smooth, cv::Size(), 1.0);
+
+  const auto to_working = [&](const cv::Point2d& p) {
+    const cv::Point2d w = region.to_working(p);
+    return cv::Point(static_cast<int>(std::lround(w.x)), static_cast<int>(std::lround(w.y)));
+  };
+  const cv::Point core_at = to_working(positives.front());
+  const int core_half = std::max(1, static_cast<int>(radius / 2));
+  const cv::Rect core_box = cv::Rect(core_at.x - core_half, core_at.y - core_half, 2 * core_half + 1,
+                                     2 * core_half + 1) & cv::Rect(0, 0, smooth.cols, smooth.rows);
+  const double core = quantile(values_of(smooth(core_box).clone()), 0.5);
+  const std::vector<float> all_values = values_of(smooth);
+  const double low = quantile(all_values, 0.1), high = quantile(all_values, 0.9);
+  // The object is bright on a dark ground or dark on a bright one, whichever end its core is farther from.
+  const bool bright = std::abs(core - low) >= std::abs(core - high);
+  const double sign = bright ? 1.0 : -1.0;
+  const double core_s = sign * core, ground_s = sign * (bright ? low : high);
+  const double contrast = core_s - ground_s;
+  out.blobness = blob.response / std::max(1.0, contrast);
+  out.mask = cv::Mat::zeros(out.roi.size(), CV_8U);
+  if (contrast <= 1.0) return out;  // the click is on the ground itself: nothing to separate
+
+  const cv::Mat signed_smooth = sign * smooth;
+  const cv::Mat ground = signed_smooth < ground_s + kGroundShare * contrast;
+  cv::Mat markers(smooth.size(), CV_32S, cv::Scalar(0));
+  markers.setTo(kGround, ground);
+  std::vector<cv::Point> working_positives;
+  for (const auto& p : positives) working_positives.push_back(to_working(p));
+  mark_neighbours(sign * raw, ground, radius, working_positives, markers);
+  const int disk = std::max(1, static_cast<int>(radius / 4));
+  for (const auto& p : working_positives) cv::circle(markers, p, disk, kObject, cv::FILLED);
+  for (const auto& p : prompts.points)
+    if (!p.positive && out.roi.contains(cv::Point(static_cast<int>(p.x), static_cast<int>(p.y))))
+      cv::circle(markers, to_working({p.x, p.y}), disk, kGround, cv::FILLED);
+
+  cv::Mat gx, gy, elevation;
+  cv::Sobel(smooth, gx, CV_32F, 1, 0);
+  cv::Sobel(smooth, gy, CV_32F, 0, 1);
+  cv::magnitude(gx, gy, elevation);
+  flood_from_markers(elevation, markers);
+  cv::Mat object = markers == kObject;
+  fill_holes(object);
+  out.contrast = band_contrast(smooth, object);
+  if (region.scale < 1.0) {
+    cv::resize(object, object, out.roi.size(), 0, 0, cv::INTER_LINEAR);
+    cv::threshold(object, object, 127, 255, cv::THRESH_BINARY);
+  }
+  out.mask = object;
+  return out;
+}
+
+}  // namespace tessera::segment

@@ -1,0 +1,47 @@
+#include "segment/marker_watershed.hpp"
+
+#include <cstdint>
+#include <queue>
+#include <vector>
+
+namespace tessera::segment {
+
+void flood_from_markers(const cv::Mat& elevation, cv::Mat& labels) {
+  CV_Assert(elevation.type() == CV_32FC1 && labels.type() == CV_32SC1 && elevation.size() == labels.size());
+  struct Entry {
+    float height;
+    std::uint64_t order;
+    int index;
+    bool operator>(const Entry& other) const {
+      return height != other.height ? height > other.height : order > other.order;
+    }
+  };
+  const int cols = labels.cols, rows = labels.rows;
+  cv::Mat flat_labels = labels.isContinuous() ? labels : labels.clone();
+  cv::Mat flat_elevation = elevation.isContinuous() ? elevation : elevation.clone();
+  int* label = flat_labels.ptr<int>();
+  const float* height = flat_elevation.ptr<float>();
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue;
+  std::uint64_t order = 0;
+  const auto push_neighbours = [&](int index) {
+    const int x = index % cols, y = index / cols;
+    const int neighbours[4] = {x > 0 ? index - 1 : -1, x + 1 < cols ? index + 1 : -1, y > 0 ? index - cols : -1,
+                               y + 1 < rows ? index + cols : -1};
+    for (int n : neighbours) {
+      if (n < 0 || label[n] != 0) continue;
+      // The first flood to reach a pixel owns it; it spreads on when the pixel's own height comes up.
+      label[n] = label[index];
+      queue.push({height[n], order++, n});
+    }
+  };
+  for (int i = 0; i < cols * rows; ++i)
+    if (label[i] > 0) queue.push({height[i], order++, i});
+  while (!queue.empty()) {
+    const int index = queue.top().index;
+    queue.pop();
+    push_neighbours(index);
+  }
+  if (flat_labels.data != labels.data) flat_labels.copyTo(labels);
+}
+
+}  // namespace tessera::segment
