@@ -170,7 +170,7 @@ test('measured objects are tabled and plotted; a scatter point opens the object 
   await page.click(`[data-testid=measure-chart] circle[data-object-id="${target.id}"]`, { force: true });
   await page.waitForFunction((id) => location.hash.includes(`object=${id}`), target.id);
   assert.match(page.url(), new RegExp(`#/viewer/${image.id}\\?box=${target.bbox.join(',')}`));
-  await page.waitForSelector('[data-testid=viewer-map] canvas');
+  await page.waitForSelector('[data-testid=viewer-map] canvas', { timeout: 60000 });
   // The view settles centred on the object's box (once the panel beside the map is laid out).
   const [x0, y0, x1, y1] = target.bbox;
   await page.waitForFunction(([cx, cy]) => {
