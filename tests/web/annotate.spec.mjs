@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, env } from './harness.mjs';
+import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, env, stopServer, startServer } from './harness.mjs';
 
 let browser;
 let admin;
@@ -323,5 +323,27 @@ test('a project viewer sees the annotations but gets no editing tools', async ()
   assert.equal(await page.locator('[data-testid^=mask-delete-]').count(), 0);
   assert.match(await page.locator('.viewer-side').textContent(), /Your role in this project is viewer/);
   await screenshot(page, 'annotate-viewer-role');
+  await page.context().close();
+});
+
+test('a polygon drawn while the server is down waits in the queue, says so, and is stored when the server is back', async () => {
+  const image = positions[1][6]; // no other test writes on this frame
+  const page = await openViewer(admin, image.id);
+  await page.click('[data-testid=tool-points]');
+  await page.mouse.click(...(await imageToScreen(page, 128, 128)));
+  await page.waitForSelector('[data-testid=lock-status][data-state=mine]');
+  await page.click('[data-testid=tool-polygon]');
+  await stopServer();
+  try {
+    for (const [x, y] of [[20, 20], [60, 20]]) await page.mouse.click(...(await imageToScreen(page, x, y)));
+    await page.mouse.dblclick(...(await imageToScreen(page, 40, 60)));
+    await page.waitForFunction(() => /queued and will be sent/.test(document.querySelector('[data-testid=annotate-status]').textContent));
+    await screenshot(page, 'annotate-edit-queued-offline');
+  } finally {
+    await startServer();
+  }
+  await page.waitForSelector('[data-testid^=mask-row-]:has-text("polygon")', { timeout: 30000 });
+  const stored = (await api(admin.token, 'GET', `/api/v1/images/${image.id}/annotations`)).body.annotations;
+  assert.deepEqual(stored.map((a) => a.kind), ['polygon']);
   await page.context().close();
 });

@@ -6,6 +6,7 @@ import { api } from '../api';
 import { append, h } from '../dom';
 import { FeedClient } from '../feed';
 import type { ImageDetail, Project } from '../types';
+import { writeQueueState } from '../writes';
 import type { ImageMap } from '../viewer/image_map';
 import type { SeriesFrame } from '../viewer/frame_controls';
 import { type Annotation, deleteAnnotation, deleteSeriesMasks, listAnnotations, undoLast } from './annotation_api';
@@ -62,7 +63,15 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
   const runEdit = async (what: string, write: () => Promise<unknown>): Promise<boolean> => {
     try {
       await lock.ensure();
-      await write();
+      // Offline, the write waits in the queue (writes.ts) until the server is back: say so meanwhile.
+      const queuedNotice = window.setTimeout(() => {
+        if (writeQueueState().pending > 0) report(`Waiting for the server: '${what}' is queued and will be sent when it is back.`);
+      }, 500);
+      try {
+        await write();
+      } finally {
+        window.clearTimeout(queuedNotice);
+      }
       report(`Done: ${what}.`);
       await refresh();
       return true;
