@@ -34,6 +34,8 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
     h('option', { value: 'asc', selected: filter.order === 'asc' }, 'ascending'),
     h('option', { value: 'desc', selected: filter.order === 'desc' }, 'descending'));
   const filterError = h('pre', { class: 'filter-error', role: 'alert' });
+  const setInfo = h('p', { class: 'set-info muted small' });
+  let knownSets: ImageSet[] = [];
   const filterForm = h('form', { class: 'filter-bar' }, whereInput, setSelect, tagSelect, sortSelect, orderSelect,
     h('button', { type: 'submit', class: 'primary' }, 'Apply'));
 
@@ -61,7 +63,7 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
   });
 
   outlet.append(h('div', { class: 'images-page' },
-    h('div', { class: 'images-main' }, filterForm, filterError, toolbar, dialogHost, grid.element), detail));
+    h('div', { class: 'images-main' }, filterForm, filterError, setInfo, toolbar, dialogHost, grid.element), detail));
 
   function update(): void {
     const total = source?.length ?? 0;
@@ -91,7 +93,16 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
     selection.clear();
     history.replaceState(null, '', filterHash(filter));
     grid.setSource(candidate);
+    showSetInfo();
     update();
+  }
+
+  // The chosen set's query (how it was made), or that it is a hand-picked list.
+  function showSetInfo(): void {
+    const set = knownSets.find((s) => s.name === filter.set);
+    setInfo.textContent = !set ? '' : set.query
+      ? `Set '${set.name}': ${set.image_count.toLocaleString()} images, made from the filter ${set.query}`
+      : `Set '${set.name}': ${set.image_count.toLocaleString()} images, picked by hand${set.description ? ` (${set.description})` : ''}`;
   }
 
   filterForm.addEventListener('submit', (e) => {
@@ -108,6 +119,8 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
       api.get<{ sets: ImageSet[] }>(`/api/v1/projects/${projectId}/sets`),
       api.get<{ tags: Tag[] }>(`/api/v1/projects/${projectId}/tags`),
     ]);
+    knownSets = sets.sets;
+    showSetInfo();
     setSelect.replaceChildren(h('option', { value: '' }, 'any set'),
       ...sets.sets.map((s) => h('option', { value: s.name, selected: s.name === filter.set, title: s.query ?? '' }, `${s.name} (${s.image_count})`)));
     tagSelect.replaceChildren(h('option', { value: '' }, 'any tag'),
