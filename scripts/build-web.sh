@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the web UI into web/dist: `npm ci` when web/node_modules is missing or older than package-lock.json,
-# then type-check and `vite build`. Idempotent: a second run with nothing changed only re-runs the build.
+# Builds the web UI into web/dist: installs web/node_modules from package-lock.json when it is missing or older
+# than the lock, then type-checks and runs `vite build`. Idempotent: a second run with nothing changed only re-runs the build.
 # Usage: scripts/build-web.sh            (TESSERA_SKIP_WEB=1 skips it, for machines without node)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,11 +16,14 @@ if ! command -v npm > /dev/null; then
 fi
 
 cd "$web"
-# npm ci writes node_modules/.package-lock.json; when package-lock.json is newer, the install is stale.
+# npm writes node_modules/.package-lock.json; when package-lock.json is newer, the install is stale.
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-  echo "build-web: npm ci (node_modules missing or older than package-lock.json)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "build-web: installing node_modules from package-lock.json"
+  # Not `npm ci`: the npm here writes locks without other platforms' optional packages (rollup's and
+  # esbuild's native builds for Android, macOS, ...) and then `npm ci` refuses its own lock as out of sync.
+  # `npm install` installs the same locked versions and leaves the lock as it is.
+  npm install --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
 npx --no-install tsc --noEmit
