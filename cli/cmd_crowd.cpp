@@ -96,7 +96,7 @@ void add_montage_make(CLI::App& app) {
   });
 }
 
-void add_crowd_ingest(CLI::App& app) {
+void add_crowd_ingest(CLI::App& app, GlobalOptions& global) {
   auto* crowd = app.add_subcommand("crowd", "Crowd-annotation rounds");
   crowd->require_subcommand(1);
   auto* ingest = crowd->add_subcommand(
@@ -113,11 +113,32 @@ void add_crowd_ingest(CLI::App& app) {
   ingest->add_option("--hole-area", options->clean.hole_area, "Fill holes with fewer pixels")->capture_default_str();
   ingest->add_option("--min-size", options->clean.min_size, "Remove objects with fewer pixels")->capture_default_str();
   ingest->add_flag("!--no-npz", options->write_npz, "Do not write the training .npz files");
-  ingest->callback([options, attempts, timeout] {
+  auto to_catalog = std::make_shared<bool>(false);
+  auto catalog = std::make_shared<app::CrowdCatalogOptions>();
+  ingest->add_flag("--catalog", *to_catalog,
+                   "Also store every cleaned frame's objects as mask annotations on the catalog images of the raw "
+                   "frames (matched by content, imported when missing); a re-run adds nothing");
+  ingest->add_option("--tag", catalog->tag, "With --catalog: tag the stored objects (created when missing)");
+  ingest->add_option("--series-prefix", catalog->series_prefix,
+                     "With --catalog: match raw frames only to images of series whose name starts with this");
+  ingest->callback([&global, options, attempts, timeout, to_catalog, catalog] {
     options->download.attempts = *attempts;
     options->download.timeout = std::chrono::seconds(*timeout);
     options->download.http = http_get;
-    app::CrowdIngestResult r = app::ingest_crowd_report(*options);
+    if (!*to_catalog && (catalog->tag || catalog->series_prefix)) {
+      throw CLI::ValidationError("--tag/--series-prefix", "only with --catalog");
+    }
+    app::CrowdIngestResult r;
+    if (*to_catalog) {
+      app::Workspace ws = global.open_workspace();
+      catalog->project = global.project;
+      app::CrowdIngestReport report = app::ingest_crowd_report_to_catalog(ws, *options, *catalog);
+      r = std::move(report.ingest);
+      fmt::print("catalog: {} frames ({} imported), {} annotations stored, {} already there\n", report.catalog.frames,
+                 report.catalog.images_imported, report.catalog.annotations, report.catalog.annotations_existing);
+    } else {
+      r = app::ingest_crowd_report(*options);
+    }
     fmt::print("{} annotations downloaded, {} kept from before; {} montages -> {} movies; {} npz\n", r.downloaded,
                r.reused, r.montages, r.movies, r.npz.size());
     if (r.broken_rows > 0) {
@@ -196,7 +217,7 @@ void add_augment(CLI::App& app, GlobalOptions& global) {
 
 void add_crowd_commands(CLI::App& app, GlobalOptions& global) {
   add_montage_make(app);
-  add_crowd_ingest(app);
+  add_crowd_ingest(app, global);
   add_score(app);
   add_augment(app, global);
 }

@@ -259,11 +259,35 @@ class Ingest {
           y_stream->append(y_frame);
         }
       }
+      if (options_.on_frame) emit_frames(identifier, logs.chopper, part, position, labels, raw_files);
       ++result_.movies;
     }
     if (npz) {
       npz->finish();
       result_.npz.push_back(npz_path);
+    }
+  }
+
+  void emit_frames(const std::string& identifier, const exchange::ChopperGeometry& g, int part,
+                   const std::pair<int, int>& position, const std::vector<cv::Mat>& labels,
+                   const std::vector<fs::path>& raw_files) {
+    const auto [i, j] = position;
+    CrowdFrameTile frame;
+    frame.identifier = identifier;
+    frame.part = part;
+    frame.x = i;
+    frame.y = j;
+    frame.tile = cv::Rect(i * g.start_x - g.overlap_x, j * g.start_y - g.overlap_y, g.tile_cols(), g.tile_rows());
+    // The last tile of a row or column owns the remainder the integer step leaves.
+    const int core_x1 = i + 1 == g.params.num_x_segments ? g.original_x : (i + 1) * g.start_x;
+    const int core_y1 = j + 1 == g.params.num_y_segments ? g.original_y : (j + 1) * g.start_y;
+    frame.core = cv::Rect(i * g.start_x, j * g.start_y, core_x1 - i * g.start_x, core_y1 - j * g.start_y);
+    const int frames_per_part = static_cast<int>(labels.size());
+    for (int k = 0; k < frames_per_part; ++k) {
+      frame.frame = k;
+      frame.raw_file = raw_files[static_cast<size_t>(part * frames_per_part + k)];
+      frame.labels = labels[static_cast<size_t>(k)];
+      options_.on_frame(frame);
     }
   }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "app/annotations_mask.hpp"
+#include "tessera/app/import.hpp"
+#include "tessera/core/file.hpp"
 #include "tessera/core/sha256.hpp"
 
 namespace tessera::app {
@@ -16,7 +18,53 @@ std::string mask_key(std::int64_t frame_index, const std::optional<catalog::Id>&
                      mask_hash);
 }
 
+std::optional<catalog::ImageRecord> image_with_bytes(Workspace& workspace, catalog::Id project_id,
+                                                     const std::string& hash,
+                                                     const std::optional<std::string>& series_prefix) {
+  catalog::ImageQuery query;
+  query.project_id = project_id;
+  query.blob_hash = hash;
+  query.limit = series_prefix ? 1000 : 1;
+  for (auto& image : workspace.catalog().list_images(query)) {
+    if (!series_prefix || (image.series_name && image.series_name->rfind(*series_prefix, 0) == 0)) return image;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+CatalogImageMatch find_or_import_image(Workspace& workspace, const catalog::Project& project,
+                                       const std::filesystem::path& file, const std::string& entry,
+                                       const std::optional<std::string>& series_prefix) {
+  CatalogImageMatch match;
+  if (!std::filesystem::is_regular_file(file)) {
+    match.problem = fmt::format("{}: image file '{}' is missing", entry, file.string());
+    return match;
+  }
+  const std::string hash = sha256_hex(read_file(file));
+  match.image = image_with_bytes(workspace, project.id, hash, series_prefix);
+  if (match.image) return match;
+  if (series_prefix) {
+    match.problem = fmt::format("{}: no image of a series named '{}...' has the bytes of '{}'", entry, *series_prefix,
+                                file.string());
+    return match;
+  }
+  ImportOptions import;
+  import.sources = {file};
+  import.project = project.name;
+  import.jobs = 1;
+  import.progress = false;
+  const ImportReport imported = import_images(workspace, import);
+  if (!imported.failed.empty()) {
+    match.problem = fmt::format("{}: image file '{}' is not imported: {}", entry, file.string(),
+                                imported.failed.front().reason);
+    return match;
+  }
+  match.image = image_with_bytes(workspace, project.id, hash, std::nullopt);
+  if (!match.image) throw Error(ErrorCode::internal, fmt::format("imported '{}' but cannot find it", file.string()));
+  match.imported = imported.imported > 0;
+  return match;
+}
 
 MaskImporter::MaskImporter(Workspace& workspace, catalog::Actor actor)
     : annotations_(workspace), actor_(std::move(actor)) {}

@@ -100,6 +100,7 @@ Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::mak
   add_propagation_routes(router);
   add_mask_edit_routes(router);
   add_export_routes(router);
+  add_crowd_routes(router);
   add_static_routes(router);
 }
 

@@ -13,8 +13,10 @@
 #include <map>
 #include <set>
 
+#include "tessera/app/annotations.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
+#include "tessera/core/sha256.hpp"
 #include "tessera/exchange/montage.hpp"
 #include "tessera/exchange/npz.hpp"
 #include "tessera/image/decode.hpp"
@@ -158,15 +160,19 @@ struct Job {
                                annotation_csv, stem, kId);
   }
 
-  CrowdIngestResult ingest() {
-    write_file_atomic(dir / "job_7_full_report.csv", report_header + report_rows);
+  CrowdIngestOptions options() const {
     CrowdIngestOptions options;
     options.report = dir / "job_7_full_report.csv";
     options.logs = dir / "logs";
     options.raw = dir / "raw";
     options.out = dir / "out";
     options.download.first_backoff = std::chrono::milliseconds(1);
-    return ingest_crowd_report(options);
+    return options;
+  }
+
+  CrowdIngestResult ingest() {
+    write_file_atomic(dir / "job_7_full_report.csv", report_header + report_rows);
+    return ingest_crowd_report(options());
   }
 };
 
@@ -216,6 +222,72 @@ TEST(CrowdIngest, MontagesOfTheGroundTruthComeBackAsTheOriginalCrops) {
   EXPECT_EQ(again.downloaded, 0);
   EXPECT_EQ(again.reused, 8);
   EXPECT_TRUE(again.problems.empty());
+}
+
+TEST(CrowdIngest, CatalogGetsEveryTruthObjectOnItsFrameOnceAcrossReRuns) {
+  Job job;
+  for (int part = 0; part < job.parts; ++part)
+    for (int x = 0; x < 2; ++x)
+      for (int y = 0; y < 2; ++y) job.annotate(part, x, y);
+  TempDir wsdir("tessera-crowd-ws");
+  Workspace ws = Workspace::init(wsdir / "ws", "");
+  write_file_atomic(job.dir / "job_7_full_report.csv", job.report_header + job.report_rows);
+  CrowdIngestOptions options = job.options();
+  CrowdCatalogOptions to_catalog;
+  to_catalog.tag = "nucleus";
+  CrowdIngestReport first = ingest_crowd_report_to_catalog(ws, options, to_catalog);
+  EXPECT_TRUE(first.ingest.problems.empty()) << fmt::format("{}", fmt::join(first.ingest.problems, "\n"));
+  EXPECT_EQ(first.catalog.frames, 8);
+  EXPECT_EQ(first.catalog.images_imported, 8);
+  EXPECT_GT(first.catalog.annotations, 0);
+  EXPECT_EQ(first.ingest.movies, 8);  // the files are written as without --catalog
+
+  // Every truth object of every frame is covered by one stored mask for most of its pixels.
+  const catalog::Id project = ws.catalog().get_project("default").id;
+  Annotations annotations(ws);
+  int stored = 0;
+  for (size_t t = 0; t < job.truth.images.size(); ++t) {
+    catalog::ImageQuery query;
+    query.project_id = project;
+    query.blob_hash = sha256_hex(read_file(job.dir / "raw" / fmt::format("t{}_c0.png", t)));
+    auto images = ws.catalog().list_images(query);
+    ASSERT_EQ(images.size(), 1u) << t;
+    catalog::ViewportQuery vq;
+    vq.image_id = images[0].id;
+    cv::Mat painted = cv::Mat::zeros(job.truth.labels[t].size(), CV_8UC1);
+    for (const auto& a : annotations.in_viewport(vq).annotations) {
+      EXPECT_EQ(a.state.source, "imported");
+      EXPECT_EQ(a.state.source_ref["crowd"], kId);
+      EXPECT_TRUE(a.state.tag_id.has_value());
+      const auto& b = a.state.bbox;
+      cv::Mat mask = image::decode(annotations.mask_png(a)).frames.at(0);
+      cv::Rect box(int(b.x0), int(b.y0), int(b.x1 - b.x0), int(b.y1 - b.y0));
+      painted(box).setTo(255, mask);
+      ++stored;
+    }
+    double truth_max = 0;
+    cv::minMaxLoc(job.truth.labels[t], nullptr, &truth_max);
+    for (int id = 1; id <= int(truth_max); ++id) {
+      cv::Mat object = job.truth.labels[t] == id;
+      const int area = cv::countNonZero(object);
+      if (area == 0) continue;
+      EXPECT_GE(cv::countNonZero(painted & object), area * 9 / 10) << "frame " << t << " object " << id;
+    }
+  }
+  EXPECT_EQ(stored, first.catalog.annotations);
+
+  CrowdIngestReport second = ingest_crowd_report_to_catalog(ws, options, to_catalog);
+  EXPECT_EQ(second.catalog.annotations, 0);
+  EXPECT_EQ(second.catalog.annotations_existing, first.catalog.annotations);
+  EXPECT_EQ(second.catalog.images_imported, 0);
+
+  // Frames that exist only outside the named series are refused by name, the files are still written.
+  to_catalog.series_prefix = "plate9_";
+  CrowdIngestReport prefixed = ingest_crowd_report_to_catalog(ws, options, to_catalog);
+  EXPECT_EQ(prefixed.catalog.frames, 0);
+  ASSERT_FALSE(prefixed.ingest.problems.empty());
+  EXPECT_NE(prefixed.ingest.problems[0].find("plate9_"), std::string::npos) << prefixed.ingest.problems[0];
+  EXPECT_EQ(prefixed.ingest.movies, 8);
 }
 
 TEST(CrowdIngest, BadRowsAndFilesAreNamedAndTheRestProceeds) {

@@ -4,11 +4,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
+
+#include "tessera/app/workspace.hpp"
+#include "tessera/catalog/locks.hpp"
 
 namespace tessera::app {
 
@@ -59,6 +64,19 @@ void download(const std::string& url, const std::filesystem::path& dest, const D
 
 // ---- the ingest ----
 
+// One cleaned frame of one annotated tile, as ingest_crowd_report cuts it back out of its montage.
+struct CrowdFrameTile {
+  std::string identifier;
+  int part = 0;
+  int x = 0;  // tile position
+  int y = 0;
+  int frame = 0;                   // frame of the part's movie
+  std::filesystem::path raw_file;  // the raw frame the tile was chopped from
+  cv::Rect tile;                   // where the tile lies in the raw frame (it may pass the frame's edges)
+  cv::Rect core;                   // the part of the frame this tile owns: tiles overlap, cores do not
+  cv::Mat labels;                  // cleaned labels, tile-sized
+};
+
 struct CrowdIngestOptions {
   std::filesystem::path report;  // job report CSV (formats.md 1.5)
   std::filesystem::path logs;    // folder with <id>_montage_maker_log.json and <id>_overlapping_chopper_log.json
@@ -67,6 +85,7 @@ struct CrowdIngestOptions {
   DownloadOptions download;
   CrowdCleanParams clean;
   bool write_npz = true;
+  std::function<void(const CrowdFrameTile&)> on_frame;  // called for every frame written, when set
 };
 
 struct CrowdIngestResult {
@@ -90,5 +109,36 @@ struct CrowdIngestResult {
 // logs are named in problems and skipped; the rest proceeds. Throws only when nothing can start (unreadable
 // report or header, raw folder missing).
 CrowdIngestResult ingest_crowd_report(const CrowdIngestOptions& options);
+
+// ---- straight into the catalog ----
+
+struct CrowdCatalogOptions {
+  std::string project = "default";
+  std::optional<std::string> tag;            // every stored object gets this tag (created when missing)
+  std::optional<std::string> series_prefix;  // frames match only images of series whose name starts with it
+  catalog::Actor actor{std::nullopt, "crowd"};
+};
+
+struct CrowdCatalogResult {
+  int frames = 0;               // raw frames matched to catalog images
+  int images_imported = 0;      // raw frames that were not in the catalog and were imported
+  int annotations = 0;          // objects stored in this run
+  int annotations_existing = 0; // objects an earlier run already stored: kept, not added again
+};
+
+struct CrowdIngestReport {
+  CrowdIngestResult ingest;
+  CrowdCatalogResult catalog;   // all zero when not stored
+  nlohmann::json to_json() const;
+};
+
+// ingest_crowd_report, and every cleaned frame's objects stored as mask annotations (source "imported",
+// source_ref {"crowd": identifier, "part", "x", "y", "frame", "label"}) on the catalog image of its raw
+// frame: matched by content (see find_or_import_image), imported when the catalog lacks it and no prefix is
+// given. An object belongs to the tile whose core holds its bbox centre, so the overlap between tiles is
+// stored once. Running it again adds nothing (same image, frame, tag and pixels). Frames that match no
+// image are named in ingest.problems.
+CrowdIngestReport ingest_crowd_report_to_catalog(Workspace& workspace, CrowdIngestOptions options,
+                                                 const CrowdCatalogOptions& catalog);
 
 }  // namespace tessera::app
