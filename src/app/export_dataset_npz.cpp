@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "app/export_dataset_items.hpp"
+#include "tessera/app/track_series.hpp"
+#include "tessera/catalog/tracks.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/exchange/npz.hpp"
 
@@ -54,6 +56,19 @@ std::vector<std::vector<const DatasetImage*>> movies_of(const DatasetContents& c
   return movies;
 }
 
+// The y frames of a 3d movie whose series has tracks: each frame painted with track numbers (series_movie:
+// 1..N over the whole series), so one cell keeps one id through the movie. Empty when the series has no
+// tracks: the frames are then labelled per image from the annotations, as in 2d.
+std::map<catalog::Id, cv::Mat> track_labels(Workspace& workspace, catalog::Id series_id) {
+  catalog::TrackStore store(workspace.catalog());
+  if (store.list(series_id).empty()) return {};
+  const track::TrackedMovie movie = series_movie(workspace, series_id, false);
+  const std::vector<catalog::SeriesImage> images = store.series_images(series_id);  // the movie's frame order
+  std::map<catalog::Id, cv::Mat> by_image;
+  for (size_t t = 0; t < images.size() && t < movie.labels.size(); ++t) by_image.emplace(images[t].id, movie.labels[t]);
+  return by_image;
+}
+
 }  // namespace
 
 void write_npz_export(Workspace& workspace, const ExportDatasetOptions& options, const DatasetContents& contents,
@@ -77,11 +92,14 @@ void write_npz_export(Workspace& workspace, const ExportDatasetOptions& options,
   exchange::NpyStream& y = npz.begin("y", exchange::NpyType::i32, y_item);
   size_t done = 0;
   for (const auto& movie : movies) {
+    std::map<catalog::Id, cv::Mat> tracked;
+    if (options.dims == "3d") tracked = track_labels(workspace, *movie.front()->record.series_id);
     for (const DatasetImage* image : movie) {
       cv::Mat pixels = load_image_pixels(workspace, image->record);
       if (pixels.depth() != CV_32F) pixels.convertTo(pixels, CV_32F);
       x.append(pixels);
-      y.append(label_image(*image));
+      const auto track_frame = tracked.find(image->record.id);
+      y.append(track_frame != tracked.end() ? track_frame->second : label_image(*image));
       report_progress(options, 0.3 + 0.6 * double(++done) / double(contents.images.size()), "writing frames");
     }
   }

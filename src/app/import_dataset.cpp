@@ -58,41 +58,15 @@ class DatasetImporter {
   // The image with these bytes in the project, imported from `file` when none has them; joins the set.
   // nullopt (and a problem) when the file is missing or does not decode.
   std::optional<catalog::ImageRecord> image_for(const fs::path& file, const std::string& entry) {
-    auto& catalog = workspace_.catalog();
-    if (!fs::is_regular_file(file)) {
-      report_.problems.push_back(fmt::format("{}: image file '{}' is missing", entry, file.string()));
+    CatalogImageMatch match = find_or_import_image(workspace_, project_, file, entry);
+    if (!match.image) {
+      report_.problems.push_back(match.problem);
       return std::nullopt;
     }
-    const std::string hash = sha256_hex(read_file(file));
-    auto find = [&]() -> std::optional<catalog::ImageRecord> {
-      catalog::ImageQuery query;
-      query.project_id = project_.id;
-      query.blob_hash = hash;
-      query.limit = 1;
-      auto found = catalog.list_images(query);
-      if (found.empty()) return std::nullopt;
-      return found.front();
-    };
-    auto record = find();
-    if (!record) {
-      ImportOptions import;
-      import.sources = {file};
-      import.project = options_.project;
-      import.jobs = 1;
-      import.progress = false;
-      const ImportReport imported = import_images(workspace_, import);
-      if (!imported.failed.empty()) {
-        report_.problems.push_back(fmt::format("{}: image file '{}' is not imported: {}", entry, file.string(),
-                                               imported.failed.front().reason));
-        return std::nullopt;
-      }
-      report_.images_imported += imported.imported;
-      record = find();
-      if (!record) throw Error(ErrorCode::internal, fmt::format("imported '{}' but cannot find it", file.string()));
-    }
-    catalog.add_to_set(project_.id, options_.set, {record->id});
+    report_.images_imported += match.imported ? 1 : 0;
+    workspace_.catalog().add_to_set(project_.id, options_.set, {match.image->id});
     ++report_.images;
-    return record;
+    return match.image;
   }
 
   // A mask over the whole image as an imported mask annotation (cropped to its pixels); one the image already

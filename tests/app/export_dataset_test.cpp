@@ -9,6 +9,7 @@
 #include "tessera/app/annotations.hpp"
 #include "tessera/app/import.hpp"
 #include "tessera/app/upload.hpp"
+#include "tessera/catalog/tracks.hpp"
 #include "tessera/exchange/zip_reader.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
@@ -366,6 +367,45 @@ TEST_F(SeriesExportTest, NpzIn3dHasOneMoviePerSeriesInFrameOrder) {
       EXPECT_EQ(cv::countNonZero(labels[2 * s + t] == 1), cv::countNonZero(masks_of(t)[2]));
     }
   }
+}
+
+// A 3d npz used to number labels per frame even for a tracked series, so one cell changed id between frames.
+TEST_F(SeriesExportTest, NpzIn3dPaintsTrackNumbersWhenTheSeriesHasTracks) {
+  catalog::TrackStore tracks(ws_->catalog());
+  const catalog::Id series = tracks.find_series(project_, "movie1")->id;
+  const std::vector<catalog::SeriesImage> images = tracks.series_images(series);
+  ASSERT_EQ(images.size(), 2u);
+  const std::string square = ws_->blobs().put(image::encode(cv::Mat(4, 4, CV_8UC1, cv::Scalar(255)), ".png"));
+  auto object_at = [&](catalog::Id image, int x, int y) {
+    catalog::NewObject o;
+    o.label = 1;
+    o.bbox_x0 = x;
+    o.bbox_y0 = y;
+    o.bbox_x1 = x + 4;
+    o.bbox_y1 = y + 4;
+    o.mask_blob = square;
+    return ws_->catalog().add_objects(project_, std::nullopt, image, {o}).at(0);
+  };
+  // Track A: (2,2) in frame 0, moved to (4,2) in frame 1; track B appears in frame 1 at (20,10).
+  const catalog::Id a0 = object_at(images[0].id, 2, 2), a1 = object_at(images[1].id, 4, 2);
+  const catalog::Id b1 = object_at(images[1].id, 20, 10);
+  tracks.replace_tracks(series, std::nullopt, {{0, 1, std::nullopt, {a0, a1}}, {1, 1, std::nullopt, {b1}}},
+                        {std::nullopt, "test"}, json::object());
+  auto o = options(DatasetFormat::npz, dir_ / "tracked.npz");
+  o.set = "movies";
+  o.dims = "3d";
+  export_dataset(*ws_, o);
+  const auto labels = exchange::npy_to_mats(exchange::NpzReader(dir_ / "tracked.npz").read("y"));
+  ASSERT_EQ(labels.size(), 4u);
+  const cv::Mat& f0 = labels[2];  // series movie1, frames 0 and 1
+  const cv::Mat& f1 = labels[3];
+  EXPECT_EQ(f0.at<std::int32_t>(3, 3), 1);
+  EXPECT_EQ(f1.at<std::int32_t>(3, 5), 1);  // the same cell keeps its number
+  EXPECT_EQ(f1.at<std::int32_t>(11, 21), 2);
+  EXPECT_EQ(cv::countNonZero(f0), 16);
+  EXPECT_EQ(cv::countNonZero(f1), 32);
+  // movie0 has no tracks: labelled per frame from its annotations, as before.
+  EXPECT_EQ(cv::countNonZero(labels[0] == 1), cv::countNonZero(masks_of(0)[2]));
 }
 
 TEST_F(SeriesExportTest, DeepCellLabelProjectOfASeries) {
