@@ -326,7 +326,6 @@ class ForestBuilder {
                                         tree.leaf_probabilities.end());
       tree = TreeNodes{};
     }
-    forest.prepare_walk();
     return forest;
   }
 };
@@ -347,37 +346,6 @@ RandomForest RandomForest::train(const cv::Mat& rows, const std::vector<int>& cl
     }
   });
   return ForestBuilder::assemble(trees, rows.cols, class_count);
-}
-
-void RandomForest::prepare_walk() {
-  walk_.resize(nodes_.size());
-  leaf_offset_.assign(nodes_.size(), 0);
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& n = nodes_[i];
-    const auto self = static_cast<std::int32_t>(i);
-    if (n.feature >= 0) {
-      walk_[i] = {n.feature, n.threshold, n.left, n.right};
-    } else {
-      walk_[i] = {0, std::numeric_limits<float>::infinity(), self, self};
-      leaf_offset_[i] = n.left;
-    }
-  }
-  // Depth per tree by a walk from its root (children always follow their parent).
-  depth_.clear();
-  std::vector<std::int32_t> node_depth(nodes_.size(), 0);
-  for (size_t t = 0; t < roots_.size(); ++t) {
-    const size_t end = t + 1 < roots_.size() ? static_cast<size_t>(roots_[t + 1]) : nodes_.size();
-    std::int32_t deepest = 0;
-    for (size_t i = roots_[t]; i < end; ++i) {
-      if (i == static_cast<size_t>(roots_[t])) node_depth[i] = 0;
-      if (nodes_[i].feature >= 0) {
-        node_depth[nodes_[i].left] = node_depth[i] + 1;
-        node_depth[nodes_[i].right] = node_depth[i] + 1;
-      }
-      deepest = std::max(deepest, node_depth[i]);
-    }
-    depth_.push_back(deepest);
-  }
 }
 
 void RandomForest::predict_row(const float* row, float* probabilities) const {
@@ -505,7 +473,6 @@ RandomForest RandomForest::from_bytes(std::string_view bytes) {
   for (size_t t = 1; t < forest.roots_.size(); ++t) {
     if (forest.roots_[t] <= forest.roots_[t - 1]) throw corrupt("tree roots are not ascending");
   }
-  forest.prepare_walk();
   return forest;
 }
 

@@ -60,24 +60,12 @@ class RandomForest {
     std::int32_t left = 0;      // children (internal) or offset into leaf_probabilities_ (leaf)
     std::int32_t right = 0;
   };
-  // The walk prediction uses: the same nodes, but every leaf loops to itself (feature 0, threshold +inf),
-  // so groups of rows can descend a tree in lockstep for the tree's depth without a branch per row.
-  struct WalkNode {
-    std::int32_t feature = 0;
-    float threshold = 0;
-    std::int32_t left = 0;  // absolute node indices
-    std::int32_t right = 0;
-  };
   friend class ForestBuilder;
-  void prepare_walk();  // builds walk_, leaf_offset_ and depth_ from nodes_
   int feature_count_ = 0;
   int class_count_ = 0;
   std::vector<std::int32_t> roots_;
   std::vector<Node> nodes_;
   std::vector<float> leaf_probabilities_;  // class_count_ values per leaf
-  std::vector<WalkNode> walk_;
-  std::vector<std::int32_t> leaf_offset_;  // per node: its leaf probabilities (leaves only)
-  std::vector<std::int32_t> depth_;        // per tree: the deepest leaf's depth
 };
 
 }  // namespace tessera::learn
