@@ -35,6 +35,7 @@ void add_serve_command(CLI::App& app, GlobalOptions& global);
 void add_user_commands(CLI::App& app, GlobalOptions& global);      // user add|passwd|token|revoke|role|list
 void add_export_commands(CLI::App& app, GlobalOptions& global);    // export npz|yolo|coco|deepcell-label; dataset import
 void add_crowd_commands(CLI::App& app, GlobalOptions& global);     // montage make, crowd ingest, augment, score
+void add_learn_commands(CLI::App& app, GlobalOptions& global);     // learn pixels|objects train|predict, round, rounds
 
 // `tessera annotate ...`: one parent command (cmd_annotate.cpp); each part adds its own subcommands to it.
 void add_annotate_commands(CLI::App& app, GlobalOptions& global);

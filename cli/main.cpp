@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   cli::add_annotate_commands(app, global);
   cli::add_export_commands(app, global);
   cli::add_crowd_commands(app, global);
+  cli::add_learn_commands(app, global);
 
   try {
     app.parse(argc, argv);

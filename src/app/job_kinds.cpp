@@ -17,6 +17,7 @@ const std::vector<JobKind>& job_kinds() {
       tiles_pyramid_job_kind(),
       masks_propagate_job_kind(),
       export_dataset_job_kind(),
+      learn_round_job_kind(),
       crowd_ingest_job_kind(),
   };
   return kinds;

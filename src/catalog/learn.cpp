@@ -261,6 +261,16 @@ RoundRecord LearnStore::get_round(Id round_id) {
   throw Error(ErrorCode::not_found, fmt::format("no learning round with id {}", round_id));
 }
 
+std::optional<ImageSet> LearnStore::find_set(Id set_id) {
+  return CatalogAccess::read(catalog_, [&](Connection& db) -> std::optional<ImageSet> {
+    Rows r = db.query("SELECT s.id, s.project_id, s.name, s.description, s.query, s.created_at, "
+                      "(SELECT COUNT(*) FROM image_set_members m WHERE m.set_id = s.id) FROM image_sets s WHERE s.id = ?",
+                      {set_id});
+    if (r.empty()) return std::nullopt;
+    return ImageSet{r.i64(0, 0), r.i64(0, 1), r.text(0, 2), r.text(0, 3), r.opt_text(0, 4), r.text(0, 5), r.i64(0, 6)};
+  });
+}
+
 std::vector<AnnotatedImageCount> LearnStore::annotated_images(Id set_id, const std::vector<std::string>& kinds,
                                                               const std::vector<Id>& tag_ids) {
   if (kinds.empty() || tag_ids.empty()) return {};
@@ -277,6 +287,46 @@ std::vector<AnnotatedImageCount> LearnStore::annotated_images(Id set_id, const s
     std::vector<AnnotatedImageCount> out;
     out.reserve(r.size());
     for (size_t i = 0; i < r.size(); ++i) out.push_back({r.i64(i, 0), r.i64(i, 1)});
+    return out;
+  });
+}
+
+std::vector<LearnObject> LearnStore::set_objects(Id set_id, std::optional<Id> run_id) {
+  SqlParams params{set_id};
+  std::string where;
+  if (run_id) {
+    where = " AND o.run_id = ?";
+    params.emplace_back(*run_id);
+  }
+  return CatalogAccess::read(catalog_, [&](Connection& db) {
+    Rows r = db.query("SELECT o.id, o.image_id, o.frame_index, o.bbox_x0, o.bbox_y0, o.bbox_x1, o.bbox_y1, o.features, "
+                      "o.tag_id, o.class_probabilities FROM objects o JOIN image_set_members m ON m.image_id = o.image_id "
+                      "WHERE m.set_id = ? AND o.parent_id IS NULL" + where + " ORDER BY o.id",
+                      params);
+    std::vector<LearnObject> out;
+    out.reserve(r.size());
+    for (size_t i = 0; i < r.size(); ++i) {
+      out.push_back({r.i64(i, 0), r.i64(i, 1), r.i64(i, 2), r.opt_i64(i, 3).value_or(0), r.opt_i64(i, 4).value_or(0),
+                     r.opt_i64(i, 5).value_or(0), r.opt_i64(i, 6).value_or(0), parse_json(r.opt_text(i, 7)),
+                     r.opt_i64(i, 8), !r.is_null(i, 9)});
+    }
+    return out;
+  });
+}
+
+std::vector<ClassMark> LearnStore::class_marks(Id set_id, const std::vector<Id>& tag_ids) {
+  if (tag_ids.empty()) return {};
+  SqlParams params{set_id};
+  for (Id tag : tag_ids) params.emplace_back(tag);
+  const std::string sql = fmt::format(
+      "SELECT a.image_id, a.frame_index, (a.bbox_x0 + a.bbox_x1) / 2, (a.bbox_y0 + a.bbox_y1) / 2, a.tag_id "
+      "FROM annotations a JOIN image_set_members m ON m.image_id = a.image_id WHERE m.set_id = ? AND a.deleted = 0 "
+      "AND a.source <> 'suggested' AND a.bbox_x0 IS NOT NULL AND a.tag_id IN ({}) ORDER BY a.id",
+      placeholders(tag_ids.size()));
+  return CatalogAccess::read(catalog_, [&](Connection& db) {
+    Rows r = db.query(sql, params);
+    std::vector<ClassMark> out;
+    for (size_t i = 0; i < r.size(); ++i) out.push_back({r.i64(i, 0), r.i64(i, 1), r.f64(i, 2), r.f64(i, 3), r.i64(i, 4)});
     return out;
   });
 }

@@ -21,6 +21,7 @@ void add_propagation_routes(Router& router);  // series masks:propagate jobs
 void add_mask_edit_routes(Router& router);    // object edits (merge/split), bulk delete and listing by tag
 void add_export_routes(Router& router);       // training-data exports as jobs (npz, YOLO, COCO)
 void add_crowd_routes(Router& router);        // crowd-annotation intake as a job
+void add_learn_routes(Router& router);        // active-learning rounds as jobs, rounds and models
 void add_static_routes(Router& router);      // the web UI's built files
 
 }  // namespace tessera::server

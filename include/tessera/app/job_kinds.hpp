@@ -60,6 +60,7 @@ JobKind track_series_job_kind();  // track.series: tracks one series' objects (j
 JobKind masks_propagate_job_kind();  // masks.propagate: a mask through a series (job_kinds_propagate.cpp)
 JobKind export_dataset_job_kind();   // export.dataset: npz / YOLO / COCO from a set (job_kinds_export.cpp)
 JobKind tiles_pyramid_job_kind();  // tiles.pyramid: every tile of an image's pyramid, ahead of viewers (job_kinds_tiles.cpp)
+JobKind learn_round_job_kind();  // learn.round: an active-learning round over a set (job_kinds_learn.cpp)
 JobKind crowd_ingest_job_kind();  // crowd.ingest: a crowd job report into movies, .npz and the catalog (job_kinds_crowd.cpp)
 
 // Every job kind, from the one table in src/app/job_kinds.cpp.

@@ -74,6 +74,25 @@ struct AnnotatedImageCount {
   std::int64_t annotations = 0;
 };
 
+// A measured object as object classification reads it.
+struct LearnObject {
+  Id id = 0;
+  Id image_id = 0;
+  std::int64_t frame_index = 0;
+  std::int64_t bbox_x0 = 0, bbox_y0 = 0, bbox_x1 = 0, bbox_y1 = 0;
+  nlohmann::json features = nlohmann::json::object();
+  std::optional<Id> tag_id;
+  bool predicted = false;  // its tag came from a classifier (class_probabilities is set)
+};
+
+// A people's annotation of a class tag, by the centre of its box: the object holding it gets its class.
+struct ClassMark {
+  Id image_id = 0;
+  std::int64_t frame_index = 0;
+  double x = 0, y = 0;
+  Id tag_id = 0;
+};
+
 // As the CLI and the API show them: every field, absent values null.
 nlohmann::json to_json(const ModelRecord& model);
 nlohmann::json to_json(const RoundRecord& round);
@@ -101,10 +120,18 @@ class LearnStore {
   std::optional<RoundRecord> find_round(Id round_id);
   RoundRecord get_round(Id round_id);  // Error{not_found}
 
+  // The set with this id, of any project (the server checks the caller's access to its project).
+  std::optional<ImageSet> find_set(Id set_id);
+
   // Images of the set with non-deleted annotations of one of `kinds` whose tag is one of tag_ids and whose
   // source is not 'suggested' (people's annotations, imports): what learning may train on. By image id.
   std::vector<AnnotatedImageCount> annotated_images(Id set_id, const std::vector<std::string>& kinds,
                                                     const std::vector<Id>& tag_ids);
+
+  // Top-level objects of the set's images (optionally of one run), by id.
+  std::vector<LearnObject> set_objects(Id set_id, std::optional<Id> run_id = std::nullopt);
+  // Centres of the non-deleted, non-suggested annotations of the set's images carrying one of tag_ids.
+  std::vector<ClassMark> class_marks(Id set_id, const std::vector<Id>& tag_ids);
 
   // Writes each object's tag and class probabilities (objects.tag_id, objects.class_probabilities).
   // Error{not_found} naming an object that is not in the project; nothing is written then.
