@@ -35,8 +35,9 @@ void print_import(const app::ImportDatasetReport& report, bool as_json) {
     fmt::print("{}\n", report.to_json().dump(2));
   } else {
     for (const auto& p : report.problems) fmt::print(stderr, "problem: {}\n", p);
-    fmt::print("imported {} annotations on {} images ({} new images, {} new tags)\n", report.annotations,
-               report.images, report.images_imported, report.tags_created.size());
+    fmt::print("imported {} annotations on {} images ({} already there; {} new images, {} new tags)\n",
+               report.annotations, report.images, report.annotations_existing, report.images_imported,
+               report.tags_created.size());
   }
   if (!report.ok()) {
     throw Error(ErrorCode::internal,
