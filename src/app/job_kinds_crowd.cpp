@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "tessera/app/crowd_ingest.hpp"
+#include "tessera/app/job_actor.hpp"
 #include "tessera/app/job_kinds.hpp"
 #include "tessera/core/error.hpp"
 
@@ -120,7 +121,7 @@ json run_crowd(Workspace& workspace, const json& params, JobContext& context) {
   CrowdIngestReport report;
   if (o.catalog) {
     o.catalog->project = *job.project;
-    o.catalog->actor = {job.created_by, "crowd.ingest"};
+    o.catalog->actor = job_actor(workspace, job);
     report = ingest_crowd_report_to_catalog(workspace, o.ingest, *o.catalog);
   } else {
     report.ingest = ingest_crowd_report(o.ingest);

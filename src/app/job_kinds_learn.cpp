@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "tessera/app/job_actor.hpp"
 #include "tessera/app/job_kinds.hpp"
 #include "tessera/app/learn_round.hpp"
 #include "tessera/core/error.hpp"
@@ -64,7 +65,7 @@ json run_round(Workspace& workspace, const json& params, JobContext& context) {
   if (!job.project) throw Error(ErrorCode::invalid_argument, fmt::format("job {}: a round needs a project", job.id));
   LearnRoundRequest request = request_of(params, *job.project);
   request.job_id = job.id;
-  request.actor = {job.created_by, fmt::format("job-{}", job.id)};
+  request.actor = job_actor(workspace, job);
   context.progress(0, "starting");
   const LearnRoundResult result =
       run_learn_round(workspace, request, [&](double fraction, const std::string& message) {

@@ -80,6 +80,7 @@ std::vector<RoundRecord> select_rounds(Connection& db, const std::string& where,
 
 void add_event(Connection& db, Id project_id, const std::string& at, const std::string& kind, const Actor& actor,
                const std::string& subject_type, Id subject_id, const json& payload) {
+  order_event_ids(db);
   db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
                          "VALUES (?, ?, ?, ?, ?, ?, {})",
                          json_param(db.dialect())),
