@@ -21,10 +21,6 @@ SqlValue json_or_null(const nlohmann::json& value) {
   return value.is_null() ? SqlValue(nullptr) : SqlValue(value.dump());
 }
 
-template <typename T>
-nlohmann::json or_null(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
 
 template <typename T>
 std::optional<T> optional_field(const nlohmann::json& value) {

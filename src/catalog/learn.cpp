@@ -26,17 +26,6 @@ constexpr const char* kRoundSelect =
     "r.ranking, r.job_id, r.user_id, r.actor, r.created_at FROM learn_rounds r "
     "JOIN image_sets s ON s.id = r.set_id LEFT JOIN image_sets rs ON rs.id = r.round_set_id ";
 
-std::string placeholders(std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out;
-}
-
-template <typename T>
-json or_null(const std::optional<T>& value) {
-  return value ? json(*value) : json();
-}
-
 std::vector<ModelRecord> select_models(Connection& db, const std::string& where, const SqlParams& params) {
   Rows r = db.query(kModelSelect + where, params);
   std::vector<ModelRecord> out;
@@ -78,14 +67,6 @@ std::vector<RoundRecord> select_rounds(Connection& db, const std::string& where,
   return out;
 }
 
-void add_event(Connection& db, Id project_id, const std::string& at, const std::string& kind, const Actor& actor,
-               const std::string& subject_type, Id subject_id, const json& payload) {
-  order_event_ids(db);
-  db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
-                         "VALUES (?, ?, ?, ?, ?, ?, {})",
-                         json_param(db.dialect())),
-             {project_id, at, kind, actor.name, subject_type, subject_id, payload.dump()});
-}
 
 void check_new_model(const NewModel& model) {
   check_name("model", model.name);
@@ -173,7 +154,7 @@ ModelRecord LearnStore::add_model(Id project_id, const NewModel& model, const Ac
       throw Error(ErrorCode::not_found, fmt::format("no project with id {}", project_id));
     const std::string now = utc_now_iso();
     const Id id = insert_model(db, project_id, model, std::nullopt, now);
-    add_event(db, project_id, now, "model.created", actor, "model", id, {{"name", model.name}, {"kind", model.kind}});
+    insert_event(db, project_id, now, "model.created", actor.name, "model", id, {{"name", model.name}, {"kind", model.kind}});
     return select_models(db, "WHERE id = ?", {id}).at(0);
   });
 }
@@ -223,7 +204,7 @@ RoundRecord LearnStore::record_round(Id project_id, const NewRound& round, const
       db.execute("INSERT INTO image_set_members (set_id, image_id, added_at) VALUES (?, ?, ?)",
                  {round_set_id, image, now});
     }
-    add_event(db, project_id, now, "set.created", actor, "set", round_set_id, {{"name", prefix}, {"query", ""}});
+    insert_event(db, project_id, now, "set.created", actor.name, "set", round_set_id, {{"name", prefix}, {"query", ""}});
 
     const Id round_id =
         db.query(fmt::format("INSERT INTO learn_rounds (project_id, set_id, number, round_set_id, parameters, metrics, "
@@ -239,7 +220,7 @@ RoundRecord LearnStore::record_round(Id project_id, const NewRound& round, const
       check_name("model", named.name);
       insert_model(db, project_id, named, round_id, now);
     }
-    add_event(db, project_id, now, "learn.round", actor, "learn_round", round_id,
+    insert_event(db, project_id, now, "learn.round", actor.name, "learn_round", round_id,
               {{"set", set_name}, {"number", number}, {"round_set", prefix}, {"metrics", round.metrics}});
     return select_rounds(db, "WHERE r.id = ?", {round_id}).at(0);
   });
@@ -343,7 +324,7 @@ std::int64_t LearnStore::classify_objects(Id project_id, const std::vector<Objec
         throw Error(ErrorCode::not_found, fmt::format("no object with id {} in project {}", c.object_id, project_id));
       ++written;
     }
-    add_event(db, project_id, utc_now_iso(), "objects.classified", actor, "project", project_id, summary);
+    insert_event(db, project_id, utc_now_iso(), "objects.classified", actor.name, "project", project_id, summary);
     return written;
   });
 }

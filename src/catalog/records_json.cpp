@@ -1,14 +1,8 @@
 #include "tessera/catalog/records_json.hpp"
 
+#include "catalog/sql_util.hpp"
+
 namespace tessera::catalog {
-namespace {
-
-template <typename T>
-nlohmann::json or_null(const std::optional<T>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-}  // namespace
 
 nlohmann::json to_json(const Project& p) {
   return {{"id", p.id}, {"name", p.name}, {"description", p.description}, {"created_at", p.created_at}};

@@ -36,4 +36,20 @@ void order_event_ids(Connection& db) {
   if (db.dialect() == Dialect::postgresql) db.execute("SELECT pg_advisory_xact_lock(?)", {kEventOrderLock});
 }
 
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+void insert_event(Connection& db, std::int64_t project_id, const std::string& at, const std::string& kind,
+                  const std::string& actor, const std::string& subject_type, std::int64_t subject_id,
+                  const nlohmann::json& payload) {
+  order_event_ids(db);
+  db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
+                         "VALUES (?, ?, ?, ?, ?, ?, {})",
+                         json_param(db.dialect())),
+             {project_id, at, kind, actor, subject_type, subject_id, payload.dump()});
+}
+
 }  // namespace tessera::catalog

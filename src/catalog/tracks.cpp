@@ -27,12 +27,6 @@ constexpr const char* kObjectSelect =
     "SELECT o.id, o.image_id, i.frame_index, o.label, o.bbox_x0, o.bbox_y0, o.bbox_x1, o.bbox_y1, {}, o.mask_blob, "
     "o.run_id, o.track_id FROM objects o JOIN images i ON i.id = o.image_id ";
 
-std::string placeholders(std::size_t n) {
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out;
-}
-
 // Calls fn(first, count) for consecutive chunks of [0, n).
 template <typename Fn>
 void for_chunks(std::size_t n, Fn&& fn) {
@@ -91,14 +85,6 @@ Id lock_series(Connection& db, Id series_id) {
   return r.i64(0, 0);
 }
 
-void add_event(Connection& db, Id project_id, const std::string& at, const std::string& kind, const Actor& actor,
-               const std::string& subject_type, Id subject_id, const json& payload) {
-  order_event_ids(db);
-  db.execute(fmt::format("INSERT INTO events (project_id, at, kind, actor, subject_type, subject_id, payload) "
-                         "VALUES (?, ?, ?, ?, ?, ?, {})",
-                         json_param(db.dialect())),
-             {project_id, at, kind, actor.name, subject_type, subject_id, payload.dump()});
-}
 
 // Objects that are not top-level objects of the series, among ids (for a clear error).
 void check_series_objects(Connection& db, Id series_id, const std::vector<Id>& ids) {
@@ -172,11 +158,6 @@ TrackEdit edit_from(const Rows& r, size_t i) {
 constexpr const char* kEditSelect =
     "SELECT id, series_id, track_id, other_track_id, user_id, actor, at, action, before_state, after_state "
     "FROM track_edits ";
-
-template <typename T>
-json or_null(const std::optional<T>& v) {
-  return v ? json(*v) : json();
-}
 
 TrackSnapshot read_snapshot(Connection& db, const std::vector<Id>& track_ids) {
   std::vector<TrackRecord> named = select_tracks_by_id(db, track_ids);
@@ -424,7 +405,7 @@ ReplacedTracks TrackStore::replace_tracks(Id series_id, std::optional<Id> run_id
     payload["tracks"] = tracks.size();
     payload["replaced_tracks"] = replaced;
     if (run_id) payload["run_id"] = *run_id;
-    add_event(db, project_id, now, "series.tracked", actor, "series", series_id, payload);
+    insert_event(db, project_id, now, "series.tracked", actor.name, "series", series_id, payload);
     return ReplacedTracks{std::move(ids), replaced};
   });
 }
@@ -527,7 +508,7 @@ TrackEditResult TrackStore::edit(const std::vector<Id>& track_ids, const Actor& 
                  {snapshot.series_id, plan.track_id, opt(other), opt(actor.user_id), actor.name, now, plan.action,
                   json{{"tracks", before_tracks}}.dump(), after_state.dump()});
     result.edit = edit_from(db.query(std::string(kEditSelect) + "WHERE id = ?", {r.i64(0, 0)}), 0);
-    add_event(db, snapshot.project_id, now, event_kind(plan.action), actor, "track", plan.track_id,
+    insert_event(db, snapshot.project_id, now, event_kind(plan.action), actor.name, "track", plan.track_id,
               {{"series_id", snapshot.series_id}, {"edit_id", result.edit.id}, {"other_track_id", or_null(other)}});
     return result;
   });
