@@ -16,11 +16,6 @@ namespace tessera::cli {
 namespace {
 
 // Who edits from the command line: the local user by name (the CLI has no login).
-catalog::Actor local_actor() {
-  const char* user = std::getenv("USER");
-  return {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
-}
-
 // "x,y" in image pixels; Error naming the option otherwise.
 cv::Point2d parse_xy(const std::string& text, const std::string& option) {
   cv::Point2d p;

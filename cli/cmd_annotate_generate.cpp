@@ -30,11 +30,6 @@ struct GenerateArgs {
   bool json = false;
 };
 
-catalog::Actor local_actor() {
-  const char* user = std::getenv("USER");
-  return {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
-}
-
 std::vector<double> parse_numbers(const std::string& text, std::size_t count, const std::string& option,
                                   std::string* rest) {
   std::vector<double> out;

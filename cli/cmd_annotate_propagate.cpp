@@ -36,11 +36,6 @@ catalog::Id tag_of(app::Workspace& ws, catalog::Id project_id, const std::string
   throw Error(ErrorCode::not_found, fmt::format("--tag: no tag '{}' in the project", name_or_id), {{"field", "tag"}});
 }
 
-catalog::Actor local_actor() {
-  const char* user = std::getenv("USER");
-  return {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
-}
-
 }  // namespace
 
 void add_annotate_propagate_command(CLI::App& annotate, GlobalOptions& global) {

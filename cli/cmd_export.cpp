@@ -117,8 +117,7 @@ void add_export_commands(CLI::App& parent, GlobalOptions& global) {
     app::ImportDatasetOptions o;
     o.project = global.project;
     o.set = args->set;
-    const char* user = std::getenv("USER");
-    o.actor = {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
+    o.actor = local_actor();
     return o;
   };
   auto* coco = importer->add_subcommand("coco", "COCO JSON; images read from --images");

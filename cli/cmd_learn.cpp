@@ -26,11 +26,6 @@ struct LearnArgs {
   app::RoundOptions round;
 };
 
-catalog::Actor cli_actor() {
-  const char* user = std::getenv("USER");
-  return {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
-}
-
 std::vector<std::string> split_tags(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
@@ -81,7 +76,7 @@ void add_pixels_commands(CLI::App& learn, GlobalOptions& global, const std::shar
     request.max_depth = args->max_depth;
     request.seed = args->seed;
     request.out = args->out;
-    request.actor = cli_actor();
+    request.actor = local_actor();
     const app::PixelTrainResult result = app::train_pixel_model(ws, request, stderr_progress());
     if (args->json) return fmt::print("{}\n", app::to_json(result).dump(2));
     fmt::print("model '{}' (id {}) trained on {} annotated frame(s) in {:.1f} s; written to {}\n", result.model.name,
@@ -100,7 +95,7 @@ void add_pixels_commands(CLI::App& learn, GlobalOptions& global, const std::shar
     request.set = args->set;
     request.model = args->model;
     request.save = args->save;
-    request.actor = cli_actor();
+    request.actor = local_actor();
     const app::PixelPredictResult result = app::predict_pixels(ws, request, stderr_progress());
     if (args->json) return fmt::print("{}\n", app::to_json(result).dump(2));
     for (const app::PixelPredictImage& image : result.images) {
@@ -137,7 +132,7 @@ void add_objects_commands(CLI::App& learn, GlobalOptions& global, const std::sha
     request.trees = args->trees;
     request.seed = args->seed;
     request.out = args->out;
-    request.actor = cli_actor();
+    request.actor = local_actor();
     const app::ObjectTrainResult result = app::train_object_model(ws, request);
     if (args->json) return fmt::print("{}\n", app::to_json(result).dump(2));
     fmt::print("model '{}' (id {}) trained on {} object(s) over {} feature(s); written to {}\n", result.model.name,
@@ -158,7 +153,7 @@ void add_objects_commands(CLI::App& learn, GlobalOptions& global, const std::sha
     request.model = args->model;
     request.run_id = args->run;
     request.min_probability = args->min_probability;
-    request.actor = cli_actor();
+    request.actor = local_actor();
     const app::ObjectPredictResult result = app::predict_objects(ws, request);
     if (args->json) return fmt::print("{}\n", app::to_json(result).dump(2));
     fmt::print("{} object(s) classified, {} unclear\n", result.objects, result.unclear);
@@ -200,7 +195,7 @@ void add_learn_commands(CLI::App& app, GlobalOptions& global) {
     request.set = args->set;
     request.tags = split_tags(args->tags);
     request.options = args->round;
-    request.actor = cli_actor();
+    request.actor = local_actor();
     const app::LearnRoundResult result = app::run_learn_round(ws, request, stderr_progress());
     if (args->json) {
       json out = catalog::to_json(result.round);

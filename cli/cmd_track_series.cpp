@@ -15,11 +15,6 @@ namespace {
 using json = nlohmann::json;
 
 // Who edits from the command line: the local user by name (the CLI has no login).
-catalog::Actor local_actor() {
-  const char* user = std::getenv("USER");
-  return {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
-}
-
 std::string opt_id(const std::optional<catalog::Id>& id) { return id ? std::to_string(*id) : "-"; }
 
 void print_edit(const catalog::TrackEditResult& r) {

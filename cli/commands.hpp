@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "tessera/app/workspace.hpp"
+#include "tessera/catalog/locks.hpp"
 
 namespace tessera::cli {
 
@@ -17,6 +18,9 @@ struct GlobalOptions {
 
   app::Workspace open_workspace() const;
 };
+
+// Who the CLI's catalog writes are attributed to in journals and the feed: $USER, else "cli".
+catalog::Actor local_actor();
 
 void add_workspace_commands(CLI::App& app, GlobalOptions& global);  // init, info, check
 void add_import_command(CLI::App& app, GlobalOptions& global);

@@ -1,6 +1,7 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,11 @@ app::Workspace GlobalOptions::open_workspace() const {
   std::optional<std::filesystem::path> where;
   if (!dir.empty()) where = dir;
   return app::Workspace::open(where, db);
+}
+
+catalog::Actor local_actor() {
+  const char* user = std::getenv("USER");
+  return {std::nullopt, user != nullptr && *user != '\0' ? user : "cli"};
 }
 
 }  // namespace tessera::cli
