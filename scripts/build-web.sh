@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the web UI into web/dist: installs web/node_modules from package-lock.json when it is missing or older
 # than the lock, then type-checks and runs `vite build`. Idempotent: a second run with nothing changed only re-runs the build.
-# Usage: scripts/build-web.sh            (TESSERA_SKIP_WEB=1 skips it, for machines without node)
+# Usage: scripts/build-web.sh            (TESSERA_SKIP_WEB=1 skips it, for machines without node;
+#        TESSERA_WEB_DIST=DIR builds into DIR instead of web/dist, so concurrent test runs do not rebuild one another's UI)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 web=$root/web
@@ -27,5 +28,6 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   touch "$stamp"
 fi
 npx --no-install tsc --noEmit
-npx --no-install vite build --logLevel warn
-echo "build-web: built $web/dist"
+dist=${TESSERA_WEB_DIST:-$web/dist}
+npx --no-install vite build --logLevel warn --outDir "$dist" --emptyOutDir
+echo "build-web: built $dist"

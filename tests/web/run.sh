@@ -3,7 +3,8 @@
 # synthetic time-lapse imported through the CLI and an admin user, starts `tessera serve` on a free loopback
 # port, runs every tests/web/*.spec.mjs under `node --test` (Chromium through playwright-core), and stops the
 # server. Screenshots go to OUT/screenshots.
-# Usage: tests/web/run.sh TESSERA_BINARY [OUT_DIR]      (extra: TESSERA_WEB_SPECS="a.spec.mjs b.spec.mjs")
+# Usage: tests/web/run.sh TESSERA_BINARY [OUT_DIR]      (extra: TESSERA_WEB_SPECS="a.spec.mjs b.spec.mjs",
+#        TESSERA_WEB_DIST=DIR: build and serve the UI from DIR)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -11,6 +12,7 @@ tessera=$(realpath "$1")
 out=$(mkdir -p "${2:-$root/build/tests/web}" && cd "${2:-$root/build/tests/web}" && pwd)
 
 bash "$root/scripts/build-web.sh"
+dist=${TESSERA_WEB_DIST:-$root/web/dist}
 
 # shellcheck source=serve.sh
 source "$here/serve.sh"
@@ -32,13 +34,13 @@ export TESSERA_DIR=$work/workspace
 password="web-test-$RANDOM$RANDOM"
 echo "$password" | "$tessera" user add admin --password-stdin --role owner > /dev/null
 
-start_web_server "$tessera" "$root/web/dist" "$work"
+start_web_server "$tessera" "$dist" "$work"
 port=$server_port
 pidfile=$server_pidfile
 
 export TESSERA_URL=http://127.0.0.1:$port TESSERA_ADMIN=admin TESSERA_PASSWORD=$password TESSERA_BIN=$tessera
 export TESSERA_SCREENSHOTS=$out/screenshots TESSERA_SERVER_PIDFILE=$pidfile
-export TESSERA_SERVE_ARGS="[\"$tessera\",\"serve\",\"--host\",\"127.0.0.1\",\"--port\",\"$port\",\"--web\",\"$root/web/dist\"]"
+export TESSERA_SERVE_ARGS="[\"$tessera\",\"serve\",\"--host\",\"127.0.0.1\",\"--port\",\"$port\",\"--web\",\"$dist\"]"
 mkdir -p "$TESSERA_SCREENSHOTS"
 
 specs=()
