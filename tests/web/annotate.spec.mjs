@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, newPage, apiLogin, api, signInWithToken, screenshot, env, stopServer, startServer } from './harness.mjs';
+import { launchBrowser, apiLogin, api, screenshot, env, stopServer, startServer } from './harness.mjs';
+import { openViewer as openViewerOf, imageToScreen, drag, eventually, boxMask, maskArea } from './annotate_helpers.mjs';
 
 let browser;
 let admin;
@@ -25,28 +26,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-async function openViewer(login, imageId) {
-  const page = await newPage(browser);
-  const pending = new Set();
-  page.on('request', (r) => pending.add(r.url()));
-  page.on('requestfinished', (r) => pending.delete(r.url()));
-  page.on('requestfailed', (r) => pending.delete(r.url()));
-  await signInWithToken(page, login);
-  await page.goto(`${env.url}/#/viewer/${imageId}`);
-  try {
-    // The viewer's chunk (OpenLayers) loads on first use: on a 2-core machine under a build's load that has
-    // taken 5-10 s, so allow a minute.
-    await page.waitForSelector('[data-testid=viewer-map] canvas', { timeout: 60000 });
-  } catch (err) {
-    // Say what the screen shows and what it still waits for, rather than only that it timed out.
-    const outlet = await page.locator('#outlet').textContent().catch(() => '?');
-    throw new Error(`the viewer of image ${imageId} did not open: outlet '${outlet}', waiting for ${[...pending].join(', ')}: ${err.message}`);
-  }
-  await page.waitForSelector('[data-testid=mask-list] li');
-  // The view has settled on the whole 256 x 256 image.
-  await page.waitForFunction(() => Math.abs(Number(document.querySelector('[data-testid=viewer-map]').dataset.centerX) - 128) < 1);
-  return page;
-}
+const openViewer = (login, imageId) => openViewerOf(browser, login, imageId);
 
 // The centre of the brightest 7 x 7 patch of the image (a nucleus), away from the border, from its raw file.
 async function brightestSpot(page, imageId) {
@@ -69,14 +49,6 @@ async function brightestSpot(page, imageId) {
   }, imageId);
 }
 
-// Screen position of image pixel (x, y), from the view's centre and resolution the viewer publishes.
-async function imageToScreen(page, x, y) {
-  const map = page.locator('[data-testid=viewer-map]');
-  const box = await map.boundingBox();
-  const [resolution, cx, cy] = await Promise.all(['data-resolution', 'data-center-x', 'data-center-y'].map((a) => map.getAttribute(a).then(Number)));
-  return [box.x + box.width / 2 + (x + 0.5 - cx) / resolution, box.y + box.height / 2 + (y + 0.5 - cy) / resolution];
-}
-
 // Whether the map's canvases show the green of the 'nucleus' tag at a screen point.
 async function greenAt(page, [sx, sy]) {
   return page.evaluate(([sx, sy]) => {
@@ -90,14 +62,6 @@ async function greenAt(page, [sx, sy]) {
     }
     return false;
   }, [sx, sy]);
-}
-
-async function eventually(predicate, what, timeoutMs = 8000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const annotation = async (id) => (await api(admin.token, 'GET', `/api/v1/annotations/${id}`)).body;
@@ -235,19 +199,6 @@ test('two users: the second sees the first one\'s lock and gets the conflict mes
   await alicePage.context().close();
   await bobPage.context().close();
 });
-
-// A mask filling a box, sent as COCO RLE (one run of 0s of length 0, then every pixel set).
-const boxMask = (tagId, [x0, y0, x1, y1]) => ({
-  kind: 'mask', tag_id: tagId, bbox: [x0, y0, x1, y1], mask_rle: { size: [y1 - y0, x1 - x0], counts: [0, (x1 - x0) * (y1 - y0)] },
-});
-const maskArea = (a) => a.mask_rle.counts.filter((_, i) => i % 2 === 1).reduce((s, c) => s + c, 0);
-
-async function drag(page, from, to) {
-  await page.mouse.move(...(await imageToScreen(page, ...from)));
-  await page.mouse.down();
-  await page.mouse.move(...(await imageToScreen(page, ...to)), { steps: 12 });
-  await page.mouse.up();
-}
 
 test('tag manager, merge stroke, split markers, eraser, and deleting a tag\'s masks through the series', async () => {
   const image = positions[1][7];

@@ -21,9 +21,17 @@ export type LockState =
   | { kind: 'other'; holder: string; expiresAt: string }
   | { kind: 'unknown' };
 
-const kLeaseSeconds = 120;
-const kRenewEveryMs = 40_000;
 const kPollEveryMs = 4_000;
+
+// The lease asked for: 120 s, renewed every third of that, so two renewals in a row may fail (a server
+// restart, a throttled background tab) before it lapses, and a tab that closes without releasing it (a crash,
+// no network) blocks colleagues for at most that long. A browser may ask for another length in
+// localStorage 'tessera.lease_seconds' (5 to 3600): the browser tests use a few seconds to watch renewals
+// and expiry happen.
+export function leaseSeconds(): number {
+  const asked = Number(localStorage.getItem('tessera.lease_seconds'));
+  return Number.isFinite(asked) && asked >= 5 && asked <= 3600 ? asked : 120;
+}
 
 // "image 3 is locked by 'alice' until 12:01:30": the holder of a 409/423 answer, or null for other errors.
 export function holderOf(err: unknown): { holder: string; expiresAt: string } | null {
@@ -103,7 +111,7 @@ export class ImageLock {
   async ensure(): Promise<void> {
     if (this.token && this.state.kind === 'mine') return;
     try {
-      const lease = await api.post<Lease>(`/api/v1/images/${this.imageId}/lock`, { ttl_seconds: kLeaseSeconds });
+      const lease = await api.post<Lease>(`/api/v1/images/${this.imageId}/lock`, { ttl_seconds: leaseSeconds() });
       this.token = lease.token ?? null;
       this.setState(this.fromLease(lease));
       this.scheduleRenew();
@@ -119,14 +127,14 @@ export class ImageLock {
     this.renewTimer = window.setTimeout(async () => {
       if (!this.token) return;
       try {
-        const lease = await api.post<Lease>(`/api/v1/images/${this.imageId}/lock/renew`, { token: this.token, ttl_seconds: kLeaseSeconds });
+        const lease = await api.post<Lease>(`/api/v1/images/${this.imageId}/lock/renew`, { token: this.token, ttl_seconds: leaseSeconds() });
         this.setState(this.fromLease(lease));
       } catch (err) {
         // Lost it (expired and taken): the next edit asks again and reports who has it.
         if (err instanceof ApiError && !err.isNetwork) this.token = null;
       }
       if (this.token) this.scheduleRenew();
-    }, kRenewEveryMs);
+    }, (leaseSeconds() * 1000) / 3);
   }
 
   private releaseOnUnload(): void {
