@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { launchBrowser, apiLogin, api, screenshot, env, stopServer, startServer } from './harness.mjs';
-import { openViewer as openViewerOf, imageToScreen, drag, eventually, boxMask, maskArea } from './annotate_helpers.mjs';
+import { openViewer as openViewerOf, imageToScreen, brightestSpot, drag, eventually, boxMask, maskArea } from './annotate_helpers.mjs';
 
 let browser;
 let admin;
@@ -27,27 +27,6 @@ before(async () => {
 after(async () => { await browser?.close(); });
 
 const openViewer = (login, imageId) => openViewerOf(browser, login, imageId);
-
-// The centre of the brightest 7 x 7 patch of the image (a nucleus), away from the border, from its raw file.
-async function brightestSpot(page, imageId) {
-  return page.evaluate(async (id) => {
-    const res = await fetch(`/api/v1/images/${id}/raw`, { headers: { Authorization: `Bearer ${localStorage.getItem('tessera.token')}` } });
-    const bitmap = await createImageBitmap(await res.blob());
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const g = canvas.getContext('2d');
-    g.drawImage(bitmap, 0, 0);
-    const { data, width, height } = g.getImageData(0, 0, bitmap.width, bitmap.height);
-    let best = -1, bx = 0, by = 0;
-    for (let y = 16; y < height - 16; ++y) {
-      for (let x = 16; x < width - 16; ++x) {
-        let sum = 0;
-        for (let dy = -3; dy <= 3; ++dy) for (let dx = -3; dx <= 3; ++dx) sum += data[((y + dy) * width + x + dx) * 4];
-        if (sum > best) [best, bx, by] = [sum, x, y];
-      }
-    }
-    return [bx, by];
-  }, imageId);
-}
 
 // Whether the map's canvases show the green of the 'nucleus' tag at a screen point.
 async function greenAt(page, [sx, sy]) {

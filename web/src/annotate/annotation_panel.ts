@@ -2,7 +2,7 @@
 // the frame's annotations and, in a series, propagation. It keeps the overlays and the list in step with the
 // server: after each edit and whenever the project's feed reports an annotation change by anyone.
 
-import { api } from '../api';
+import { ApiError, api } from '../api';
 import { append, h } from '../dom';
 import { FeedClient } from '../feed';
 import type { ImageDetail, Project } from '../types';
@@ -62,7 +62,11 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
   };
   const runEdit = async (what: string, write: () => Promise<unknown>): Promise<boolean> => {
     try {
-      await lock.ensure();
+      await lock.ensure().catch((err) => {
+        // The server is unreachable: the lease cannot be taken now, but writing needs none, so the edit still
+        // waits in the queue; a colleague's lease taken meanwhile refuses it on replay (423), listed in the banner.
+        if (!(err instanceof ApiError && err.isNetwork)) throw err;
+      });
       // Offline, the write waits in the queue (writes.ts) until the server is back: say so meanwhile.
       const queuedNotice = window.setTimeout(() => {
         if (writeQueueState().pending > 0) report(`Waiting for the server: '${what}' is queued and will be sent when it is back.`);
@@ -101,6 +105,7 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
     currentTag: () => tags.current(),
     currentColor: () => tags.currentColor(),
     selected: () => maskList.selected(),
+    annotations: () => annotations,
     runEdit, report,
   };
   const tools: Tool[] = canEdit

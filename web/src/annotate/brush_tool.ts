@@ -1,10 +1,12 @@
 // Brush and eraser. A freehand stroke is rasterised as discs of the brush radius along its segments. The
-// brush adds it to the selected mask (or makes a new mask with the chosen tag and colour when none is
-// selected); the eraser takes it out of the selected mask (deleting the mask when nothing is left). The
-// result is written as a new version of the mask (If-Match), so a colleague's change is never overwritten.
+// mask a stroke works on is the one selected in the list, else the topmost mask under the stroke's first
+// point: painting over an accepted mask grows that mask instead of laying a second, overlapping object on it.
+// The brush adds the stroke to that mask (or makes a new mask with the chosen tag and colour when the stroke
+// starts off every mask); the eraser takes it out (deleting the mask when nothing is left). The result is
+// written as a new version of the mask (If-Match), so a colleague's change is never overwritten.
 
 import { h } from '../dom';
-import { createAnnotation, deleteAnnotation, getAnnotationWithMask, patchAnnotation } from './annotation_api';
+import { type Annotation, createAnnotation, deleteAnnotation, getAnnotationWithMask, patchAnnotation } from './annotation_api';
 import type { AnnotateContext, Tool } from './context';
 import { type ImagePoint, ShapeDrawer } from './draw_tool';
 import { type BitMask, cropMask, decodeRle, encodeRle, setPixelsBox } from './rle';
@@ -62,7 +64,9 @@ export class BrushTool implements Tool {
     this.radiusInput = h('input', { type: 'number', min: 1, max: 200, value: '6', class: 'small-number', dataset: { testid: `${this.name}-radius` } }) as HTMLInputElement;
     this.controls = h('div', { class: 'tool-controls' },
       h('label', { class: 'small' }, 'Radius (px) ', this.radiusInput),
-      h('div', { class: 'small muted' }, erase ? 'Drag over the selected mask to erase.' : 'Drag to paint onto the selected mask, or a new mask when none is selected.'));
+      h('div', { class: 'small muted' }, erase
+        ? 'Drag from inside a mask (or over the selected one) to erase from it.'
+        : 'Drag from inside a mask (or anywhere, with one selected) to paint onto it; from outside every mask to paint a new one.'));
     this.drawer = new ShapeDrawer(ctx.imageMap, 'LineString', true, (points) => void this.applyStroke(points));
   }
 
@@ -78,14 +82,22 @@ export class BrushTool implements Tool {
     const { width, height } = this.ctx.imageMap.size;
     const stroke = rasteriseStroke(points, Math.max(0.5, Number(this.radiusInput.value) || 6), width, height);
     if (!stroke) return;
-    const selected = this.ctx.selected();
+    let selected = this.ctx.selected();
     if (selected && selected.kind !== 'mask') {
       this.ctx.report(`annotation ${selected.id} is a ${selected.kind}: the ${this.name} works on masks`, true);
       return;
     }
     if (!selected) {
+      try {
+        selected = await this.maskUnder(points[0]);
+      } catch (err) {
+        this.ctx.report(`Cannot ${this.erase ? 'erase' : 'paint'}: ${err instanceof Error ? err.message : String(err)}`, true);
+        return;
+      }
+    }
+    if (!selected) {
       if (this.erase) {
-        this.ctx.report('Select a mask in the list to erase from it.', true);
+        this.ctx.report('Start the eraser stroke inside a mask, or select the mask in the list.', true);
         return;
       }
       const tag = this.ctx.currentTag();
@@ -113,6 +125,22 @@ export class BrushTool implements Tool {
       const bbox: Box = [union[0] + inner[0], union[1] + inner[1], union[0] + inner[2], union[1] + inner[3]];
       return patchAnnotation(current, { bbox, mask_rle: encodeRle(mask), source: 'manual' }, `${this.name} on annotation ${current.id}`);
     });
+  }
+
+  // The topmost mask of the frame holding the pixel under `point`, or null: candidates by their box, then
+  // their pixels (a box also covers background around the object).
+  private async maskUnder(point: ImagePoint): Promise<Annotation | null> {
+    const x = Math.floor(point[0]), y = Math.floor(point[1]);
+    const candidates = this.ctx.annotations()
+      .filter((a) => a.kind === 'mask' && !a.deleted && a.bbox[0] <= x && x < a.bbox[2] && a.bbox[1] <= y && y < a.bbox[3])
+      .reverse();
+    for (const candidate of candidates) {
+      const withMask = await getAnnotationWithMask(candidate.id);
+      if (!withMask.mask_rle) continue;
+      const mask = decodeRle(withMask.mask_rle);
+      if (mask.data[(y - withMask.bbox[1]) * mask.width + (x - withMask.bbox[0])]) return candidate;
+    }
+    return null;
   }
 }
 

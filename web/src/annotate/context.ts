@@ -17,6 +17,8 @@ export interface AnnotateContext {
   currentTag(): Tag | null;
   currentColor(): string;
   selected(): Annotation | null;
+  // The frame's annotations as listed (without their masks), in drawing order: later ones are drawn on top.
+  annotations(): Annotation[];
   // Takes the lease, runs the write, reloads the list; reports failures (who holds the lock, stale versions).
   // Resolves true when the write went through.
   runEdit(what: string, write: () => Promise<unknown>): Promise<boolean>;

@@ -65,6 +65,14 @@ export function roundPoints(points: ImagePoint[]): number[][] {
   return points.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100]);
 }
 
+// Mask edits (a merge stroke, a split outline: docs/api/mask_edits.md) take pixel indices, as their markers
+// do: (x, y) is the centre of pixel (x, y) and must lie inside [0, width - 1] x [0, height - 1]. Drawn points
+// are image coordinates, where pixel i covers [i, i + 1): shift them by half a pixel, so the stroke runs where
+// it was drawn rather than half a pixel right of and below it, and keep a stroke drawn to the far edge inside.
+export function strokeInPixelIndices(points: ImagePoint[], size: { width: number; height: number }): number[][] {
+  return roundPoints(points.map(([x, y]) => [clamp(x - 0.5, 0, size.width - 1), clamp(y - 0.5, 0, size.height - 1)]));
+}
+
 // Clicks on the image as whole-pixel points, each drawn as a marker until cleared. The listener is 'click',
 // not 'singleclick', so quick clicks all count instead of waiting to see whether they make a double click;
 // double-click zoom is off meanwhile. `onPoint` returns the marker's style, or null to ignore the click.

@@ -5,7 +5,7 @@
 import { h } from '../dom';
 import { createAnnotation, mergeByStroke, splitMask } from './annotation_api';
 import type { AnnotateContext, Tool } from './context';
-import { ClickMarkers, type ImagePoint, ShapeDrawer, markerStyle, roundPoints } from './draw_tool';
+import { ClickMarkers, type ImagePoint, ShapeDrawer, markerStyle, roundPoints, strokeInPixelIndices } from './draw_tool';
 
 // A tool whose whole gesture is one drawn shape, handed to `apply` once it has `minPoints` vertices.
 class DrawnShapeTool implements Tool {
@@ -44,7 +44,7 @@ export function polygonTool(ctx: AnnotateContext): Tool {
 export function mergeTool(ctx: AnnotateContext): Tool {
   return new DrawnShapeTool('merge', 'Merge (skeleton)', 'Drag a stroke across the parts of one object: the masks it touches become one.', ctx,
     { type: 'LineString', freehand: true, minPoints: 2 },
-    (points) => ctx.runEdit('merge', () => mergeByStroke(ctx.image.id, ctx.frame(), roundPoints(points), 3)));
+    (points) => ctx.runEdit('merge', () => mergeByStroke(ctx.image.id, ctx.frame(), strokeInPixelIndices(points, ctx.imageMap.size), 3)));
 }
 
 const splitMarkerStyle = markerStyle('#ffdc00', '#111');
@@ -116,7 +116,7 @@ export class SplitTool implements Tool {
       this.ctx.report('A split needs at least two markers, one per object.', true);
       return;
     }
-    const ok = await this.ctx.runEdit('split', () => splitMask(selected, this.markers, this.outline ? roundPoints(this.outline) : null));
+    const ok = await this.ctx.runEdit('split', () => splitMask(selected, this.markers, this.outline ? strokeInPixelIndices(this.outline, this.ctx.imageMap.size) : null));
     if (ok) this.clear();
   }
 
