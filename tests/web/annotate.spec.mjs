@@ -7,22 +7,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { launchBrowser, apiLogin, api, screenshot, env, stopServer, startServer } from './harness.mjs';
-import { openViewer as openViewerOf, imageToScreen, brightestSpot, drag, eventually, boxMask, maskArea } from './annotate_helpers.mjs';
+import { openViewer as openViewerOf, nucleusTag, framesByPosition, imageToScreen, brightestSpot, drag, drawPolygon, queuedNotice, eventually, boxMask, maskArea } from './annotate_helpers.mjs';
 
 let browser;
 let admin;
 let tag;
-const positions = {}; // position number -> images in frame order
+let positions; // position number -> images in frame order
 before(async () => {
   browser = await launchBrowser();
   admin = await apiLogin();
-  const created = await api(admin.token, 'POST', '/api/v1/projects/1/tags', { name: 'nucleus', color: '#00ff00', kind: 'label' });
-  assert.ok(created.status === 201 || created.status === 409, `tag: ${created.status}`);
-  tag = (await api(admin.token, 'GET', '/api/v1/projects/1/tags')).body.tags.find((t) => t.name === 'nucleus');
-  for (const series of (await api(admin.token, 'GET', '/api/v1/projects/1/series')).body.series) {
-    const images = (await api(admin.token, 'GET', `/api/v1/projects/1/images?series=${series.id}&sort=frame_index`)).body.images;
-    positions[Number(series.name.split('/').pop())] = images;
-  }
+  tag = await nucleusTag(admin.token);
+  positions = await framesByPosition(admin.token);
 });
 after(async () => { await browser?.close(); });
 
@@ -120,9 +115,7 @@ test('a polygon and a brush stroke are stored as annotations of the chosen tag',
   const page = await openViewer(admin, image.id);
   await page.selectOption('[data-testid=tag-select]', { label: 'nucleus' });
   await page.click('[data-testid=tool-polygon]');
-  const corners = [[40, 40], [90, 45], [70, 90]];
-  for (const [cx, cy] of corners.slice(0, 2)) await page.mouse.click(...(await imageToScreen(page, cx, cy)));
-  await page.mouse.dblclick(...(await imageToScreen(page, ...corners[2])));
+  await drawPolygon(page, [[40, 40], [90, 45], [70, 90]]);
   const polygonRow = page.locator('[data-testid^=mask-row-]', { hasText: 'polygon' });
   await polygonRow.waitFor();
   const polygon = await annotation(Number(await polygonRow.getAttribute('data-annotation-id')));
@@ -265,9 +258,8 @@ test('a polygon drawn while the server is down waits in the queue, says so, and 
   await page.click('[data-testid=tool-polygon]');
   await stopServer();
   try {
-    for (const [x, y] of [[20, 20], [60, 20]]) await page.mouse.click(...(await imageToScreen(page, x, y)));
-    await page.mouse.dblclick(...(await imageToScreen(page, 40, 60)));
-    await page.waitForFunction(() => /queued and will be sent/.test(document.querySelector('[data-testid=annotate-status]').textContent));
+    await drawPolygon(page, [[20, 20], [60, 20], [40, 60]]);
+    await queuedNotice(page);
     await screenshot(page, 'annotate-edit-queued-offline');
   } finally {
     await startServer();

@@ -1,6 +1,23 @@
 // Helpers of the annotation specs (annotate, edit, lease): open the viewer of an image as a user, turn image
 // pixels into screen points, drag strokes, wait for a condition, and read masks back through the API.
-import { newPage, signInWithToken, env } from './harness.mjs';
+import assert from 'node:assert/strict';
+import { newPage, signInWithToken, api, env } from './harness.mjs';
+
+// The project's 'nucleus' tag (green), created unless an earlier spec made it.
+export async function nucleusTag(token) {
+  const created = await api(token, 'POST', '/api/v1/projects/1/tags', { name: 'nucleus', color: '#00ff00', kind: 'label' });
+  assert.ok(created.status === 201 || created.status === 409, `tag: ${created.status}`);
+  return (await api(token, 'GET', '/api/v1/projects/1/tags')).body.tags.find((t) => t.name === 'nucleus');
+}
+
+// The fixture's time-lapse images: position number (series 'exp1/1', 'exp1/2') -> images in frame order.
+export async function framesByPosition(token) {
+  const positions = {};
+  for (const series of (await api(token, 'GET', '/api/v1/projects/1/series')).body.series) {
+    positions[Number(series.name.split('/').pop())] = (await api(token, 'GET', `/api/v1/projects/1/images?series=${series.id}&sort=frame_index`)).body.images;
+  }
+  return positions;
+}
 
 // A page signed in as `login` on the viewer of imageId, once the map, the annotation list and the fitted view
 // are there. `storage` entries are put in the page's localStorage before the app starts (e.g. a lease length).
@@ -65,6 +82,17 @@ export async function drag(page, from, to) {
   await page.mouse.down();
   await page.mouse.move(...(await imageToScreen(page, ...to)), { steps: 12 });
   await page.mouse.up();
+}
+
+// Draws a polygon with the polygon tool (chosen already): clicks its corners, double-clicks the last one.
+export async function drawPolygon(page, corners) {
+  for (const [x, y] of corners.slice(0, -1)) await page.mouse.click(...(await imageToScreen(page, x, y)));
+  await page.mouse.dblclick(...(await imageToScreen(page, ...corners[corners.length - 1])));
+}
+
+// Waits for the panel to say an edit waits in the queue until the server is back.
+export function queuedNotice(page) {
+  return page.waitForFunction(() => /queued and will be sent/.test(document.querySelector('[data-testid=annotate-status]').textContent));
 }
 
 export async function eventually(predicate, what, timeoutMs = 8000) {

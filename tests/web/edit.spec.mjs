@@ -6,20 +6,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, apiLogin, api, screenshot, stopServer, startServer } from './harness.mjs';
-import { openViewer, imageToScreen, brightestSpot, drag, eventually, boxMask, maskArea, maskPixels } from './annotate_helpers.mjs';
+import { openViewer, nucleusTag, framesByPosition, imageToScreen, brightestSpot, drag, drawPolygon, queuedNotice, eventually, boxMask, maskArea, maskPixels } from './annotate_helpers.mjs';
 
 let browser;
 let admin;
 let tag;
-let frames; // series 'pos1' in frame order: frames 0, 1, 3 and 4 are written by no other spec
+let frames; // position 1 in frame order: frames 0, 1, 3 and 4 are written by no other spec
 before(async () => {
   browser = await launchBrowser();
   admin = await apiLogin();
-  const created = await api(admin.token, 'POST', '/api/v1/projects/1/tags', { name: 'nucleus', color: '#00ff00', kind: 'label' });
-  assert.ok(created.status === 201 || created.status === 409, `tag: ${created.status}`);
-  tag = (await api(admin.token, 'GET', '/api/v1/projects/1/tags')).body.tags.find((t) => t.name === 'nucleus');
-  const series = (await api(admin.token, 'GET', '/api/v1/projects/1/series')).body.series.find((s) => s.name.endsWith('/1'));
-  frames = (await api(admin.token, 'GET', `/api/v1/projects/1/images?series=${series.id}&sort=frame_index`)).body.images;
+  tag = await nucleusTag(admin.token);
+  frames = (await framesByPosition(admin.token))[1];
 });
 after(async () => { await browser?.close(); });
 
@@ -173,9 +170,8 @@ test('offline: a polygon drawn before the lease was taken waits and is stored; a
   await stopServer();
   try {
     // No lease yet: the first edit cannot take it while the server is down, and must wait, not be lost.
-    for (const [px, py] of [[20, 20], [60, 20]]) await page.mouse.click(...(await imageToScreen(page, px, py)));
-    await page.mouse.dblclick(...(await imageToScreen(page, 40, 60)));
-    await page.waitForFunction(() => /queued and will be sent/.test(document.querySelector('[data-testid=annotate-status]').textContent));
+    await drawPolygon(page, [[20, 20], [60, 20], [40, 60]]);
+    await queuedNotice(page);
     // The mask deleted twice (the list cannot refresh meanwhile): the first delete will go through, the second
     // is based on a version that no longer exists.
     for (let i = 0; i < 2; ++i) {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, apiLogin, api, tessera } from './harness.mjs';
-import { openViewer, imageToScreen, eventually } from './annotate_helpers.mjs';
+import { openViewer, framesByPosition, imageToScreen, eventually } from './annotate_helpers.mjs';
 
 const kLeaseSeconds = 6;
 let browser;
@@ -19,8 +19,7 @@ before(async () => {
   const name = `leasepeer${process.pid}`;
   const out = tessera('user', 'add', name, '--generate', '--role', 'editor');
   peer = await apiLogin(name, /password: (\S+)/.exec(out)[1]);
-  const series = (await api(admin.token, 'GET', '/api/v1/projects/1/series')).body.series.find((s) => s.name.endsWith('/2'));
-  images = (await api(admin.token, 'GET', `/api/v1/projects/1/images?series=${series.id}&sort=frame_index`)).body.images;
+  images = (await framesByPosition(admin.token))[2]; // frames 3 to 6: no other spec locks them
 });
 after(async () => { await browser?.close(); });
 
