@@ -159,7 +159,7 @@ test('markers and an outline stroke split two touching objects along the outline
   await page.context().close();
 });
 
-test('offline: a polygon drawn before the lease was taken waits and is stored; a second delete of one mask is refused on replay and listed', async () => {
+test('offline: a polygon drawn before the lease was taken waits and is stored, a brush stroke is refused with a message, a second delete of one mask is refused on replay and listed', async () => {
   const image = frames[3];
   const stored = await api(admin.token, 'POST', `/api/v1/images/${image.id}/annotations`, boxMask(tag.id, [100, 100, 120, 120]));
   assert.equal(stored.status, 201);
@@ -172,6 +172,10 @@ test('offline: a polygon drawn before the lease was taken waits and is stored; a
     // No lease yet: the first edit cannot take it while the server is down, and must wait, not be lost.
     await drawPolygon(page, [[20, 20], [60, 20], [40, 60]]);
     await queuedNotice(page);
+    // A brush stroke onto the mask needs the mask's pixels from the server: it is refused, and says so.
+    await useTool(page, 'brush', 4);
+    await drag(page, [110, 110], [130, 110]);
+    await page.waitForFunction(() => /Cannot paint: .*cannot be reached/.test(document.querySelector('[data-testid=annotate-status]').textContent));
     // The mask deleted twice (the list cannot refresh meanwhile): the first delete will go through, the second
     // is based on a version that no longer exists.
     for (let i = 0; i < 2; ++i) {

@@ -2,11 +2,12 @@
 // 'tessera.lease_seconds'; the UI's default is 120 s) so renewal and expiry happen within a test: while a user
 // edits, the lease is renewed before it expires; closing the tab or navigating away releases it at once, so a
 // colleague takes the image straight after; a tab that could not send the release leaves a lease that
-// expires on its own after its length.
+// expires on its own after its length; an edit queued while the user was offline, replayed after a colleague
+// took the expired lease, is refused naming them and listed, not dropped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, apiLogin, api, tessera } from './harness.mjs';
-import { openViewer, framesByPosition, imageToScreen, eventually } from './annotate_helpers.mjs';
+import { openViewer, framesByPosition, imageToScreen, drawPolygon, queuedNotice, eventually } from './annotate_helpers.mjs';
 
 const kLeaseSeconds = 6;
 let browser;
@@ -19,7 +20,7 @@ before(async () => {
   const name = `leasepeer${process.pid}`;
   const out = tessera('user', 'add', name, '--generate', '--role', 'editor');
   peer = await apiLogin(name, /password: (\S+)/.exec(out)[1]);
-  images = (await framesByPosition(admin.token))[2]; // frames 3 to 6: no other spec locks them
+  images = (await framesByPosition(admin.token))[2]; // frames 3 to 7: no other spec locks or writes them
 });
 after(async () => { await browser?.close(); });
 
@@ -104,5 +105,30 @@ test('a tab closed without network keeps its lease until it expires on its own a
   assert.ok(freeAfter <= (kLeaseSeconds + 1) * 1000, `free ${freeAfter} ms after the close`);
   assert.equal((await peerTakes(image.id)).status, 201);
   console.log(`lease of ${kLeaseSeconds} s: free ${freeAfter} ms after a tab closed offline`);
+  await context.close();
+});
+
+test('an edit queued offline while the lease lapsed and a colleague took the image is refused on replay, naming them, and listed', async () => {
+  const image = images[7];
+  const { page } = await editing(image.id);
+  const context = page.context();
+  await context.setOffline(true);
+  await page.click('[data-testid=tool-polygon]');
+  await drawPolygon(page, [[20, 20], [60, 20], [40, 60]]);
+  await queuedNotice(page);
+  // The renewals cannot reach the server either: the lease lapses and the colleague takes the image.
+  await eventually(async () => (await lease(image.id)).locked === false, 'the unrenewed lease to expire', (kLeaseSeconds + 2) * 1000);
+  const name = peer.user.name;
+  assert.equal((await api(peer.token, 'POST', `/api/v1/images/${image.id}/lock`, { ttl_seconds: 60 })).status, 201);
+  try {
+    await context.setOffline(false);
+    await page.waitForSelector('#banner .banner-refused li', { timeout: 15000 });
+    assert.match(await page.locator('#banner .banner-refused').textContent(), new RegExp(`polygon on image ${image.id}.*locked by '?${name}'?`));
+    assert.match(await page.locator('[data-testid=annotate-status]').textContent(), new RegExp(`locked by ${name}`));
+    await page.waitForSelector('[data-testid=lock-status][data-state=other]');
+    assert.equal((await api(admin.token, 'GET', `/api/v1/images/${image.id}/annotations`)).body.annotations.length, 0);
+  } finally {
+    await api(peer.token, 'DELETE', `/api/v1/images/${image.id}/lock`);
+  }
   await context.close();
 });
