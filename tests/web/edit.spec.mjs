@@ -106,7 +106,7 @@ test('a brush stroke starting on an accepted mask adds to that mask, the eraser 
   await page.context().close();
 });
 
-test('markers and an outline stroke split two touching objects along the outline; a skeleton stroke merges them back', async () => {
+test('markers and an outline stroke split two touching objects along the outline; a skeleton stroke merges them back; undo takes back each whole', async () => {
   const image = frames[1];
   const page = await openViewer(browser, admin, image.id);
   // Two rod-shaped cells end to end, [20, 60) and [60, 80) along x, stored as one mask. The true boundary at
@@ -156,6 +156,21 @@ test('markers and an outline stroke split two touching objects along the outline
   for (let xx = 56; xx < 64; ++xx) assert.ok(mergedPixels.has(`${xx},30`), `the skeleton stroke bridges the cut at ${xx},30`);
   assert.equal((await listed(image.id)).length, 1);
   await screenshot(page, 'edit-merged-by-skeleton');
+
+  // Undo takes back a whole edit, not one of the changes it made: the merge (the kept mask grown, the other
+  // deleted), then the split (the original cut, the new part created).
+  const status = (pattern) => page.waitForFunction((p) => new RegExp(p).test(document.querySelector('[data-testid=annotate-status]').textContent), pattern);
+  await page.click('[data-testid=undo]');
+  await status('Done: undo merge');
+  const unmerged = await Promise.all((await listed(image.id)).map((a) => withMask(a.id)));
+  assert.deepEqual(unmerged.map((a) => a.id).sort(), [left.id, right.id].sort());
+  for (const part of [left, right]) {
+    assert.ok(sameSet(maskPixels(unmerged.find((a) => a.id === part.id)), maskPixels(part)), `cell ${part.id} as the split left it`);
+  }
+  await page.click('[data-testid=undo]');
+  await status('Done: undo split');
+  assert.deepEqual((await listed(image.id)).map((a) => a.id), [id]);
+  assert.equal(maskArea(await withMask(id)), 1200, 'the stored mask whole again');
   await page.context().close();
 });
 

@@ -9,7 +9,7 @@ import type { ImageDetail, Project } from '../types';
 import { writeQueueState } from '../writes';
 import type { ImageMap } from '../viewer/image_map';
 import type { SeriesFrame } from '../viewer/frame_controls';
-import { type Annotation, deleteAnnotation, deleteSeriesMasks, listAnnotations, undoLast } from './annotation_api';
+import { type Annotation, type EditAnswer, deleteAnnotation, deleteSeriesMasks, listAnnotations, undoLast } from './annotation_api';
 import { BrushTool } from './brush_tool';
 import type { AnnotateContext, Tool } from './context';
 import { ImageLock, describeLock, editErrorText } from './image_lock';
@@ -31,6 +31,17 @@ export interface AnnotationPanel {
   // Another page of a multi-page image is shown: its annotations replace the list; a half-made prompt is dropped.
   frameChanged(): void;
   dispose(): void;
+}
+
+// How many of the image's annotations an edit changed, from its answer: an edit answer (merge, split, a
+// series delete) or a saved generated mask lists them; an answer that is one annotation is one change.
+function changesOnImage(answer: unknown, imageId: number): number {
+  if (!answer || typeof answer !== 'object' || !Array.isArray((answer as Partial<EditAnswer>).updated)) return 1;
+  const { updated = [], created = [], deleted = [], annotation } = answer as Partial<EditAnswer> & { annotation?: Annotation; deleted?: unknown[] };
+  // Ids (a generated mask's deleted overlaps) are of this image; annotations name theirs (a series delete spans images).
+  const onImage = (changed: unknown) => typeof changed === 'number' || (changed as Annotation).image_id === imageId;
+  const changes = [...updated, ...created, ...deleted, ...(annotation ? [annotation] : [])].filter(onImage).length;
+  return Math.max(1, changes);
 }
 
 export async function mountAnnotationPanel(side: HTMLElement, options: AnnotationPanelOptions): Promise<AnnotationPanel> {
@@ -60,7 +71,11 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
     overlays.sync(annotations);
     maskList.render(annotations);
   };
-  const runEdit = async (what: string, write: () => Promise<unknown>): Promise<boolean> => {
+  // This screen's edits, latest last, with how many of the image's annotations each changed: the server's
+  // image undo takes back one change per call, and Undo takes back a whole edit (a split changes the original
+  // and creates a part per extra marker; a merge grows one mask and deletes the others).
+  const undoable: { what: string; changes: number }[] = [];
+  const edit = async (what: string, write: () => Promise<unknown>, recordForUndo: boolean): Promise<boolean> => {
     try {
       await lock.ensure().catch((err) => {
         // The server is unreachable: the lease cannot be taken now, but writing needs none, so the edit still
@@ -72,7 +87,8 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
         if (writeQueueState().pending > 0) report(`Waiting for the server: '${what}' is queued and will be sent when it is back.`);
       }, 500);
       try {
-        await write();
+        const answer = await write();
+        if (recordForUndo) undoable.push({ what, changes: changesOnImage(answer, image.id) });
       } finally {
         window.clearTimeout(queuedNotice);
       }
@@ -85,6 +101,7 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
       return false;
     }
   };
+  const runEdit = (what: string, write: () => Promise<unknown>) => edit(what, write, true);
   const seriesId = image.series_id;
   const maskList = new MaskList({
     tagName: (id) => tags.tagName(id),
@@ -121,7 +138,13 @@ export async function mountAnnotationPanel(side: HTMLElement, options: Annotatio
     toolButtons.forEach((b, i) => b.classList.toggle('active', tools[i] === active));
     toolControls.replaceChildren(active ? active.controls : h('span', { class: 'small muted' }, 'Drag to pan, wheel to zoom. Pick a tool to edit.'));
   };
-  const undo = () => void runEdit('undo', () => undoLast(image.id));
+  // Takes back this screen's last edit whole, or (none left: edits made before the page opened) the last change.
+  const undo = () => {
+    const last = undoable.pop() ?? { what: '', changes: 1 };
+    void edit(last.what ? `undo ${last.what}` : 'undo', async () => {
+      for (let i = 0; i < last.changes; ++i) await undoLast(image.id);
+    }, false);
+  };
   const onKey = (event: KeyboardEvent) => {
     if ((event.ctrlKey || event.metaKey) && event.key === 'z' && !(event.target instanceof HTMLInputElement)) {
       event.preventDefault();
