@@ -1,8 +1,8 @@
 // The image lease of the annotation screen against the real server, with a 6 s lease (localStorage
 // 'tessera.lease_seconds'; the UI's default is 120 s) so renewal and expiry happen within a test: while a user
 // edits, the lease is renewed before it expires; closing the tab or navigating away releases it at once, so a
-// colleague takes the image straight after; a tab that could not send the release leaves a lease that
-// expires on its own after its length; an edit queued while the user was offline, replayed after a colleague
+// colleague takes the image straight after; a tab that could not send the release (it crashed) leaves a
+// lease that expires on its own after its length; an edit queued while the user was offline, replayed after a colleague
 // took the expired lease, is refused naming them and listed, not dropped.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ before(async () => {
   const name = `leasepeer${process.pid}`;
   const out = tessera('user', 'add', name, '--generate', '--role', 'editor');
   peer = await apiLogin(name, /password: (\S+)/.exec(out)[1]);
-  images = (await framesByPosition(admin.token))[2]; // frames 3 to 7: no other spec locks or writes them
+  images = (await framesByPosition(admin.token))[2]; // frames 3 to 7: no other spec locks them
 });
 after(async () => { await browser?.close(); });
 
@@ -89,22 +89,27 @@ test('navigating away to another page releases the lease', async () => {
   await page.context().close();
 });
 
-test('a tab closed without network keeps its lease until it expires on its own after the lease length', async () => {
+test('a tab that crashed (no release sent) keeps its lease until it expires on its own after the lease length', async () => {
   const image = images[6];
   const { page } = await editing(image.id);
   const context = page.context();
-  await context.setOffline(true);
-  const closed = Date.now();
-  await page.close({ runBeforeUnload: true });
+  // The renderer dies as in a crash or a killed browser: no pagehide, no release, no more renewals. (Network
+  // emulation is no way to stop the release: Chromium sent the closing tab's keepalive request regardless,
+  // once in four runs.)
+  const cdp = await context.newCDPSession(page);
+  const crash = page.waitForEvent('crash', { timeout: 10000 });
+  void cdp.send('Page.crash').catch(() => undefined); // a crashed page never answers
+  await crash;
+  const crashed = Date.now();
   const left = await lease(image.id);
-  assert.equal(left.locked, true, 'the release could not be sent');
+  assert.equal(left.locked, true, 'no release was sent');
   assert.equal((await peerTakes(image.id)).status, 409);
-  // Free once its last renewal's lease has run out: at most one lease length after the close.
+  // Free once its last renewal's lease has run out: at most one lease length after the crash.
   await eventually(async () => (await lease(image.id)).locked === false, 'the lease to expire', (kLeaseSeconds + 2) * 1000);
-  const freeAfter = Date.now() - closed;
-  assert.ok(freeAfter <= (kLeaseSeconds + 1) * 1000, `free ${freeAfter} ms after the close`);
+  const freeAfter = Date.now() - crashed;
+  assert.ok(freeAfter <= (kLeaseSeconds + 1) * 1000, `free ${freeAfter} ms after the crash`);
   assert.equal((await peerTakes(image.id)).status, 201);
-  console.log(`lease of ${kLeaseSeconds} s: free ${freeAfter} ms after a tab closed offline`);
+  console.log(`lease of ${kLeaseSeconds} s: free ${freeAfter} ms after the tab crashed`);
   await context.close();
 });
 
@@ -126,7 +131,9 @@ test('an edit queued offline while the lease lapsed and a colleague took the ima
     assert.match(await page.locator('#banner .banner-refused').textContent(), new RegExp(`polygon on image ${image.id}.*locked by '?${name}'?`));
     assert.match(await page.locator('[data-testid=annotate-status]').textContent(), new RegExp(`locked by ${name}`));
     await page.waitForSelector('[data-testid=lock-status][data-state=other]');
-    assert.equal((await api(admin.token, 'GET', `/api/v1/images/${image.id}/annotations`)).body.annotations.length, 0);
+    // Nothing stored (the annotate spec's propagation may have left masks on this frame: no polygon).
+    const kinds = (await api(admin.token, 'GET', `/api/v1/images/${image.id}/annotations`)).body.annotations.map((a) => a.kind);
+    assert.ok(!kinds.includes('polygon'), `annotations of the image: ${kinds}`);
   } finally {
     await api(peer.token, 'DELETE', `/api/v1/images/${image.id}/lock`);
   }
