@@ -1,9 +1,11 @@
 #pragma once
 
 // The envelope both classifiers save in: magic, format version, a JSON header (class names, options,
-// provenance), then the forest's bytes. Kept in one place so both models check versions the same way.
+// provenance), then the forest's bytes. Kept in one place so both models check versions, translate header
+// errors and match the forest to the header the same way.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -13,19 +15,29 @@
 
 namespace tessera::learn::detail {
 
-// magic: six ASCII characters naming the model kind ("TSRPXM").
-std::string pack_model(std::string_view magic, std::uint32_t version, const nlohmann::json& header,
-                       std::string_view forest_bytes);
-
-struct UnpackedModel {
-  nlohmann::json header;
-  std::string_view forest_bytes;  // points into the bytes given to unpack_model
+// What one kind of model is called in its bytes and in messages.
+struct ModelKind {
+  std::string_view magic;  // six ASCII characters, e.g. "TSRPXM"
+  std::uint32_t version;   // the format version this tessera writes and reads
+  std::string_view name;   // e.g. "pixel model"
 };
 
-// Error{corrupt} naming `kind` when the magic is not `magic` or the bytes are truncated or the header is not
-// JSON; Error{unsupported} naming both versions when the version differs from `version`.
-UnpackedModel unpack_model(std::string_view bytes, std::string_view magic, std::uint32_t version,
-                           std::string_view kind);
+// Envelope, header and forest. Error{invalid_argument} naming 'model' when the forest is empty.
+std::string save_model(const ModelKind& kind, const nlohmann::json& header, const RandomForest& forest);
+
+// The forest a header describes: how many features it reads and classes it predicts.
+struct ForestShape {
+  int features = 0;
+  int classes = 0;
+};
+
+// Unpacks bytes of `kind`, hands the header to read_header (which fills the caller's model and returns the
+// forest shape the header implies), then loads the forest and checks it has that shape. Error{corrupt}
+// naming the kind for bytes that are not such a model, are truncated, a header read_header rejects (JSON
+// errors or Error{invalid_argument}) or a forest of another shape; Error{unsupported} naming both versions
+// for another format version.
+RandomForest load_model(std::string_view bytes, const ModelKind& kind,
+                        const std::function<ForestShape(const nlohmann::json& header)>& read_header);
 
 // Forest options as recorded in a model's header and provenance; from_json: Error{corrupt} naming `kind`.
 nlohmann::json forest_options_json(const ForestOptions& options);

@@ -19,8 +19,7 @@
 namespace tessera::learn {
 namespace {
 
-constexpr std::string_view kMagic = "TSROBM";
-constexpr std::string_view kKind = "object model";
+constexpr detail::ModelKind kModelKind{"TSROBM", kObjectModelFormatVersion, "object model"};
 
 Error bad(const std::string& field, const std::string& problem) {
   return Error(ErrorCode::invalid_argument, fmt::format("object classifier: '{}' {}", field, problem));
@@ -193,28 +192,20 @@ std::vector<ObjectPrediction> ObjectClassifier::predict(const FeatureTable& tabl
 }
 
 std::string ObjectClassifier::save() const {
-  if (empty()) throw bad("model", "is empty (not trained or loaded); nothing to save");
   const nlohmann::json header = {{"class_names", class_names_},
                                  {"columns", columns_},
                                  {"provenance", provenance_}};
-  return detail::pack_model(kMagic, kObjectModelFormatVersion, header, forest_.to_bytes());
+  return detail::save_model(kModelKind, header, forest_);
 }
 
 ObjectClassifier ObjectClassifier::load(std::string_view bytes) {
-  const detail::UnpackedModel unpacked = detail::unpack_model(bytes, kMagic, kObjectModelFormatVersion, kKind);
   ObjectClassifier model;
-  try {
-    model.class_names_ = unpacked.header.at("class_names").get<std::vector<std::string>>();
-    model.columns_ = unpacked.header.at("columns").get<std::vector<std::string>>();
-    model.provenance_ = unpacked.header.at("provenance");
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::corrupt, fmt::format("object model: header is damaged: {}", e.what()));
-  }
-  model.forest_ = RandomForest::from_bytes(unpacked.forest_bytes);
-  if (model.forest_.feature_count() != static_cast<int>(model.columns_.size()) ||
-      model.forest_.class_count() != static_cast<int>(model.class_names_.size()) || model.class_names_.size() < 2) {
-    throw Error(ErrorCode::corrupt, "object model: the forest's feature or class count disagrees with the header");
-  }
+  model.forest_ = detail::load_model(bytes, kModelKind, [&](const nlohmann::json& header) {
+    model.class_names_ = header.at("class_names").get<std::vector<std::string>>();
+    model.columns_ = header.at("columns").get<std::vector<std::string>>();
+    model.provenance_ = header.at("provenance");
+    return detail::ForestShape{static_cast<int>(model.columns_.size()), static_cast<int>(model.class_names_.size())};
+  });
   return model;
 }
 

@@ -17,8 +17,7 @@
 namespace tessera::learn {
 namespace {
 
-constexpr std::string_view kMagic = "TSRPXM";
-constexpr std::string_view kKind = "pixel model";
+constexpr detail::ModelKind kModelKind{"TSRPXM", kPixelModelFormatVersion, "pixel model"};
 
 Error bad(const std::string& field, const std::string& problem) {
   return Error(ErrorCode::invalid_argument, fmt::format("pixel classifier: '{}' {}", field, problem));
@@ -227,36 +226,29 @@ PixelPrediction PixelClassifier::predict(const PixelFeatures& features) const {
   PixelPrediction prediction;
   for (int c = 0; c < classes; ++c) prediction.probabilities.emplace_back(size, CV_32F);
   prediction.classes.create(size, CV_8U);
-  // Bands of image rows become row-major sample blocks; the forest's own parallel loop runs nested (serially)
-  // inside each band.
-  constexpr int kBandRows = 8;
-  const int bands = (size.height + kBandRows - 1) / kBandRows;
-  cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
-    cv::Mat block(kBandRows * size.width, feature_count, CV_32F);
-    for (int band = range.start; band < range.end; ++band) {
-      const int y0 = band * kBandRows;
-      const int y1 = std::min(size.height, y0 + kBandRows);
-      const int n = (y1 - y0) * size.width;
-      cv::Mat rows = block.rowRange(0, n);
+  // Image rows in pieces of kPiece pixels: each piece is binned pixel-major (one byte per feature, small
+  // enough to stay in the L1 cache while every tree walks it) and predicted in one call.
+  constexpr int kPiece = 512;
+  const int pieces_per_row = (size.width + kPiece - 1) / kPiece;
+  cv::parallel_for_(cv::Range(0, size.height * pieces_per_row), [&](const cv::Range& range) {
+    std::vector<std::uint8_t> binned(static_cast<size_t>(kPiece) * feature_count);
+    std::vector<float> proba(static_cast<size_t>(kPiece) * classes);
+    for (int piece = range.start; piece < range.end; ++piece) {
+      const int y = piece / pieces_per_row;
+      const int x0 = (piece % pieces_per_row) * kPiece;
+      const int n = std::min(kPiece, size.width - x0);
       for (int f = 0; f < feature_count; ++f) {
-        for (int y = y0; y < y1; ++y) {
-          const float* src = features.planes[f].ptr<float>(y);
-          const int base = (y - y0) * size.width;
-          for (int x = 0; x < size.width; ++x) rows.at<float>(base + x, f) = src[x];
-        }
+        forest_.bin_feature(f, features.planes[f].ptr<float>(y) + x0, n, binned.data() + f, feature_count);
       }
-      const cv::Mat proba = forest_.predict_proba(rows);
-      for (int y = y0; y < y1; ++y) {
-        auto* best_class = prediction.classes.ptr<std::uint8_t>(y);
-        for (int x = 0; x < size.width; ++x) {
-          const float* p = proba.ptr<float>((y - y0) * size.width + x);
-          int best = 0;
-          for (int c = 0; c < classes; ++c) {
-            prediction.probabilities[c].at<float>(y, x) = p[c];
-            if (p[c] > p[best]) best = c;
-          }
-          best_class[x] = static_cast<std::uint8_t>(best + 1);
-        }
+      forest_.predict_binned(binned.data(), n, proba.data());
+      auto* best_class = prediction.classes.ptr<std::uint8_t>(y) + x0;
+      for (int c = 0; c < classes; ++c) {
+        float* out = prediction.probabilities[c].ptr<float>(y) + x0;
+        for (int i = 0; i < n; ++i) out[i] = proba[static_cast<size_t>(i) * classes + c];
+      }
+      for (int i = 0; i < n; ++i) {
+        const float* p = &proba[static_cast<size_t>(i) * classes];
+        best_class[i] = static_cast<std::uint8_t>(std::max_element(p, p + classes) - p + 1);
       }
     }
   });
@@ -264,36 +256,25 @@ PixelPrediction PixelClassifier::predict(const PixelFeatures& features) const {
 }
 
 std::string PixelClassifier::save() const {
-  if (empty()) throw bad("model", "is empty (not trained or loaded); nothing to save");
   const nlohmann::json header = {{"class_names", class_names_},
                                  {"features", feature_options_json(feature_options_)},
                                  {"forest", detail::forest_options_json(forest_options_)},
                                  {"provenance", provenance_}};
-  return detail::pack_model(kMagic, kPixelModelFormatVersion, header, forest_.to_bytes());
+  return detail::save_model(kModelKind, header, forest_);
 }
 
 PixelClassifier PixelClassifier::load(std::string_view bytes) {
-  const detail::UnpackedModel unpacked = detail::unpack_model(bytes, kMagic, kPixelModelFormatVersion, kKind);
   PixelClassifier model;
-  try {
-    model.class_names_ = unpacked.header.at("class_names").get<std::vector<std::string>>();
-    model.feature_options_ = feature_options_from_json(unpacked.header.at("features"));
-    model.provenance_ = unpacked.header.at("provenance");
-    model.forest_options_ = detail::forest_options_from_json(unpacked.header.at("forest"), kKind);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::corrupt, fmt::format("pixel model: header is damaged: {}", e.what()));
-  }
-  try {
+  model.forest_ = detail::load_model(bytes, kModelKind, [&](const nlohmann::json& header) {
+    model.class_names_ = header.at("class_names").get<std::vector<std::string>>();
+    model.feature_options_ = feature_options_from_json(header.at("features"));
+    model.provenance_ = header.at("provenance");
+    model.forest_options_ = detail::forest_options_from_json(header.at("forest"), kModelKind.name);
     validate(model.feature_options_);
     check_class_names(model.class_names_);
-  } catch (const Error& e) {
-    throw Error(ErrorCode::corrupt, fmt::format("pixel model: header is inconsistent: {}", e.what()));
-  }
-  model.forest_ = RandomForest::from_bytes(unpacked.forest_bytes);
-  if (model.forest_.feature_count() != static_cast<int>(pixel_feature_names(model.feature_options_).size()) ||
-      model.forest_.class_count() != static_cast<int>(model.class_names_.size())) {
-    throw Error(ErrorCode::corrupt, "pixel model: the forest's feature or class count disagrees with the header");
-  }
+    return detail::ForestShape{static_cast<int>(pixel_feature_names(model.feature_options_).size()),
+                               static_cast<int>(model.class_names_.size())};
+  });
   return model;
 }
 

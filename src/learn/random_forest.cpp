@@ -1,14 +1,12 @@
-// Random forest training and prediction. Training bins every feature into at most 256 quantile bins once,
-// so a node's best split is one histogram pass over its rows per candidate feature instead of a sort (the
-// approach of LightGBM / scikit-learn's HistGradientBoosting); thresholds are stored as the float bin edges,
-// so prediction compares raw feature values and needs no binning.
+// Random forest training. Every feature is binned into at most 256 quantile bins once, so a node's best
+// split is one histogram pass over its rows per candidate feature instead of a sort (the approach of
+// LightGBM / scikit-learn's HistGradientBoosting). The forest keeps the bin edges and splits on bins, so
+// prediction (random_forest_predict.cpp) walks one-byte features through 8-byte nodes.
 
 #include "tessera/learn/random_forest.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <numeric>
 #include <random>
 
@@ -16,6 +14,7 @@
 #include <opencv2/core/utility.hpp>
 
 #include "tessera/core/error.hpp"
+#include "tessera/core/splitmix64.hpp"
 
 namespace tessera::learn {
 namespace {
@@ -27,14 +26,6 @@ void check_range(const char* field, long long value, long long low, long long hi
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("forest option '{}' must be in [{}, {}], got {}", field, low, high, value));
   }
-}
-
-// splitmix64: decorrelates the per-tree seeds derived from one user seed.
-std::uint64_t mix_seed(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 // Per feature: the bin edges (ascending) and every row's bin, column-major (bins[f * n + i]).
@@ -89,11 +80,12 @@ BinnedRows bin_rows(const cv::Mat& rows) {
   return binned;
 }
 
+// One grown tree, depth-first: an internal node goes left when the row's bin of `feature` is <= bin.
 struct TreeNodes {
   struct Node {
-    std::int32_t feature = -1;
-    float threshold = 0;
-    std::int32_t left = 0;
+    std::int32_t feature = -1;  // -1: leaf
+    std::int32_t bin = 0;
+    std::int32_t left = 0;      // children (internal) or offset into leaf_probabilities (leaf)
     std::int32_t right = 0;
   };
   std::vector<Node> nodes;
@@ -149,7 +141,7 @@ class TreeGrower {
       tree_.nodes.emplace_back();
       auto& node = tree_.nodes[p.node];
       node.feature = split.feature;
-      node.threshold = data_.edges[split.feature][split.bin];
+      node.bin = split.bin;
       node.left = left;
       node.right = left + 1;
       stack.push_back({left + 1, mid, p.end, p.depth + 1});
@@ -261,6 +253,10 @@ void check_training_input(const cv::Mat& rows, const std::vector<int>& classes, 
   if (rows.empty() || rows.type() != CV_32FC1 || rows.dims != 2) {
     throw Error(ErrorCode::invalid_argument, "random forest: 'rows' must be a non-empty CV_32F matrix");
   }
+  if (rows.cols > RandomForest::kMaxFeatures) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("random forest: 'rows' has {} features; at most {}",
+                                                         rows.cols, RandomForest::kMaxFeatures));
+  }
   if (static_cast<int>(classes.size()) != rows.rows) {
     throw Error(ErrorCode::invalid_argument, fmt::format("random forest: 'classes' has {} values for {} rows",
                                                          classes.size(), rows.rows));
@@ -304,29 +300,45 @@ void validate(const ForestOptions& options) {
 // Builds a RandomForest from trees grown independently (befriended so the node layout stays private).
 class ForestBuilder {
  public:
-  static RandomForest assemble(std::vector<TreeNodes>& trees, int feature_count, int class_count) {
+  static RandomForest assemble(std::vector<TreeNodes>& trees, std::vector<std::vector<float>> edges,
+                               int class_count) {
     RandomForest forest;
-    forest.feature_count_ = feature_count;
+    forest.feature_count_ = static_cast<int>(edges.size());
     forest.class_count_ = class_count;
+    forest.edges_ = std::move(edges);
+    forest.pad_edges();
     for (auto& tree : trees) {
-      const auto node_offset = static_cast<std::int32_t>(forest.nodes_.size());
-      const auto leaf_offset = static_cast<std::int32_t>(forest.leaf_probabilities_.size());
-      forest.roots_.push_back(node_offset);
-      for (const auto& n : tree.nodes) {
-        RandomForest::Node node{n.feature, n.threshold, n.left, n.right};
-        if (n.feature >= 0) {
-          node.left += node_offset;
-          node.right += node_offset;
-        } else {
-          node.left += leaf_offset;
-        }
-        forest.nodes_.push_back(node);
-      }
-      forest.leaf_probabilities_.insert(forest.leaf_probabilities_.end(), tree.leaf_probabilities.begin(),
-                                        tree.leaf_probabilities.end());
+      append_breadth_first(tree, forest);
       tree = TreeNodes{};
     }
     return forest;
+  }
+
+ private:
+  // Appends `tree` level by level: a node's two children are placed side by side when the node is.
+  static void append_breadth_first(const TreeNodes& tree, RandomForest& forest) {
+    const auto root = static_cast<std::int32_t>(forest.nodes_.size());
+    const auto leaf_offset = static_cast<std::int32_t>(forest.leaf_probabilities_.size());
+    forest.roots_.push_back(root);
+    std::vector<std::int32_t> queue = {0};  // grown-tree indices in output order
+    forest.nodes_.emplace_back();
+    for (size_t k = 0; k < queue.size(); ++k) {
+      const TreeNodes::Node& grown = tree.nodes[queue[k]];
+      RandomForest::Node& node = forest.nodes_[root + static_cast<std::int32_t>(k)];
+      if (grown.feature < 0) {
+        node.is_leaf = 1;
+        node.next = leaf_offset + grown.left;
+        continue;
+      }
+      node.feature = static_cast<std::uint16_t>(grown.feature);
+      node.bin = static_cast<std::uint8_t>(grown.bin);
+      node.next = root + static_cast<std::int32_t>(queue.size());
+      queue.push_back(grown.left);
+      queue.push_back(grown.right);
+      forest.nodes_.resize(forest.nodes_.size() + 2);  // `node` is not used past this point
+    }
+    forest.leaf_probabilities_.insert(forest.leaf_probabilities_.end(), tree.leaf_probabilities.begin(),
+                                      tree.leaf_probabilities.end());
   }
 };
 
@@ -335,145 +347,17 @@ RandomForest RandomForest::train(const cv::Mat& rows, const std::vector<int>& cl
   validate(options);
   check_training_input(rows, classes, class_count);
   const cv::Mat contiguous = rows.isContinuous() ? rows : rows.clone();
-  const BinnedRows binned = bin_rows(contiguous);
+  BinnedRows binned = bin_rows(contiguous);
   std::vector<TreeNodes> trees(options.trees);
   // Each tree's randomness comes from (seed, tree index) alone, so the forest does not depend on which
   // thread grew which tree.
   cv::parallel_for_(cv::Range(0, options.trees), [&](const cv::Range& range) {
     for (int t = range.start; t < range.end; ++t) {
-      TreeGrower grower(binned, classes, class_count, options, mix_seed(options.seed * 0x100000001b3ULL + t));
+      TreeGrower grower(binned, classes, class_count, options, splitmix64(options.seed * 0x100000001b3ULL + t));
       trees[t] = grower.grow();
     }
   });
-  return ForestBuilder::assemble(trees, rows.cols, class_count);
-}
-
-void RandomForest::predict_row(const float* row, float* probabilities) const {
-  std::fill(probabilities, probabilities + class_count_, 0.0f);
-  for (const std::int32_t root : roots_) {
-    const Node* node = &nodes_[root];
-    while (node->feature >= 0) node = &nodes_[row[node->feature] <= node->threshold ? node->left : node->right];
-    const float* leaf = &leaf_probabilities_[node->left];
-    for (int c = 0; c < class_count_; ++c) probabilities[c] += leaf[c];
-  }
-  const float scale = 1.0f / static_cast<float>(roots_.size());
-  for (int c = 0; c < class_count_; ++c) probabilities[c] *= scale;
-}
-
-cv::Mat RandomForest::predict_proba(const cv::Mat& rows) const {
-  if (empty()) throw Error(ErrorCode::invalid_argument, "random forest: predicting with an untrained forest");
-  if (rows.type() != CV_32FC1 || rows.cols != feature_count_) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("random forest: 'rows' must be CV_32F with {} columns, got type {} with {} columns",
-                            feature_count_, rows.type(), rows.cols));
-  }
-  cv::Mat out(rows.rows, class_count_, CV_32FC1);
-  // Row by row through every tree: pixels of one image mostly end in shallow leaves, so a walk that stops at
-  // its own leaf beats walking blocks of rows down each tree in lockstep (measured 2.2x less CPU on 1024^2
-  // pixels x 100 trees of depth 12).
-  cv::parallel_for_(cv::Range(0, rows.rows), [&](const cv::Range& range) {
-    for (int i = range.start; i < range.end; ++i) predict_row(rows.ptr<float>(i), out.ptr<float>(i));
-  });
-  return out;
-}
-
-namespace {
-
-template <typename T>
-void append_pod(std::string& out, const T& value) {
-  out.append(reinterpret_cast<const char*>(&value), sizeof(T));
-}
-
-template <typename T>
-void append_array(std::string& out, const std::vector<T>& values) {
-  append_pod(out, static_cast<std::uint64_t>(values.size()));
-  out.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
-}
-
-// Reads what append_pod/append_array wrote; a short buffer is Error{corrupt}.
-class ByteReader {
- public:
-  explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
-  template <typename T>
-  T pod(const char* what) {
-    T value;
-    need(sizeof(T), what);
-    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return value;
-  }
-  template <typename T>
-  std::vector<T> array(const char* what) {
-    const auto count = pod<std::uint64_t>(what);
-    if (count > (bytes_.size() - pos_) / sizeof(T)) {
-      throw Error(ErrorCode::corrupt, fmt::format("random forest bytes: '{}' is truncated", what));
-    }
-    std::vector<T> values(count);
-    std::memcpy(values.data(), bytes_.data() + pos_, count * sizeof(T));
-    pos_ += count * sizeof(T);
-    return values;
-  }
-  bool at_end() const { return pos_ == bytes_.size(); }
-
- private:
-  void need(size_t n, const char* what) const {
-    if (bytes_.size() - pos_ < n) {
-      throw Error(ErrorCode::corrupt, fmt::format("random forest bytes: '{}' is truncated", what));
-    }
-  }
-  std::string_view bytes_;
-  size_t pos_ = 0;
-};
-
-}  // namespace
-
-std::string RandomForest::to_bytes() const {
-  std::string out;
-  append_pod(out, static_cast<std::int32_t>(feature_count_));
-  append_pod(out, static_cast<std::int32_t>(class_count_));
-  append_array(out, roots_);
-  append_array(out, nodes_);
-  append_array(out, leaf_probabilities_);
-  return out;
-}
-
-RandomForest RandomForest::from_bytes(std::string_view bytes) {
-  ByteReader reader(bytes);
-  RandomForest forest;
-  forest.feature_count_ = reader.pod<std::int32_t>("feature count");
-  forest.class_count_ = reader.pod<std::int32_t>("class count");
-  forest.roots_ = reader.array<std::int32_t>("roots");
-  forest.nodes_ = reader.array<Node>("nodes");
-  forest.leaf_probabilities_ = reader.array<float>("leaf probabilities");
-  auto corrupt = [](const std::string& what) {
-    return Error(ErrorCode::corrupt, "random forest bytes: " + what);
-  };
-  if (!reader.at_end()) throw corrupt("trailing bytes after the leaf probabilities");
-  if (forest.feature_count_ < 1 || forest.class_count_ < 2 || forest.roots_.empty()) {
-    throw corrupt(fmt::format("{} features, {} classes, {} trees", forest.feature_count_, forest.class_count_,
-                              forest.roots_.size()));
-  }
-  const auto node_count = static_cast<std::int64_t>(forest.nodes_.size());
-  for (const std::int32_t root : forest.roots_) {
-    if (root < 0 || root >= node_count) throw corrupt(fmt::format("tree root {} outside the nodes", root));
-  }
-  for (std::int64_t i = 0; i < node_count; ++i) {
-    const Node& n = forest.nodes_[i];
-    if (n.feature >= 0) {
-      // Children always follow their parent, which also rules out cycles.
-      if (n.feature >= forest.feature_count_ || n.left <= i || n.right <= i || n.left >= node_count ||
-          n.right >= node_count) {
-        throw corrupt(fmt::format("node {} has feature {} and children {}, {}", i, n.feature, n.left, n.right));
-      }
-    } else if (n.feature != -1 || n.left < 0 ||
-               static_cast<size_t>(n.left) + forest.class_count_ > forest.leaf_probabilities_.size()) {
-      throw corrupt(fmt::format("leaf {} points outside the leaf probabilities", i));
-    }
-  }
-  for (size_t t = 1; t < forest.roots_.size(); ++t) {
-    if (forest.roots_[t] <= forest.roots_[t - 1]) throw corrupt("tree roots are not ascending");
-  }
-  return forest;
+  return ForestBuilder::assemble(trees, std::move(binned.edges), class_count);
 }
 
 }  // namespace tessera::learn

@@ -18,6 +18,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/file.hpp"
+#include "tessera/core/splitmix64.hpp"
 #include "tessera/image/encode.hpp"
 
 namespace tessera::synth {
@@ -32,13 +33,6 @@ constexpr double kPsfSigma = 1.5;   // pixels
 constexpr double kEdgeWidth = 0.6;  // pixels, logistic scale of the nuclear edge
 constexpr double kReadNoise = 4.0;  // ADU
 constexpr double kGain = 1.8;       // ADU per photo-electron
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 // mt19937_64 is fully specified by the standard but its distributions are not, so they are written
 // out here and the same seed gives the same movie with any standard library.

@@ -1,5 +1,6 @@
 #include "tessera/learn/random_forest.hpp"
 
+#include <limits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -89,4 +90,62 @@ TEST(RandomForest, RefusesOneClassNanAndBadOptions) {
   tessera::test::expect_invalid([&] { RandomForest::train(with_nan, classes, 2, {}); }, "row 17, feature 2");
   tessera::test::expect_invalid([&] { RandomForest::train(rows, classes, 2, {.trees = 0}); }, "'trees'");
   tessera::test::expect_invalid([&] { RandomForest::train(rows, {0, 1}, 2, {}); }, "'classes' has 2 values");
+}
+
+TEST(RandomForest, BinnedPredictionMatchesRowPrediction) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(700, 7, rows, classes);
+  const auto forest = RandomForest::train(rows, classes, 2, {.trees = 12, .max_depth = 10});
+  // Planes (feature-major) binned into one byte per feature, as pixel prediction does.
+  const int n = rows.rows, features = rows.cols;
+  std::vector<std::uint8_t> binned(static_cast<size_t>(n) * features);
+  for (int f = 0; f < features; ++f) {
+    cv::Mat column = rows.col(f).clone();
+    forest.bin_feature(f, column.ptr<float>(), n, binned.data() + f, features);
+  }
+  cv::Mat proba(n, 2, CV_32F);
+  forest.predict_binned(binned.data(), n, proba.ptr<float>());
+  EXPECT_EQ(cv::norm(proba, forest.predict_proba(rows), cv::NORM_INF), 0.0);
+}
+
+TEST(RandomForest, ValuesBeyondTheTrainingRangeAndNanStillPredict) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(500, 8, rows, classes);
+  const auto forest = RandomForest::train(rows, classes, 2, {.trees = 8});
+  cv::Mat odd(3, 4, CV_32F, cv::Scalar(0));
+  odd.row(0).setTo(1e30f);
+  odd.row(1).setTo(-1e30f);
+  odd.row(2).setTo(std::numeric_limits<float>::quiet_NaN());
+  const cv::Mat proba = forest.predict_proba(odd);
+  // Far above the range is class 1 territory along feature 0, far below class 0; NaN goes right like +huge.
+  EXPECT_GT(proba.at<float>(0, 1), 0.7f);
+  EXPECT_LT(proba.at<float>(1, 1), 0.3f);
+  EXPECT_EQ(proba.at<float>(2, 1), proba.at<float>(0, 1));
+}
+
+TEST(RandomForest, DamagedNodesAreCorruptNotACrash) {
+  // Every single-byte change in the node and edge area either loads a forest whose walks stay inside its
+  // arrays or is refused as corrupt: prediction on the loaded forest must not crash (ASan builds catch it).
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(200, 9, rows, classes);
+  const std::string bytes = RandomForest::train(rows, classes, 2, {.trees = 2, .max_depth = 3}).to_bytes();
+  int refused = 0;
+  for (size_t at = 8; at < bytes.size(); ++at) {
+    for (const unsigned char value : {0x00, 0x7f, 0xff}) {
+      std::string damaged = bytes;
+      damaged[at] = static_cast<char>(value);
+      try {
+        const auto forest = RandomForest::from_bytes(damaged);
+        const cv::Mat proba = forest.predict_proba(rows);
+        EXPECT_EQ(proba.rows, rows.rows);
+      } catch (const tessera::Error& e) {
+        EXPECT_EQ(e.code(), tessera::ErrorCode::corrupt) << e.what();
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GT(refused, 0);
 }

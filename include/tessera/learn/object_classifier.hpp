@@ -44,7 +44,7 @@ struct ObjectTrainingOptions {
   nlohmann::json provenance = nlohmann::json::object();  // the caller's, stored in the model
 };
 
-inline constexpr int kObjectModelFormatVersion = 1;
+inline constexpr int kObjectModelFormatVersion = 2;  // 2: forests split on bins (8-byte nodes)
 
 class ObjectClassifier {
  public:

@@ -71,7 +71,7 @@ struct InstanceOptions {
 // marker becomes one object. Error{invalid_argument} naming the field.
 cv::Mat instance_labels(const cv::Mat& foreground_probability, const InstanceOptions& options = {});
 
-inline constexpr int kPixelModelFormatVersion = 1;
+inline constexpr int kPixelModelFormatVersion = 2;  // 2: forests split on bins (8-byte nodes)
 
 class PixelClassifier {
  public:
