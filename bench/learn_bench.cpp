@@ -5,12 +5,14 @@
 //   tessera_bench_learn run OUT PIXELS TREES DEPTH
 //                                               trains on PIXELS labelled pixels of train.png (drawn evenly
 //                                               from its mask, a seeded sample), predicts test.png; prints
-//                                               "train_s=.. predict_s=.. dice=.. features=.. test_features_s=.." with
+//                                               "train_s=.. predict_s=.. dice=.. features=.. test_features_s=..
+//                                               test_features_cpu_s=.. predict_cpu_s=.." with
 //                                               train = features of train.png + sample gathering + forest,
 //                                               predict = features of test.png + forest over every pixel.
 // The python anchor reads the same files and draws the same pixels (OUT/samples.txt, written by `run`).
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -29,6 +31,11 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// CPU seconds of every thread of the process: on a shared machine a steadier measure of work than wall time.
+double cpu_seconds_since(std::clock_t start) {
+  return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
 int generate(const fs::path& out, int size) {
@@ -82,15 +89,21 @@ int run(const fs::path& dir, long long pixels, int trees, int depth) {
   const PixelClassifier model = PixelClassifier::train({{train, labels}}, {"background", "nucleus"}, options);
   const double train_s = seconds_since(train_start);
   const auto predict_start = std::chrono::steady_clock::now();
+  const std::clock_t predict_cpu_start = std::clock();
   const PixelFeatures features = compute_pixel_features(test, options.features);
   const double features_s = seconds_since(predict_start);
+  const double features_cpu_s = cpu_seconds_since(predict_cpu_start);
   const PixelPrediction prediction = model.predict(features);
   const double predict_s = seconds_since(predict_start);
+  const double predict_cpu_s = cpu_seconds_since(predict_cpu_start);
   const cv::Mat predicted = prediction.classes == 2;
   const double intersection = cv::countNonZero(predicted & test_mask);
   const double dice = 2 * intersection / (cv::countNonZero(predicted) + cv::countNonZero(test_mask));
-  fmt::print("train_s={:.3f} predict_s={:.3f} dice={:.4f} features={} test_features_s={:.3f}\n", train_s, predict_s,
-             dice, pixel_feature_names(options.features).size(), features_s);
+  fmt::print(
+      "train_s={:.3f} predict_s={:.3f} dice={:.4f} features={} test_features_s={:.3f} test_features_cpu_s={:.3f} "
+      "predict_cpu_s={:.3f}\n",
+      train_s, predict_s, dice, pixel_feature_names(options.features).size(), features_s, features_cpu_s,
+      predict_cpu_s);
   return 0;
 }
 

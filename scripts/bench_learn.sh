@@ -46,3 +46,6 @@ printf '  %-44s %9.3f %11.3f %8.4f %9s\n' "skimage + sklearn RandomForest n_jobs
 echo "  speed-up training (features + forest): ${train_ratio}x (goal >= 5x): $(verdict "$train_ratio")"
 echo "  speed-up features + prediction:        ${predict_ratio}x (goal >= 5x): $(verdict "$predict_ratio")"
 echo "  speed-up overall:                       ${total_ratio}x"
+t_cpu=$(field predict_cpu_s "$tessera_line"); p_cpu=$(field predict_cpu_s "$python_line")
+echo "  features + prediction CPU seconds (all threads): tessera ${t_cpu}, anchor ${p_cpu}" \
+  "($(ratio "$p_cpu" "$t_cpu")x less CPU; the wall-time ratio above is the figure, this one is steadier under load)"
