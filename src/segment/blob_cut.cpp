@@ -61,6 +61,18 @@ void mark_neighbours(const cv::Mat& signed_raw, const cv::Mat& ground, double ra
   }
 }
 
+// The standard deviation of the ground's grey levels (pixels below `level` on the signed scale), at full
+// resolution smoothed at 1 px: texture (EM) keeps it high where a fluorescence ground is flat. Resampling the
+// ROI would average the texture away, so the working copy is not used.
+double ground_spread(const cv::Mat& gray8_roi, double sign, double level) {
+  cv::Mat smooth;
+  cv::GaussianBlur(gray8_roi, smooth, cv::Size(), 1.0);
+  smooth.convertTo(smooth, CV_32F, sign);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(smooth, mean, sd, smooth < level);
+  return std::max(0.5, sd[0]);
+}
+
 }  // namespace
 
 BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& prompts) {
@@ -108,6 +120,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   out.blobness = blob.response / std::max(1.0, contrast);
   out.mask = cv::Mat::zeros(out.roi.size(), CV_8U);
   if (contrast <= 1.0) return out;  // the click is on the ground itself: nothing to separate
+  out.ground_contrast = contrast / ground_spread(gray8(out.roi), sign, ground_s + kGroundShare * contrast);
 
   const cv::Mat signed_smooth = sign * smooth;
   const cv::Mat ground = signed_smooth < ground_s + kGroundShare * contrast;

@@ -8,13 +8,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <optional>
+#include <string>
 
 #include <opencv2/imgproc.hpp>
 
 #include "segment/blob_cut.hpp"
 #include "segment/blob_scale.hpp"
+#include "segment/click_edit.hpp"
 #include "segment/graph_cut.hpp"
 #include "segment/prompt_validation.hpp"
 #include "segment/roi.hpp"
@@ -63,23 +64,12 @@ Candidate cut_at_radius(const cv::Mat& image8, const Prompts& prompts, double ra
   cv::Mat trimap(features.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
   trimap.setTo(cv::GC_PR_FGD, distance <= r);
   trimap.setTo(cv::GC_BGD, distance > kRoiRadiusFactor * r);
-  // A negative click claims the pixels clearly nearer to it than to any positive one (a touching twin).
-  const auto negatives = working_points(prompts, c.region, false);
-  if (!negatives.empty()) {
-    cv::Mat negative_seeds(features.size(), CV_8U, cv::Scalar(255));
-    for (const auto& p : negatives) negative_seeds.at<uchar>(p) = 0;
-    cv::Mat negative_distance;
-    cv::distanceTransform(negative_seeds, negative_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-    trimap.setTo(cv::GC_BGD, negative_distance < 0.25 * distance);
-  }
   stamp_points(trimap, prompts, c.region, r);
   const int assumed_area = cv::countNonZero(distance <= r);
   c.cut = run_cut({features, trimap, positives, 3});
   const double area_ratio = static_cast<double>(c.cut.area) / std::max(1, assumed_area);
   const bool reaches_edge = cv::countNonZero(c.cut.mask & (distance > 0.9 * kRoiRadiusFactor * r)) > 0;
-  const bool holds_negative = std::any_of(negatives.begin(), negatives.end(),
-                                          [&](const cv::Point& p) { return c.cut.mask.at<uchar>(p) != 0; });
-  c.consistent = area_ratio > 0.15 && area_ratio < 3.0 && !reaches_edge && !holds_negative;
+  c.consistent = area_ratio > 0.15 && area_ratio < 3.0 && !reaches_edge;
   return c;
 }
 
@@ -150,11 +140,55 @@ cv::Mat to_image_mask(const Candidate& c, cv::Size image_size) {
 std::optional<SegmentResult> clean_blob(const cv::Mat& image8, const Prompts& prompts) {
   if (image8.channels() != 1) return std::nullopt;
   const BlobCut cut = blob_cut(image8, BlobScale(image8), prompts);
-  if (cut.blobness < kMinBlobness || cv::countNonZero(cut.mask) == 0) return std::nullopt;
+  if (cut.blobness < kMinBlobness || cut.ground_contrast < kMinGroundContrast) return std::nullopt;
+  if (cv::countNonZero(cut.mask) == 0) return std::nullopt;
   SegmentResult result;
   result.mask = cv::Mat::zeros(image8.size(), CV_8U);
   cut.mask.copyTo(result.mask(cut.roi));
   result.confidence = std::clamp(1.0 - std::exp(-cut.contrast / 1.5), 0.0, 1.0);
+  result.method = "blob_watershed";
+  return result;
+}
+
+// One '+' click alone (later clicks are edits, cut_then_edit): GrabCut over a series of assumed radii, the
+// best self-consistent cut wins.
+SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts) {
+  std::optional<Candidate> best;
+  for (double radius : candidate_radii(image8.size())) {
+    Candidate c = cut_at_radius(image8, prompts, radius);
+    const auto rank = [](const Candidate& k) { return (k.consistent ? 1000.0 : 0.0) + k.cut.contrast; };
+    if (!best || rank(c) > rank(*best)) best = std::move(c);
+  }
+  return {to_image_mask(*best, image8.size()), confidence_of(*best), "grabcut_scales"};
+}
+
+cv::Point pixel_of(const PromptPoint& p) { return {static_cast<int>(p.x), static_cast<int>(p.y)}; }
+
+// More than one click on the GrabCut path: the first '+' alone makes the mask, every later click edits it
+// (click_edit.hpp): a '-' inside removes the part it floods first, a '+' outside adds its own one-click mask,
+// a click the mask already agrees with changes nothing. The confidence stays the first cut's.
+SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts) {
+  const auto first = std::find_if(prompts.points.begin(), prompts.points.end(),
+                                  [](const PromptPoint& p) { return p.positive; });
+  SegmentResult result = cut_over_scales(image8, Prompts{{*first}, std::nullopt, {}});
+  std::vector<cv::Point> positives{pixel_of(*first)};
+  for (auto p = prompts.points.begin(); p != prompts.points.end(); ++p) {
+    if (p == first) continue;
+    const cv::Point at = pixel_of(*p);
+    const bool inside = result.mask.at<uchar>(at) != 0;
+    if (p->positive) {
+      positives.push_back(at);
+      if (inside) continue;
+      // The object is the mask plus the click's own one-click mask. Measured against one cut around all '+'
+      // clicks (the ROI then outgrows the object: EM nuclei 0.67 -> 0.55 after the click) and against keeping
+      // whichever of the two has the sharper boundary (EM 0.63, polyps 0.60): the union alone is the one that
+      // improves every dataset (EM 0.74, polyps 0.37, DSB's few GrabCut clicks).
+      result.mask |= cut_over_scales(image8, Prompts{{*p}, std::nullopt, {}}).mask;
+    } else if (inside) {
+      result.mask = remove_around(image8, result.mask, positives, at);
+    }
+  }
+  result.method = "grabcut_edited";
   return result;
 }
 
@@ -166,29 +200,21 @@ class GraphCutSegmenter final : public Segmenter {
     validate_prompts(image, prompts);
     const cv::Mat image8 = to_display_8bit(image);
     std::optional<Candidate> best;
+    std::string method;
     if (!prompts.prior_mask.empty() && cv::countNonZero(prompts.prior_mask) > 0) {
       best = cut_from_prior(image8, prompts);
+      method = "grabcut_prior";
     } else if (prompts.box) {
       best = cut_in_box(image8, prompts);
+      method = "grabcut_box";
     } else if (auto blob = clean_blob(image8, prompts)) {
       return *blob;
+    } else if (prompts.points.size() > 1) {
+      return cut_then_edit(image8, prompts);
     } else {
-      // The object does not reach a negative click: assumed radii beyond the nearest one are not tried.
-      double reach = std::numeric_limits<double>::infinity();
-      for (const auto& p : prompts.points)
-        for (const auto& q : prompts.points)
-          if (p.positive && !q.positive) reach = std::min(reach, std::hypot(p.x - q.x, p.y - q.y));
-      for (double radius : candidate_radii(image8.size())) {
-        if (best && radius >= reach) break;
-        Candidate c = cut_at_radius(image8, prompts, radius);
-        const auto rank = [](const Candidate& k) { return (k.consistent ? 1000.0 : 0.0) + k.cut.contrast; };
-        if (!best || rank(c) > rank(*best)) best = std::move(c);
-      }
+      return cut_over_scales(image8, prompts);
     }
-    SegmentResult result;
-    result.mask = to_image_mask(*best, image.size());
-    result.confidence = confidence_of(*best);
-    return result;
+    return {to_image_mask(*best, image.size()), confidence_of(*best), method};
   }
 };
 

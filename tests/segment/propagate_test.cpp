@@ -79,7 +79,7 @@ synth::TimelapseFrames movie(int frames, int cycle, std::uint64_t seed = 1) {
 class PriorSegmenter : public Segmenter {
  public:
   std::string name() const override { return "prior"; }
-  SegmentResult segment(const cv::Mat&, const Prompts& prompts) const override { return {prompts.prior_mask, 1.0}; }
+  SegmentResult segment(const cv::Mat&, const Prompts& prompts) const override { return {prompts.prior_mask, 1.0, "prior"}; }
 };
 
 TEST(MaskPropagation, FlowAloneFollowsNucleiThroughTwentyFrames) {

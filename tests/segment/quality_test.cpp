@@ -3,7 +3,9 @@
 // mean IoU >= 0.80 (one click) and >= 0.88 (after the correction); the default segmenter does not reach it yet
 // (docs/api/masks.md), so this asserts the measured level as a floor (a regression fails it) and prints the gap.
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <fmt/format.h>
@@ -118,9 +120,21 @@ struct Score {
   }
 };
 
-Score evaluate(const std::vector<Sample>& samples, const tessera::segment::Segmenter& segmenter) {
+// With TESSERA_QUALITY_CSV=<file>, one row per object (where the losses are, and which path each click took).
+std::ofstream detail_file() {
+  const char* path = std::getenv("TESSERA_QUALITY_CSV");
+  if (path == nullptr) return {};
+  std::ofstream out(path);
+  out << "dataset,image,label,area,x,y,iou,method,confidence,fix_x,fix_y,fix_positive,iou_fixed,method_fixed,"
+         "confidence_fixed\n";
+  return out;
+}
+
+Score evaluate(const std::string& name, const std::vector<Sample>& samples,
+               const tessera::segment::Segmenter& segmenter, std::ofstream& detail) {
   Score score;
-  for (const auto& s : samples) {
+  for (std::size_t image = 0; image < samples.size(); ++image) {
+    const Sample& s = samples[image];
     double max_label = 0;
     cv::minMaxLoc(s.labels, nullptr, &max_label);
     for (int label = 1; label <= static_cast<int>(max_label); ++label) {
@@ -132,8 +146,15 @@ Score evaluate(const std::vector<Sample>& samples, const tessera::segment::Segme
       const auto first = segmenter.segment(s.image, prompts);
       score.first.push_back(iou(first.mask > 0, truth));
       score.confidence.push_back(first.confidence);
-      if (auto fix = corrective_click(first.mask > 0, truth)) prompts.points.push_back(*fix);
-      score.corrected.push_back(iou(segmenter.segment(s.image, prompts).mask > 0, truth));
+      const auto fix = corrective_click(first.mask > 0, truth);
+      if (fix) prompts.points.push_back(*fix);
+      const auto fixed = segmenter.segment(s.image, prompts);
+      score.corrected.push_back(iou(fixed.mask > 0, truth));
+      if (detail.is_open())
+        detail << fmt::format("{},{},{},{},{},{},{:.4f},{},{:.4f},{},{},{},{:.4f},{},{:.4f}\n", name, image, label,
+                              cv::countNonZero(truth), c.x, c.y, score.first.back(), first.method,
+                              first.confidence, fix ? fix->x : -1, fix ? fix->y : -1, fix && fix->positive ? 1 : 0,
+                              score.corrected.back(), fixed.method, fixed.confidence);
     }
   }
   return score;
@@ -145,8 +166,9 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::map<std::string, std::vector<Sample>> datasets{
       {"bh2019_em_nuclei", load_bh2019()}, {"stardist_dsb_nuclei", load_stardist()}, {"kvasir_polyps", load_kvasir()}};
   Score all;
+  std::ofstream detail = detail_file();
   for (const auto& [name, samples] : datasets) {
-    const Score s = evaluate(samples, *segmenter);
+    const Score s = evaluate(name, samples, *segmenter, detail);
     // Confidence vs IoU: Pearson correlation, to show the confidence means something.
     double mc = s.mean(s.confidence), mi = s.mean(s.first), sxy = 0, sxx = 0, syy = 0;
     for (std::size_t i = 0; i < s.first.size(); ++i) {
@@ -162,12 +184,14 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   }
   std::cout << fmt::format("{:22s} objects {:4d}  one click IoU {:.3f}  + correction {:.3f}\n", "all", all.first.size(),
                            all.mean(all.first), all.mean(all.corrected));
-  std::cout << fmt::format("issue's bar: one click 0.80 (gap {:+.3f}), after correction 0.88 (gap {:+.3f})\n",
-                           all.mean(all.first) - 0.80, all.mean(all.corrected) - 0.88);
-  // Measured with the blob watershed path: 0.697 / 0.733 (DSB 0.734 / 0.787, EM 0.581 / 0.475, polyps
-  // 0.303 / 0.417); the floors leave room for GrabCut's seed-dependent spread on the 25 EM and polyp objects.
-  EXPECT_GE(all.mean(all.first), 0.66);
-  EXPECT_GE(all.mean(all.corrected), 0.69);
+  const auto verdict = [](double value, double bar) { return value >= bar ? "met" : "not met"; };
+  std::cout << fmt::format("issue's bar: one click 0.80 {} (gap {:+.3f}), after correction 0.88 {} (gap {:+.3f})\n",
+                           verdict(all.mean(all.first), 0.80), all.mean(all.first) - 0.80,
+                           verdict(all.mean(all.corrected), 0.88), all.mean(all.corrected) - 0.88);
+  // Measured: 0.738 / 0.780 (DSB 0.770 / 0.806, EM 0.666 / 0.744, polyps 0.303 / 0.367); deterministic
+  // (GrabCut seeds per cut), so the floors leave only a small margin.
+  EXPECT_GE(all.mean(all.first), 0.72);
+  EXPECT_GE(all.mean(all.corrected), 0.76);
 }
 
 }  // namespace

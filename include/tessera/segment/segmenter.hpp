@@ -32,6 +32,7 @@ struct Prompts {
 struct SegmentResult {
   cv::Mat mask;             // CV_8U, image size, 0 or 255
   double confidence = 0;    // 0..1, the implementation's own estimate of how good the mask is
+  std::string method;       // which path made it (e.g. "blob_watershed", "grabcut"): for measurements and logs
 };
 
 class Segmenter {

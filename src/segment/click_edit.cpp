@@ -1,0 +1,74 @@
+#include "segment/click_edit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "segment/marker_watershed.hpp"
+
+namespace tessera::segment {
+
+namespace {
+
+// The split runs on a grid whose longer side is at most this many pixels: a 300k-pixel EM nucleus is split
+// in a few ms, and the edge between the kept and the removed part needs no finer placement than that.
+constexpr int kMaxSplitSide = 384;
+
+enum Label : int { kOutside = -1, kKept = 1, kRemoved = 2 };
+
+// Gradient magnitude of the image smoothed at 1 px, summed over channels (colour edges count).
+cv::Mat gradient_of(const cv::Mat& image8) {
+  cv::Mat smooth;
+  image8.convertTo(smooth, CV_32F);
+  cv::GaussianBlur(smooth, smooth, cv::Size(), 1.0);
+  cv::Mat gx, gy, magnitude;
+  cv::Sobel(smooth, gx, CV_32F, 1, 0);
+  cv::Sobel(smooth, gy, CV_32F, 0, 1);
+  cv::magnitude(gx.reshape(1), gy.reshape(1), magnitude);
+  if (image8.channels() == 1) return magnitude;
+  std::vector<cv::Mat> channels;
+  cv::split(magnitude.reshape(image8.channels()), channels);
+  cv::Mat summed = channels[0].clone();
+  for (std::size_t c = 1; c < channels.size(); ++c) summed += channels[c];
+  return summed;
+}
+
+}  // namespace
+
+cv::Mat remove_around(const cv::Mat& image8, const cv::Mat& mask, const std::vector<cv::Point>& positives,
+                      cv::Point negative) {
+  if (mask.at<uchar>(negative) == 0) return mask.clone();
+  const cv::Rect bounds = cv::boundingRect(mask);
+  const double scale = std::min(1.0, static_cast<double>(kMaxSplitSide) / std::max(bounds.width, bounds.height));
+  const cv::Size working(std::max(1, static_cast<int>(std::lround(bounds.width * scale))),
+                         std::max(1, static_cast<int>(std::lround(bounds.height * scale))));
+  const auto to_working = [&](cv::Point p) {
+    return cv::Point(std::clamp(static_cast<int>((p.x - bounds.x) * scale), 0, working.width - 1),
+                     std::clamp(static_cast<int>((p.y - bounds.y) * scale), 0, working.height - 1));
+  };
+  cv::Mat crop_mask, crop_image;
+  cv::resize(mask(bounds), crop_mask, working, 0, 0, cv::INTER_NEAREST);
+  cv::resize(image8(bounds), crop_image, working, 0, 0, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::Mat labels(working, CV_32S, cv::Scalar(0));
+  labels.setTo(kOutside, crop_mask == 0);
+  const int disk = std::max(1, std::min(working.width, working.height) / 40);
+  bool any_kept = false;
+  for (const auto& p : positives) {
+    if (!bounds.contains(p) || mask.at<uchar>(p) == 0) continue;
+    cv::circle(labels, to_working(p), disk, kKept, cv::FILLED);
+    any_kept = true;
+  }
+  if (!any_kept) return mask.clone();
+  cv::circle(labels, to_working(negative), disk, kRemoved, cv::FILLED);
+  labels.setTo(kOutside, crop_mask == 0);  // the disks do not reach beyond the mask
+  if (cv::countNonZero(labels == kKept) == 0 || cv::countNonZero(labels == kRemoved) == 0) return mask.clone();
+  flood_from_markers(gradient_of(crop_image), labels);
+  cv::Mat removed = labels == kRemoved;
+  if (scale < 1.0) cv::resize(removed, removed, bounds.size(), 0, 0, cv::INTER_NEAREST);
+  cv::Mat out = mask.clone();
+  out(bounds).setTo(0, removed);
+  return out;
+}
+
+}  // namespace tessera::segment
