@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "catalog/access.hpp"
+#include "catalog/annotation_state_sql.hpp"
 #include "catalog/db.hpp"
 #include "catalog/sql_util.hpp"
 #include "catalog/migrations.hpp"
@@ -102,6 +103,7 @@ std::string image_filter(Dialect dialect, const ImageQuery& query, SqlParams& pa
     sql += " AND i.blob_hash = ?";
     params.emplace_back(*query.blob_hash);
   }
+  if (query.annotation_state) sql += " AND " + annotation_state_sql(*query.annotation_state);
   const SortKey key = sort_key(query.order_by);
   const char* op = query.descending ? "<" : ">";
   if (key.expr == "i.id") {

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "catalog/annotation_state_sql.hpp"
+#include "tessera/catalog/annotation_state.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::catalog {
@@ -196,6 +198,7 @@ class Parser {
   struct Field {
     std::string name;
     const Column* column = nullptr;  // null for metadata fields
+    bool is_annotation_state = false;  // the annotation_state test, neither column nor metadata
     std::vector<std::string> path;   // metadata JSON path parts
     size_t pos = 0;
   };
@@ -231,6 +234,7 @@ class Parser {
     if (!forced_meta && field.path.size() == 1) {
       auto it = columns().find(field.path[0]);
       if (it != columns().end()) field.column = &it->second;
+      field.is_annotation_state = field.path[0] == "annotation_state";
     }
     return field;
   }
@@ -349,8 +353,45 @@ class Parser {
     params_.emplace_back(d);
   }
 
+  // `annotation_state = 'annotated'`, `!=`, `in (...)`, `not in (...)`: a test over the image's annotations
+  // (annotation_state.hpp) rather than a value, so only equality tests mean something.
+  std::string parse_annotation_state(const Field& field) {
+    const Token t = next();
+    if (t.kind == Tok::op && t.text != "<" && t.text != "<=" && t.text != ">" && t.text != ">=") {
+      const std::string test = annotation_state_test(next_value(t));
+      return t.text == "=" || t.text == "==" ? test : "(NOT " + test + ")";
+    }
+    bool negate = false;
+    if (t.kind == Tok::ident && lower(t.text) == "not" && peek_keyword("in")) {
+      next();
+      negate = true;
+    } else if (!(t.kind == Tok::ident && lower(t.text) == "in")) {
+      fail(t.pos, fmt::format("field '{}' takes =, != or in (...) with {}; found '{}'", field.name,
+                              annotation_states_text(), t.text));
+    }
+    const Token open = next();
+    if (open.kind != Tok::lparen) fail(open.pos, "expected '(' after 'in'");
+    std::string any;
+    for (;;) {
+      any += (any.empty() ? "" : " OR ") + annotation_state_test(next());
+      const Token sep = next();
+      if (sep.kind == Tok::rparen) break;
+      if (sep.kind != Tok::comma) fail(sep.pos, fmt::format("expected ',' or ')' but found '{}'", sep.text));
+    }
+    return negate ? "(NOT (" + any + "))" : "(" + any + ")";
+  }
+
+  std::string annotation_state_test(const Token& value) const {
+    if (value.kind != Tok::string || !is_annotation_state(value.text)) {
+      fail(value.pos, fmt::format("annotation_state is one of {} (quoted), got '{}'", annotation_states_text(),
+                                  value.text));
+    }
+    return annotation_state_sql(value.text);
+  }
+
   std::string parse_comparison() {
     const Field field = parse_field();
+    if (field.is_annotation_state) return parse_annotation_state(field);
     const Token t = peek();
     if (t.kind == Tok::op) {
       next();

@@ -20,6 +20,8 @@ namespace tessera::catalog {
 // Fields that name image columns (id, width, height, channels, frames, pixel_type, format, focus, path,
 // hash, size, acquired_at, imported_at, series, frame) compare the column; any other name is a metadata
 // field (from import path tokens), compared with its JSON type: numbers as numbers, text as text.
+// `annotation_state` (=, !=, in, not in with 'unannotated', 'annotated', 'suggested', 'review') tests the
+// image's annotations (tessera/catalog/annotation_state.hpp).
 // `meta.NAME` forces the metadata field when it shadows a column. LIKE is case-insensitive on both
 // backends. Errors are Error{invalid_argument} with the position and a caret under it.
 struct SqlFilter {

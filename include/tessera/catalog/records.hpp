@@ -85,6 +85,7 @@ struct ImageQuery {
   std::optional<Id> series_id;
   std::optional<std::string> tag;  // only images carrying this whole-image tag (by name)
   std::optional<std::string> blob_hash;  // only images with these bytes
+  std::optional<std::string> annotation_state;  // unannotated, annotated, ... (annotation_state.hpp)
   // Sort key: id (default), source_path, acquired_at, imported_at, focus, frame_index, width, height,
   // byte_size. Missing values (no acquisition time, no focus) sort first.
   std::string order_by = "id";
