@@ -9,9 +9,9 @@ namespace tessera::cli {
 void add_ls_command(CLI::App& app, GlobalOptions& global) {
   auto* ls = app.add_subcommand("ls", "List catalog contents");
   ls->require_subcommand(1);
-  auto* images = ls->add_subcommand("images", "List images, filtered by metadata, set or series");
+  auto* images = ls->add_subcommand("images", "List images, filtered by metadata, set or annotation state");
   struct Args {
-    std::string where, set;
+    std::string where, set, annotation_state;
     bool json = false;
     std::int64_t limit = -1;
     std::int64_t after = 0;
@@ -19,6 +19,9 @@ void add_ls_command(CLI::App& app, GlobalOptions& global) {
   auto args = std::make_shared<Args>();
   images->add_option("--where", args->where, "Filter, e.g. \"well = 'A1' and time >= 10\"");
   images->add_option("--set", args->set, "Only images in this set");
+  images->add_option("--annotation-state", args->annotation_state,
+                     "Only images that are unannotated, annotated, suggested (learning-loop suggestions to review) "
+                     "or review (masks flagged for review)");
   images->add_option("--limit", args->limit, "At most this many");
   images->add_option("--after", args->after, "Only ids greater than this (cursor)");
   images->add_flag("--json", args->json, "One JSON array with every field");
@@ -32,6 +35,7 @@ void add_ls_command(CLI::App& app, GlobalOptions& global) {
       ws.catalog().get_set(project.id, args->set);  // not_found for a misspelt set, not an empty list
       q.set = args->set;
     }
+    if (!args->annotation_state.empty()) q.annotation_state = args->annotation_state;
     q.limit = args->limit;
     q.after_id = args->after;
     const auto list = ws.catalog().list_images(q);

@@ -3,6 +3,7 @@
 #include "server/json_records.hpp"
 #include "server/routes.hpp"
 #include "tessera/app/upload.hpp"
+#include "tessera/catalog/annotation_state.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::server {
@@ -49,7 +50,9 @@ auto as_client_error(const std::string& field, Fn&& fn) {
     return fn();
   } catch (const Error& e) {
     if (e.code() == ErrorCode::invalid_argument) {
-      throw HttpError(400, "invalid_argument", e.what(), nlohmann::json{{"field", field}});
+      // An error naming its own field (an unknown sort key) keeps it; others are about `field`.
+      const bool named = e.details().is_object() && e.details().contains("field");
+      throw HttpError(400, "invalid_argument", e.what(), named ? e.details() : nlohmann::json{{"field", field}});
     }
     throw;
   }
@@ -241,6 +244,13 @@ void add_listing_routes(Router& router) {
     query.where = ctx.query("where").value_or("");
     query.set = ctx.query("set");
     query.tag = ctx.query("tag");
+    query.annotation_state = ctx.query("annotation_state");
+    if (query.annotation_state && !catalog::is_annotation_state(*query.annotation_state)) {
+      throw HttpError(400, "invalid_argument",
+                      fmt::format("query parameter 'annotation_state' must be {}, got '{}'",
+                                  catalog::annotation_states_text(), *query.annotation_state),
+                      nlohmann::json{{"field", "annotation_state"}});
+    }
     if (ctx.query("series")) query.series_id = ctx.query_int("series", 0, 1, INT64_MAX);
     query.order_by = ctx.query("sort").value_or("id");
     const std::string order = ctx.query("order").value_or("asc");

@@ -5,7 +5,7 @@
 
 import { api } from '../api';
 import type { ImagePage, ImageRecord } from '../types';
-import { filterQuery, type ImageFilter } from './filter';
+import { filterQuery, type ImageFilter, type SortKey } from './filter';
 
 export interface ImageSummary {
   id: number;
@@ -15,12 +15,28 @@ export interface ImageSummary {
   series: string | null;
   frame: number | null;
   focus: number | null;
+  sortValue: string | number;  // what the list is sorted by (then by id), as the server sorts it
 }
 
 const kFirstPage = 120;  // small, so the first screen shows fast
 const kPage = 1000;      // the API's maximum: fewest round trips when walking
 
-function summarize(image: ImageRecord): ImageSummary {
+// The value the server sorts an image by under `sort` (catalog.cpp sort_key: missing values sort first).
+function sortValue(image: ImageRecord, sort: SortKey): string | number {
+  switch (sort) {
+    case 'id': return image.id;
+    case 'source_path': return image.source_path;
+    case 'acquired_at': return image.acquired_at ?? '';
+    case 'imported_at': return image.imported_at;
+    case 'focus': return image.focus ?? -1e300;
+    case 'frame_index': return image.frame_index ?? -1;
+    case 'width': return image.width;
+    case 'height': return image.height;
+    case 'byte_size': return image.byte_size;
+  }
+}
+
+function summarize(image: ImageRecord, sort: SortKey): ImageSummary {
   return {
     id: image.id,
     path: image.source_path,
@@ -29,6 +45,7 @@ function summarize(image: ImageRecord): ImageSummary {
     series: image.series,
     frame: image.frame_index,
     focus: image.focus,
+    sortValue: sortValue(image, sort),
   };
 }
 
@@ -99,6 +116,37 @@ export class ImageSource {
     this.controller.abort();
   }
 
+  // A new image the filter matches (the caller asked the server): inserted where the sort puts it when that is
+  // within the loaded rows, or appended to a complete list. Beyond the loaded rows of an incomplete list the
+  // cursor walk meets it anyway (cursors are positions in the sort order), so only the count grows there.
+  offer(image: ImageRecord): void {
+    if (this.indexOf(image.id) >= 0) return;
+    const item = summarize(image, this.filter.sort);
+    const at = this.insertionPoint(item);
+    if (at < this.items.length || this.finished) this.items.splice(at, 0, item);
+    if (this.finished) this.total = this.items.length;
+    else if (this.total !== null) this.total += 1;
+    this.onChange();
+  }
+
+  // The first loaded row the item sorts before (binary search: the loaded rows are in sort order).
+  private insertionPoint(item: ImageSummary): number {
+    let low = 0;
+    let high = this.items.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (this.sortsBefore(this.items[mid], item)) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private sortsBefore(a: ImageSummary, b: ImageSummary): boolean {
+    const ascending = a.sortValue < b.sortValue || (a.sortValue === b.sortValue && a.id < b.id);
+    const same = a.sortValue === b.sortValue && a.id === b.id;
+    return this.filter.order === 'asc' ? ascending : !ascending && !same;
+  }
+
   private async pump(): Promise<void> {
     try {
       while (!this.finished && this.items.length < this.wanted && !this.controller.signal.aborted) {
@@ -114,7 +162,7 @@ export class ImageSource {
       { ...filterQuery(this.filter), limit, cursor: this.cursor ?? undefined, count: withCount ? 'true' : undefined },
       this.controller.signal);
     if (this.controller.signal.aborted) return;
-    for (const image of page.images) this.items.push(summarize(image));
+    for (const image of page.images) this.items.push(summarize(image, this.filter.sort));
     if (page.total !== undefined) this.total = page.total;
     this.cursor = page.next_cursor;
     if (!page.next_cursor) {

@@ -98,6 +98,8 @@ export class FeedPanel {
   }
 
   private apply(event: FeedEvent): void {
+    // Screens follow the same stream through the document (one connection: the image browser's live grid).
+    document.dispatchEvent(new CustomEvent<FeedEvent>('tessera:feed-event', { detail: event }));
     const p = event.payload ?? {};
     if (event.kind === 'image.imported' && event.subject_id !== null) {
       this.uploads.unshift({ imageId: event.subject_id, path: text(p.path), at: event.at });

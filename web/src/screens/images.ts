@@ -1,5 +1,5 @@
 // The image browser: a virtualised thumbnail grid of the current project, filtered by the --where language,
-// set and tag, sorted; selection by click, ctrl-click, shift-range or "all matching the filter"; a set made from
+// set, tag and annotation state, sorted, with new uploads that the filter and sort would show inserted live; selection by click, ctrl-click, shift-range or "all matching the filter"; a set made from
 // the selection or from the filter (stored as the set's query); the opened image's details and the sets it is in.
 
 import { api } from '../api';
@@ -8,8 +8,10 @@ import { navigate, type RouteParams } from '../router';
 import { session } from '../session';
 import type { ImageDetail, ImageSet, Tag } from '../types';
 import { write } from '../writes';
-import { filterFromParams, filterHash, isFiltering, describeFilter, kSortKeys, type ImageFilter } from '../browser/filter';
+import { filterFromParams, filterHash, isFiltering, describeFilter, kAnnotationStateLabels, kAnnotationStates, kSortKeys,
+  whereWithState, type ImageFilter } from '../browser/filter';
 import { ImageSource, type ImageSummary } from '../browser/image_source';
+import { followUploads } from '../browser/live_uploads';
 import { Selection } from '../browser/selection';
 import { thumbnailUrl, VirtualGrid } from '../browser/virtual_grid';
 
@@ -29,6 +31,9 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
     value: filter.where, 'aria-label': 'where filter', spellcheck: false });
   const setSelect = h('select', { 'aria-label': 'set filter' });
   const tagSelect = h('select', { 'aria-label': 'tag filter' });
+  const stateSelect = h('select', { 'aria-label': 'annotation state filter' },
+    h('option', { value: '' }, 'any annotation state'),
+    ...kAnnotationStates.map((s) => h('option', { value: s, selected: s === filter.state }, kAnnotationStateLabels[s])));
   const sortSelect = h('select', { 'aria-label': 'sort' }, ...kSortKeys.map((k) => h('option', { value: k, selected: k === filter.sort }, k)));
   const orderSelect = h('select', { 'aria-label': 'order' },
     h('option', { value: 'asc', selected: filter.order === 'asc' }, 'ascending'),
@@ -36,7 +41,7 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
   const filterError = h('pre', { class: 'filter-error', role: 'alert' });
   const setInfo = h('p', { class: 'set-info muted small' });
   let knownSets: ImageSet[] = [];
-  const filterForm = h('form', { class: 'filter-bar' }, whereInput, setSelect, tagSelect, sortSelect, orderSelect,
+  const filterForm = h('form', { class: 'filter-bar' }, whereInput, setSelect, tagSelect, stateSelect, sortSelect, orderSelect,
     h('button', { type: 'submit', class: 'primary' }, 'Apply'));
 
   const countLabel = h('span', { class: 'count-label' });
@@ -108,9 +113,9 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
   filterForm.addEventListener('submit', (e) => {
     e.preventDefault();
     void applyFilter({ where: whereInput.value, set: setSelect.value, tag: tagSelect.value,
-      sort: sortSelect.value as ImageFilter['sort'], order: orderSelect.value as ImageFilter['order'] });
+      state: stateSelect.value as ImageFilter['state'], sort: sortSelect.value as ImageFilter['sort'], order: orderSelect.value as ImageFilter['order'] });
   });
-  for (const select of [setSelect, tagSelect, sortSelect, orderSelect]) {
+  for (const select of [setSelect, tagSelect, stateSelect, sortSelect, orderSelect]) {
     select.addEventListener('change', () => filterForm.requestSubmit());
   }
 
@@ -188,22 +193,24 @@ export async function renderImages(outlet: HTMLElement, params: RouteParams): Pr
     name.focus();
   }
 
-  // A filter made only of `where` is stored as the set's query; set and tag filters have no --where form, so
-  // such a set lists its images and says the filter in its description.
+  // A filter of `where` and annotation state is stored as the set's query (the state in its --where form); set
+  // and tag filters have none, so such a set lists its images and says the filter in its description.
   async function setBody(name: string, description: string, useFilter: boolean): Promise<Record<string, unknown> & { name: string }> {
     if (!useFilter) return { name, description, image_ids: [...selection.ids] };
     if (!isFiltering(filter)) return { name, description, where: 'id > 0' };
-    if (!filter.set && !filter.tag) return { name, description, where: filter.where.trim() };
+    if (!filter.set && !filter.tag) return { name, description, where: whereWithState(filter) };
     const ids = await source!.allIds();
     return { name, description: description || describeFilter(filter), image_ids: ids };
   }
 
+  const stopFollowing = followUploads(projectId, () => source, (err) => { status.textContent = errorText(err); });
   await Promise.all([loadChoices(), applyFilter(filter)]);
   if (!interactiveMarked) {
     interactiveMarked = true;
     requestAnimationFrame(() => performance.mark('tessera:interactive'));
   }
   return () => {
+    stopFollowing();
     source?.close();
     grid.destroy();
   };
