@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 
 #include "server/http.hpp"
+#include "server/open_connections.hpp"
 #include "server/routes.hpp"
 #include "tessera/core/error.hpp"
 
@@ -45,6 +47,7 @@ struct Server::Impl {
   std::unique_ptr<app::JobRunner> jobs;
   int port = 0;
   std::atomic<int> listen_socket{-1};
+  std::atomic<bool> running{false};  // run() is between its start and its return
 };
 
 Server::Server(app::Workspace& workspace, ServeOptions options) : impl_(std::make_unique<Impl>(workspace, options)) {
@@ -160,6 +163,15 @@ int Server::bind() {
 int Server::port() const { return impl_->port; }
 
 void Server::run() {
+  // `running` is set before `stopping` is read, and stop() sets `stopping` before it reads `running`: a stop
+  // that comes while run() is starting is seen by one side or the other (httplib's own stop() does nothing
+  // before its accept loop runs, and the loop then served forever: `tessera serve` had to be killed).
+  impl_->running = true;
+  struct Finished {
+    std::atomic<bool>& running;
+    ~Finished() { running = false; }
+  } finished{impl_->running};
+  if (impl_->services.stopping) return;
   if (impl_->port == 0) bind();
   if (impl_->jobs) impl_->jobs->start();
   impl_->http.listen_after_bind();
@@ -168,7 +180,10 @@ void Server::run() {
 void Server::stop() {
   impl_->services.stopping = true;
   impl_->services.feed.notify();
+  // run() has started but its accept loop may not be up yet: wait for it, or for run() to give up.
+  while (impl_->running && !impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->http.stop();
+  end_idle_connections(impl_->port);
   if (impl_->jobs) impl_->jobs->stop();
 }
 
