@@ -19,6 +19,8 @@ constexpr double kBlobWorkingRadius = 24.0;
 constexpr double kRoiRadii = 4.0;
 // Pixels darker than this share of the way from the ground to the click's core are sure background.
 constexpr double kGroundShare = 0.45;
+// Weight of the shape term in the flood's elevation, in units of the core-to-ground contrast.
+constexpr double kShapeWeight = 0.4;
 
 enum Label : int { kGround = 1, kObject = 2, kFirstNeighbour = 3 };
 
@@ -139,6 +141,14 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   cv::Sobel(smooth, gx, CV_32F, 1, 0);
   cv::Sobel(smooth, gy, CV_32F, 0, 1);
   cv::magnitude(gx, gy, elevation);
+  // Shape term: touching nuclei of one brightness meet on a weak gradient, where noise alone would place the
+  // split. Adding height near the ground (distance to it, saturating at one radius) moves the split to the
+  // neck between them. Measured on the DSB nuclei over weights 0.1-3: 0.2-0.7 all help, 0.4 gives one click
+  // 0.770 -> 0.780, corrected 0.806 -> 0.810; 3 over-splits (0.740).
+  cv::Mat to_ground, shape;
+  cv::distanceTransform(~ground, to_ground, cv::DIST_L2, 3);
+  cv::min(to_ground / std::max(1.0, radius), 1.0, shape);
+  elevation += kShapeWeight * contrast * (1.0 - shape);
   flood_from_markers(elevation, markers);
   cv::Mat object = markers == kObject;
   fill_holes(object);

@@ -167,7 +167,10 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
       {"bh2019_em_nuclei", load_bh2019()}, {"stardist_dsb_nuclei", load_stardist()}, {"kvasir_polyps", load_kvasir()}};
   Score all;
   std::ofstream detail = detail_file();
+  // TESSERA_QUALITY_ONLY=<dataset>: measure one dataset (a parameter sweep on the fast DSB clicks).
+  const char* only = std::getenv("TESSERA_QUALITY_ONLY");
   for (const auto& [name, samples] : datasets) {
+    if (only != nullptr && name != only) continue;
     const Score s = evaluate(name, samples, *segmenter, detail);
     // Confidence vs IoU: Pearson correlation, to show the confidence means something.
     double mc = s.mean(s.confidence), mi = s.mean(s.first), sxy = 0, sxx = 0, syy = 0;
@@ -188,10 +191,10 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::cout << fmt::format("issue's bar: one click 0.80 {} (gap {:+.3f}), after correction 0.88 {} (gap {:+.3f})\n",
                            verdict(all.mean(all.first), 0.80), all.mean(all.first) - 0.80,
                            verdict(all.mean(all.corrected), 0.88), all.mean(all.corrected) - 0.88);
-  // Measured: 0.738 / 0.780 (DSB 0.770 / 0.806, EM 0.666 / 0.744, polyps 0.303 / 0.367); deterministic
+  // Measured: 0.746 / 0.784 (DSB 0.780 / 0.810, EM 0.666 / 0.744, polyps 0.303 / 0.367); deterministic
   // (GrabCut seeds per cut), so the floors leave only a small margin.
-  EXPECT_GE(all.mean(all.first), 0.72);
-  EXPECT_GE(all.mean(all.corrected), 0.76);
+  EXPECT_GE(all.mean(all.first), 0.73);
+  EXPECT_GE(all.mean(all.corrected), 0.77);
 }
 
 }  // namespace
