@@ -1,0 +1,56 @@
+// Corrective clicks as mask edits (src/segment/click_edit.hpp) on generated masks where the right edit is known.
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include "segment/click_edit.hpp"
+
+using tessera::segment::remove_around;
+
+namespace {
+
+// Two touching discs of one grey level on a dark ground, with a darker seam where they meet (the edge a '-'
+// on the right disc should cut along); the mask wrongly holds both, as a cut that leaked into a twin would.
+struct Twins {
+  cv::Mat image;
+  cv::Mat left, right, mask;
+};
+
+Twins make_twins(int channels) {
+  Twins t;
+  t.left = cv::Mat::zeros(120, 200, CV_8U);
+  t.right = cv::Mat::zeros(t.left.size(), CV_8U);
+  cv::circle(t.left, {70, 60}, 32, 255, cv::FILLED);
+  cv::circle(t.right, {130, 60}, 32, 255, cv::FILLED);
+  t.right.setTo(0, t.left);
+  cv::Mat grey(t.left.size(), CV_8U, cv::Scalar(30));
+  grey.setTo(180, t.left | t.right);
+  cv::line(grey, {100, 20}, {100, 100}, 90, 3);  // the seam
+  t.image = grey;
+  if (channels == 3) cv::cvtColor(grey, t.image, cv::COLOR_GRAY2BGR);
+  t.mask = t.left | t.right;
+  return t;
+}
+
+double iou(const cv::Mat& a, const cv::Mat& b) {
+  return static_cast<double>(cv::countNonZero(a & b)) / std::max(1, cv::countNonZero(a | b));
+}
+
+TEST(RemoveAround, NegativeClickOnTheLeakedTwinRemovesItAlongTheSeam) {
+  for (int channels : {1, 3}) {
+    const Twins t = make_twins(channels);
+    const cv::Mat edited = remove_around(t.image, t.mask, {{70, 60}}, {135, 60});
+    EXPECT_GT(iou(edited, t.left), 0.9) << channels << " channel(s)";
+    EXPECT_EQ(cv::countNonZero(edited & ~t.mask), 0) << "an edit by a '-' only removes pixels";
+  }
+}
+
+TEST(RemoveAround, ClicksTheMaskAlreadyAgreesWithOrCannotAnchorChangeNothing) {
+  const Twins t = make_twins(1);
+  // The '-' is outside the mask already.
+  EXPECT_EQ(cv::countNonZero(remove_around(t.image, t.mask, {{70, 60}}, {190, 110}) != t.mask), 0);
+  // No '+' inside the mask: nothing says which part to keep.
+  EXPECT_EQ(cv::countNonZero(remove_around(t.image, t.mask, {{190, 5}}, {135, 60}) != t.mask), 0);
+}
+
+}  // namespace
