@@ -3,7 +3,6 @@
 // the recorded round.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <tuple>
 
 #include "tessera/app/job_actor.hpp"
@@ -43,20 +42,11 @@ LearnRoundRequest request_of(const json& params, const std::string& project) {
 
 void validate_round(Workspace& workspace, const std::optional<catalog::Project>& project, const json& params) {
   if (!project) bad("project", "a learning round runs in a project");
-  const LearnRoundRequest request = request_of(params, project->name);
-  auto& catalog = workspace.catalog();
   try {
-    catalog.get_set(project->id, request.set);
+    check_round_request(workspace, request_of(params, project->name));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::not_found) bad("set", e.what());
     throw;
-  }
-  std::vector<std::string> known;
-  for (const catalog::Tag& t : catalog.list_tags(project->id)) known.push_back(t.name);
-  if (request.tags.size() < 2) bad("tags", "a round needs at least two class tags");
-  for (const std::string& tag : request.tags) {
-    if (std::find(known.begin(), known.end(), tag) == known.end())
-      bad("tags", fmt::format("the project has no tag '{}'", tag));
   }
 }
 

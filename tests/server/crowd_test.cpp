@@ -66,15 +66,6 @@ class CrowdApiTest : public ServerFixture {
     write_file_atomic(crowd / "report.csv", report);
   }
 
-  catalog::Job wait_for_job(catalog::Id id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (;;) {
-      const catalog::Job job = catalog::JobStore(workspace().catalog()).get(id);
-      if (job.is_finished() || std::chrono::steady_clock::now() > deadline) return job;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
   std::string ingest_path(catalog::Id project) const { return fmt::format("/api/v1/projects/{}/crowd/ingest", project); }
 
   static json params() {

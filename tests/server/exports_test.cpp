@@ -44,15 +44,6 @@ class ExportsApiTest : public ServerFixture {
     other_set_ = c.get_set(other(), "bare").id;
   }
 
-  catalog::Job wait_for_job(catalog::Id id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
-      const catalog::Job job = catalog::JobStore(workspace().catalog()).get(id);
-      if (job.is_finished() || std::chrono::steady_clock::now() > deadline) return job;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
   std::string exports_path(catalog::Id set) const { return fmt::format("/api/v1/sets/{}/exports", set); }
 
   catalog::Id set_ = 0, other_set_ = 0;

@@ -66,15 +66,6 @@ class PropagationApiTest : public ServerFixture {
 
   std::string path(catalog::Id series) const { return fmt::format("/api/v1/series/{}/masks:propagate", series); }
 
-  catalog::Job wait_for_job(catalog::Id id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    for (;;) {
-      const catalog::Job job = catalog::JobStore(workspace().catalog()).get(id);
-      if (job.is_finished() || std::chrono::steady_clock::now() > deadline) return job;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
   std::size_t stored_on(int frame) {
     catalog::ViewportQuery q;
     q.image_id = images_[static_cast<size_t>(frame)].id;

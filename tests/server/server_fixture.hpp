@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 
 #include "tessera/app/upload.hpp"
 #include "tessera/app/workspace.hpp"
+#include "tessera/catalog/jobs.hpp"
 #include "tessera/catalog/users.hpp"
 #include "tessera/image/encode.hpp"
 #include "tessera/server/server.hpp"
@@ -133,6 +135,17 @@ class ServerFixture : public ::testing::Test {
     upload.series = series;
     upload.frame_index = frame;
     return app::upload_image(*workspace_, project, upload).record;
+  }
+
+  // The job once it has finished (the server's in-process runner runs it), or as it stands after a minute:
+  // the caller asserts its state, so a job that hangs fails the test instead of hanging it.
+  catalog::Job wait_for_job(catalog::Id id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      const catalog::Job job = catalog::JobStore(workspace().catalog()).get(id);
+      if (job.is_finished() || std::chrono::steady_clock::now() > deadline) return job;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
 
   app::Workspace& workspace() { return *workspace_; }

@@ -93,13 +93,20 @@ struct LearnRoundResult {
   std::int64_t suggested = 0;  // suggested mask annotations created on the chosen images
 };
 
+// What a round can check from the catalog alone, before it reads a pixel (the job's validation, so an HTTP
+// request is refused at once): the options, the project, the tags (at least two, known), the set, and that
+// every class has people's annotations (scribbles, and masks if asked) on the set's images.
+// Error{invalid_argument} naming the field ("tags", "set", an option), Error{not_found} for an unknown
+// project or set.
+void check_round_request(Workspace& workspace, const LearnRoundRequest& request);
+
 // `tessera learn round` and the job 'learn.round': trains the ensemble from the set's annotated images
 // (patches of people's scribbles, and masks if asked), predicts every image of the set without such
 // annotations, ranks them by uncertainty, and records the round (LearnStore::record_round: the set
 // '<set>-round-K' of the `top` most uncertain images, the models, parameters, held-out Dice and the ranking),
 // then adds the ensemble's masks to the chosen images as suggested annotations (source 'suggested',
-// source_ref naming the round). Errors before anything is stored: as train_pixel_model, and
-// validate_round_options.
+// source_ref naming the round). Errors before anything is stored: as check_round_request and
+// train_pixel_model.
 LearnRoundResult run_learn_round(Workspace& workspace, const LearnRoundRequest& request,
                                  const LearnProgress& progress = {});
 
