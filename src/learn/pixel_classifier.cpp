@@ -226,21 +226,22 @@ PixelPrediction PixelClassifier::predict(const PixelFeatures& features) const {
   PixelPrediction prediction;
   for (int c = 0; c < classes; ++c) prediction.probabilities.emplace_back(size, CV_32F);
   prediction.classes.create(size, CV_8U);
-  // Image rows in pieces of kPiece pixels: each piece is binned pixel-major (one byte per feature, small
-  // enough to stay in the L1 cache while every tree walks it) and predicted in one call.
-  constexpr int kPiece = 512;
+  // Image rows in pieces of kPiece pixels: each piece is copied pixel-major (the forest reads a pixel's
+  // features together) and predicted in one call on this thread.
+  constexpr int kPiece = 256;
   const int pieces_per_row = (size.width + kPiece - 1) / kPiece;
   cv::parallel_for_(cv::Range(0, size.height * pieces_per_row), [&](const cv::Range& range) {
-    std::vector<std::uint8_t> binned(static_cast<size_t>(kPiece) * feature_count);
+    std::vector<float> rows(static_cast<size_t>(kPiece) * feature_count);
     std::vector<float> proba(static_cast<size_t>(kPiece) * classes);
     for (int piece = range.start; piece < range.end; ++piece) {
       const int y = piece / pieces_per_row;
       const int x0 = (piece % pieces_per_row) * kPiece;
       const int n = std::min(kPiece, size.width - x0);
       for (int f = 0; f < feature_count; ++f) {
-        forest_.bin_feature(f, features.planes[f].ptr<float>(y) + x0, n, binned.data() + f, feature_count);
+        const float* plane = features.planes[f].ptr<float>(y) + x0;
+        for (int i = 0; i < n; ++i) rows[static_cast<size_t>(i) * feature_count + f] = plane[i];
       }
-      forest_.predict_binned(binned.data(), n, proba.data());
+      forest_.predict_rows(rows.data(), n, proba.data());
       auto* best_class = prediction.classes.ptr<std::uint8_t>(y) + x0;
       for (int c = 0; c < classes; ++c) {
         float* out = prediction.probabilities[c].ptr<float>(y) + x0;

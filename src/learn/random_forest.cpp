@@ -1,12 +1,13 @@
 // Random forest training. Every feature is binned into at most 256 quantile bins once, so a node's best
 // split is one histogram pass over its rows per candidate feature instead of a sort (the approach of
-// LightGBM / scikit-learn's HistGradientBoosting). The forest keeps the bin edges and splits on bins, so
-// prediction (random_forest_predict.cpp) walks one-byte features through 8-byte nodes.
+// LightGBM / scikit-learn's HistGradientBoosting). Nodes store the bin's float edge as their threshold, so
+// prediction (random_forest_predict.cpp) compares raw feature values and needs no binning.
 
 #include "tessera/learn/random_forest.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -300,15 +301,13 @@ void validate(const ForestOptions& options) {
 // Builds a RandomForest from trees grown independently (befriended so the node layout stays private).
 class ForestBuilder {
  public:
-  static RandomForest assemble(std::vector<TreeNodes>& trees, std::vector<std::vector<float>> edges,
+  static RandomForest assemble(std::vector<TreeNodes>& trees, const std::vector<std::vector<float>>& edges,
                                int class_count) {
     RandomForest forest;
     forest.feature_count_ = static_cast<int>(edges.size());
     forest.class_count_ = class_count;
-    forest.edges_ = std::move(edges);
-    forest.pad_edges();
     for (auto& tree : trees) {
-      append_breadth_first(tree, forest);
+      append_breadth_first(tree, edges, forest);
       tree = TreeNodes{};
     }
     return forest;
@@ -316,29 +315,34 @@ class ForestBuilder {
 
  private:
   // Appends `tree` level by level: a node's two children are placed side by side when the node is.
-  static void append_breadth_first(const TreeNodes& tree, RandomForest& forest) {
+  static void append_breadth_first(const TreeNodes& tree, const std::vector<std::vector<float>>& edges,
+                                   RandomForest& forest) {
     const auto root = static_cast<std::int32_t>(forest.nodes_.size());
-    const auto leaf_offset = static_cast<std::int32_t>(forest.leaf_probabilities_.size());
+    const int classes = forest.class_count_;
     forest.roots_.push_back(root);
     std::vector<std::int32_t> queue = {0};  // grown-tree indices in output order
     forest.nodes_.emplace_back();
+    forest.node_probabilities_.resize(forest.nodes_.size() * classes, 0.0f);
     for (size_t k = 0; k < queue.size(); ++k) {
       const TreeNodes::Node& grown = tree.nodes[queue[k]];
       RandomForest::Node& node = forest.nodes_[root + static_cast<std::int32_t>(k)];
       if (grown.feature < 0) {
         node.is_leaf = 1;
-        node.next = leaf_offset + grown.left;
+        node.threshold = std::numeric_limits<float>::infinity();
+        node.next = root + static_cast<std::int32_t>(k);
+        const auto leaf = tree.leaf_probabilities.begin() + static_cast<std::ptrdiff_t>(grown.left);
+        std::copy(leaf, leaf + classes,
+                  forest.node_probabilities_.begin() + static_cast<std::ptrdiff_t>(node.next) * classes);
         continue;
       }
       node.feature = static_cast<std::uint16_t>(grown.feature);
-      node.bin = static_cast<std::uint8_t>(grown.bin);
+      node.threshold = edges[grown.feature][grown.bin];
       node.next = root + static_cast<std::int32_t>(queue.size());
       queue.push_back(grown.left);
       queue.push_back(grown.right);
       forest.nodes_.resize(forest.nodes_.size() + 2);  // `node` is not used past this point
+      forest.node_probabilities_.resize(forest.nodes_.size() * classes, 0.0f);
     }
-    forest.leaf_probabilities_.insert(forest.leaf_probabilities_.end(), tree.leaf_probabilities.begin(),
-                                      tree.leaf_probabilities.end());
   }
 };
 
@@ -347,7 +351,7 @@ RandomForest RandomForest::train(const cv::Mat& rows, const std::vector<int>& cl
   validate(options);
   check_training_input(rows, classes, class_count);
   const cv::Mat contiguous = rows.isContinuous() ? rows : rows.clone();
-  BinnedRows binned = bin_rows(contiguous);
+  const BinnedRows binned = bin_rows(contiguous);
   std::vector<TreeNodes> trees(options.trees);
   // Each tree's randomness comes from (seed, tree index) alone, so the forest does not depend on which
   // thread grew which tree.
@@ -357,7 +361,7 @@ RandomForest RandomForest::train(const cv::Mat& rows, const std::vector<int>& cl
       trees[t] = grower.grow();
     }
   });
-  return ForestBuilder::assemble(trees, std::move(binned.edges), class_count);
+  return ForestBuilder::assemble(trees, binned.edges, class_count);
 }
 
 }  // namespace tessera::learn

@@ -1,9 +1,10 @@
-// The forest's binary image: feature and class counts, each feature's bin edges, tree roots, nodes and
-// leaf probabilities, little-endian. Loading checks every index a prediction will follow, so damaged bytes
+// The forest's binary image: feature and class counts, tree roots, nodes and per-node probabilities,
+// little-endian. Loading checks every index a prediction will follow, so damaged bytes
 // are Error{corrupt} rather than a read out of bounds.
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -61,25 +62,15 @@ class ByteReader {
 
 Error corrupt(const std::string& what) { return Error(ErrorCode::corrupt, "random forest bytes: " + what); }
 
-void check_edges(const std::vector<float>& edges, int feature) {
-  if (edges.size() > 255) throw corrupt(fmt::format("feature {} has {} bin edges; at most 255", feature, edges.size()));
-  for (size_t k = 0; k < edges.size(); ++k) {
-    if (!std::isfinite(edges[k]) || (k > 0 && !(edges[k] > edges[k - 1]))) {
-      throw corrupt(fmt::format("feature {}'s bin edges are not finite and ascending at edge {}", feature, k));
-    }
-  }
-}
-
 }  // namespace
 
 std::string RandomForest::to_bytes() const {
   std::string out;
   append_pod(out, static_cast<std::int32_t>(feature_count_));
   append_pod(out, static_cast<std::int32_t>(class_count_));
-  for (const auto& edges : edges_) append_array(out, edges);
   append_array(out, roots_);
   append_array(out, nodes_);
-  append_array(out, leaf_probabilities_);
+  append_array(out, node_probabilities_);
   return out;
 }
 
@@ -91,15 +82,15 @@ RandomForest RandomForest::from_bytes(std::string_view bytes) {
   if (forest.feature_count_ < 1 || forest.feature_count_ > kMaxFeatures || forest.class_count_ < 2) {
     throw corrupt(fmt::format("{} features, {} classes", forest.feature_count_, forest.class_count_));
   }
-  for (int f = 0; f < forest.feature_count_; ++f) {
-    forest.edges_.push_back(reader.array<float>("bin edges"));
-    check_edges(forest.edges_.back(), f);
-  }
   forest.roots_ = reader.array<std::int32_t>("roots");
   forest.nodes_ = reader.array<Node>("nodes");
-  forest.leaf_probabilities_ = reader.array<float>("leaf probabilities");
-  if (!reader.at_end()) throw corrupt("trailing bytes after the leaf probabilities");
+  forest.node_probabilities_ = reader.array<float>("node probabilities");
+  if (!reader.at_end()) throw corrupt("trailing bytes after the node probabilities");
   if (forest.roots_.empty()) throw corrupt("no trees");
+  if (forest.node_probabilities_.size() != forest.nodes_.size() * forest.class_count_) {
+    throw corrupt(fmt::format("{} node probabilities for {} nodes of {} classes", forest.node_probabilities_.size(),
+                              forest.nodes_.size(), forest.class_count_));
+  }
   const auto node_count = static_cast<std::int64_t>(forest.nodes_.size());
   for (size_t t = 0; t < forest.roots_.size(); ++t) {
     const std::int32_t root = forest.roots_[t];
@@ -109,19 +100,17 @@ RandomForest RandomForest::from_bytes(std::string_view bytes) {
   for (std::int64_t i = 0; i < node_count; ++i) {
     const Node& n = forest.nodes_[i];
     if (n.is_leaf == 0) {
-      // Children always follow their parent, which also rules out cycles; the bin must be one a row can
-      // fall on either side of.
-      if (n.feature >= forest.feature_count_ || n.bin >= forest.edges_[n.feature].size() || n.next <= i ||
+      // Children always follow their parent, which also rules out cycles.
+      if (n.feature >= forest.feature_count_ || !std::isfinite(n.threshold) || n.next <= i ||
           static_cast<std::int64_t>(n.next) + 1 >= node_count) {
-        throw corrupt(fmt::format("node {} has feature {}, bin {} and children {}, {}", i, n.feature, n.bin, n.next,
-                                  static_cast<std::int64_t>(n.next) + 1));
+        throw corrupt(fmt::format("node {} has feature {}, threshold {} and children {}, {}", i, n.feature,
+                                  n.threshold, n.next, static_cast<std::int64_t>(n.next) + 1));
       }
-    } else if (n.is_leaf != 1 || n.feature != 0 || n.next < 0 ||
-               static_cast<size_t>(n.next) + forest.class_count_ > forest.leaf_probabilities_.size()) {
-      throw corrupt(fmt::format("leaf {} points outside the leaf probabilities", i));
+    } else if (n.is_leaf != 1 || n.feature != 0 || !(n.threshold == std::numeric_limits<float>::infinity()) ||
+               n.next != i) {
+      throw corrupt(fmt::format("leaf {} is not a leaf that keeps walks in place", i));
     }
   }
-  forest.pad_edges();
   return forest;
 }
 

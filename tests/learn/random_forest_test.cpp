@@ -92,21 +92,24 @@ TEST(RandomForest, RefusesOneClassNanAndBadOptions) {
   tessera::test::expect_invalid([&] { RandomForest::train(rows, {0, 1}, 2, {}); }, "'classes' has 2 values");
 }
 
-TEST(RandomForest, BinnedPredictionMatchesRowPrediction) {
+TEST(RandomForest, RowPredictionInPiecesMatchesTheWholeMatrix) {
   cv::Mat rows;
   std::vector<int> classes;
   make_data(700, 7, rows, classes);
   const auto forest = RandomForest::train(rows, classes, 2, {.trees = 12, .max_depth = 10});
-  // Planes (feature-major) binned into one byte per feature, as pixel prediction does.
-  const int n = rows.rows, features = rows.cols;
-  std::vector<std::uint8_t> binned(static_cast<size_t>(n) * features);
-  for (int f = 0; f < features; ++f) {
-    cv::Mat column = rows.col(f).clone();
-    forest.bin_feature(f, column.ptr<float>(), n, binned.data() + f, features);
+  const cv::Mat whole = forest.predict_proba(rows);
+  // Pieces of 37 rows: groups of 8 rows walk together, so every piece ends in a partial group.
+  cv::Mat pieces(rows.rows, 2, CV_32F);
+  for (int first = 0; first < rows.rows; first += 37) {
+    forest.predict_rows(rows.ptr<float>(first), std::min(37, rows.rows - first), pieces.ptr<float>(first));
   }
-  cv::Mat proba(n, 2, CV_32F);
-  forest.predict_binned(binned.data(), n, proba.ptr<float>());
-  EXPECT_EQ(cv::norm(proba, forest.predict_proba(rows), cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(pieces, whole, cv::NORM_INF), 0.0);
+  // Each row alone gives the same as well.
+  for (const int i : {0, 7, 8, 699}) {
+    float alone[2];
+    forest.predict_rows(rows.ptr<float>(i), 1, alone);
+    EXPECT_EQ(alone[1], whole.at<float>(i, 1)) << "row " << i;
+  }
 }
 
 TEST(RandomForest, ValuesBeyondTheTrainingRangeAndNanStillPredict) {
@@ -119,14 +122,14 @@ TEST(RandomForest, ValuesBeyondTheTrainingRangeAndNanStillPredict) {
   odd.row(1).setTo(-1e30f);
   odd.row(2).setTo(std::numeric_limits<float>::quiet_NaN());
   const cv::Mat proba = forest.predict_proba(odd);
-  // Far above the range is class 1 territory along feature 0, far below class 0; NaN goes right like +huge.
+  // Far above the range is class 1 territory along feature 0, far below class 0; NaN goes left like -huge.
   EXPECT_GT(proba.at<float>(0, 1), 0.7f);
   EXPECT_LT(proba.at<float>(1, 1), 0.3f);
-  EXPECT_EQ(proba.at<float>(2, 1), proba.at<float>(0, 1));
+  EXPECT_EQ(proba.at<float>(2, 1), proba.at<float>(1, 1));
 }
 
 TEST(RandomForest, DamagedNodesAreCorruptNotACrash) {
-  // Every single-byte change in the node and edge area either loads a forest whose walks stay inside its
+  // Every single-byte change either loads a forest whose walks stay inside its
   // arrays or is refused as corrupt: prediction on the loaded forest must not crash (ASan builds catch it).
   cv::Mat rows;
   std::vector<int> classes;
