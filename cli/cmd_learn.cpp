@@ -51,32 +51,44 @@ app::LearnProgress stderr_progress() {
 // A model's catalog name from --out: the file's stem ("models/nuclei.tsm" -> "nuclei").
 std::string model_name_of(const std::string& out) { return std::filesystem::path(out).stem().string(); }
 
+// The options both `train` commands share: what trains, where the model goes, the forest's knobs.
+void add_train_options(CLI::App& train, LearnArgs& args, const std::string& set_help) {
+  train.add_option("--set", args.set, set_help)->required();
+  train.add_option("--tags", args.tags, "Class tags, comma-separated (e.g. nucleus,background)")->required();
+  train.add_option("--out", args.out, "Model file to write; its stem names the model in the catalog")->required();
+  train.add_option("--trees", args.trees, "Trees in the forest");
+  train.add_option("--max-depth", args.max_depth, "Depth of each tree");
+  train.add_option("--seed", args.seed, "Random seed");
+  train.add_flag("--json", args.json, "Print the result as JSON");
+}
+
+// The fields both train requests share, from the shared options.
+template <typename TrainRequest>
+TrainRequest train_request(const GlobalOptions& global, const LearnArgs& args) {
+  TrainRequest request;
+  request.project = global.project;
+  request.set = args.set;
+  request.tags = split_tags(args.tags);
+  request.model_name = model_name_of(args.out);
+  request.trees = args.trees;
+  request.max_depth = args.max_depth;
+  request.seed = args.seed;
+  request.out = args.out;
+  request.actor = local_actor();
+  return request;
+}
+
 void add_pixels_commands(CLI::App& learn, GlobalOptions& global, const std::shared_ptr<LearnArgs>& args) {
   auto* pixels = learn.add_subcommand("pixels", "Pixel classification from scribbles");
   pixels->require_subcommand(1);
 
   auto* train = pixels->add_subcommand("train", "Train a pixel classifier from the set's scribbles");
-  train->add_option("--set", args->set, "Set whose images' scribbles train")->required();
-  train->add_option("--tags", args->tags, "Class tags, comma-separated (e.g. nucleus,background)")->required();
-  train->add_option("--out", args->out, "Model file to write; its stem names the model in the catalog")->required();
+  add_train_options(*train, *args, "Set whose images' scribbles train");
   train->add_flag("--masks", args->with_masks, "Mask annotations of the tags train too");
-  train->add_option("--trees", args->trees, "Trees in the forest");
-  train->add_option("--max-depth", args->max_depth, "Depth of each tree");
-  train->add_option("--seed", args->seed, "Random seed");
-  train->add_flag("--json", args->json, "Print the result as JSON");
   train->callback([&global, args] {
     app::Workspace ws = global.open_workspace();
-    app::PixelTrainRequest request;
-    request.project = global.project;
-    request.set = args->set;
-    request.tags = split_tags(args->tags);
-    request.model_name = model_name_of(args->out);
+    auto request = train_request<app::PixelTrainRequest>(global, *args);
     request.with_masks = args->with_masks;
-    request.trees = args->trees;
-    request.max_depth = args->max_depth;
-    request.seed = args->seed;
-    request.out = args->out;
-    request.actor = local_actor();
     const app::PixelTrainResult result = app::train_pixel_model(ws, request, stderr_progress());
     if (args->json) return fmt::print("{}\n", app::to_json(result).dump(2));
     fmt::print("model '{}' (id {}) trained on {} annotated frame(s) in {:.1f} s; written to {}\n", result.model.name,
@@ -114,25 +126,12 @@ void add_objects_commands(CLI::App& learn, GlobalOptions& global, const std::sha
   objects->require_subcommand(1);
 
   auto* train = objects->add_subcommand("train", "Train an object classifier from the set's tagged objects");
-  train->add_option("--set", args->set, "Set whose measured objects train")->required();
-  train->add_option("--tags", args->tags, "Class tags, comma-separated")->required();
-  train->add_option("--out", args->out, "Model file to write; its stem names the model in the catalog")->required();
+  add_train_options(*train, *args, "Set whose measured objects train");
   train->add_option("--run", args->run, "Only objects of this measuring run");
-  train->add_option("--trees", args->trees, "Trees in the forest");
-  train->add_option("--seed", args->seed, "Random seed");
-  train->add_flag("--json", args->json, "Print the result as JSON");
   train->callback([&global, args] {
     app::Workspace ws = global.open_workspace();
-    app::ObjectTrainRequest request;
-    request.project = global.project;
-    request.set = args->set;
-    request.tags = split_tags(args->tags);
-    request.model_name = model_name_of(args->out);
+    auto request = train_request<app::ObjectTrainRequest>(global, *args);
     request.run_id = args->run;
-    request.trees = args->trees;
-    request.seed = args->seed;
-    request.out = args->out;
-    request.actor = local_actor();
     const app::ObjectTrainResult result = app::train_object_model(ws, request);
     if (args->json) return fmt::print("{}\n", app::to_json(result).dump(2));
     fmt::print("model '{}' (id {}) trained on {} object(s) over {} feature(s); written to {}\n", result.model.name,

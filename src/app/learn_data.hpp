@@ -4,6 +4,8 @@
 // class tags, a set's images and their pixels, people's annotations as label images, suggested masks.
 // Private to the app layer.
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -17,6 +19,7 @@
 #include "tessera/app/workspace.hpp"
 #include "tessera/catalog/catalog.hpp"
 #include "tessera/catalog/learn.hpp"
+#include "tessera/core/error.hpp"
 
 namespace tessera::app::learn_data {
 
@@ -69,6 +72,19 @@ struct ModelBytes {
 };
 ModelBytes load_model(Workspace& workspace, catalog::Id project_id, const std::string& name_or_file,
                       const std::string& kind);
+
+// The model decoded by Model::load (learn::PixelClassifier, learn::ObjectClassifier); its errors (corrupt,
+// unsupported version) name the model as the user gave it, with details.field = "model".
+template <typename Model>
+Model decode_model(const ModelBytes& model, const std::string& name_or_file) {
+  try {
+    return Model::load(model.bytes);
+  } catch (const Error& e) {
+    nlohmann::json details = e.details().is_object() ? e.details() : nlohmann::json::object();
+    details["field"] = "model";
+    throw Error(e.code(), fmt::format("model '{}': {}", name_or_file, e.what()), details);
+  }
+}
 
 // Error{conflict} when the project already has a model of that name (checked before training).
 void check_model_name_free(Workspace& workspace, catalog::Id project_id, const std::string& name);

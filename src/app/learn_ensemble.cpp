@@ -47,21 +47,12 @@ learn::ProbabilityMaps ensemble_mean(const std::vector<learn::PixelClassifier>& 
   return mean;
 }
 
-// The labelled pixels of one patch as feature rows. Not learn::collect_pixel_samples: that refuses a
-// single image labelled with one class only, which most patches of a scribbled image are.
-learn::PixelSamples patch_samples(const TrainingPatch& patch, const learn::PixelFeatureOptions& options) {
-  const learn::PixelFeatures features = learn::compute_pixel_features(patch.image, options);
-  learn::PixelSamples out;
-  out.feature_names = features.names;
-  std::vector<cv::Point> labelled;
-  cv::findNonZero(patch.labels, labelled);
-  out.rows.create(static_cast<int>(labelled.size()), static_cast<int>(features.planes.size()), CV_32F);
-  for (std::size_t i = 0; i < labelled.size(); ++i) {
-    float* row = out.rows.ptr<float>(static_cast<int>(i));
-    for (std::size_t f = 0; f < features.planes.size(); ++f) row[f] = features.planes[f].at<float>(labelled[i]);
-    out.classes.push_back(patch.labels.at<std::uint8_t>(labelled[i]) - 1);
-  }
-  return out;
+// The labelled pixels of one patch as feature rows, all of them: a patch is one bootstrap unit, so the
+// forest's sample cap applies to the merged sample, not here. A patch labelled with one class only is fine
+// (most patches of a scribbled image are); train_ensemble checks the classes over the merged patches.
+learn::PixelSamples patch_samples(const TrainingPatch& patch, int class_count, learn::PixelTrainingOptions options) {
+  options.sample_cap = std::max<std::int64_t>(options.sample_cap, patch.labels.total());
+  return learn::collect_pixel_samples({{patch.image, patch.labels}}, class_count, options);
 }
 
 // The samples of the patches at `chosen` (indices, repeats allowed) as one training set, at most `cap` rows
@@ -174,7 +165,7 @@ Ensemble train_ensemble(const std::vector<TrainingPatch>& patches, const std::ve
   // Features once per patch: every model's bootstrap sample reuses them.
   std::vector<learn::PixelSamples> samples;
   for (const TrainingPatch& p : patches) {
-    samples.push_back(patch_samples(p, training.features));
+    samples.push_back(patch_samples(p, class_count, training));
   }
   std::mt19937_64 random(options.seed);
   std::vector<std::size_t> order(patches.size());

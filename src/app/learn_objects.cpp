@@ -108,7 +108,7 @@ ObjectTrainResult train_object_model(Workspace& workspace, const ObjectTrainRequ
   json object_ids = json::array();
   for (const catalog::LearnObject* o : training) object_ids.push_back(o->id);
   options.provenance = {{"set", request.set},        {"tags", request.tags},
-                        {"tag_ids", classes.tag_ids}, {"objects", object_ids},
+                        {"tag_ids", classes.tag_ids}, {"object_ids", object_ids},
                         {"run_id", request.run_id ? json(*request.run_id) : json()},
                         {"user", request.actor.name}, {"project", project.name},
                         {"tessera_version", kTesseraVersion}};
@@ -131,7 +131,7 @@ ObjectPredictResult predict_objects(Workspace& workspace, const ObjectPredictReq
   const catalog::Project project = catalog.get_project(request.project);
   const learn_data::ModelBytes stored =
       learn_data::load_model(workspace, project.id, request.model, "object_classifier");
-  const learn::ObjectClassifier model = learn::ObjectClassifier::load(stored.bytes);
+  const learn::ObjectClassifier model = learn_data::decode_model<learn::ObjectClassifier>(stored, request.model);
   const learn_data::Classes classes = learn_data::resolve_classes(catalog, project.id, model.class_names());
   const catalog::ImageSet set = catalog.get_set(project.id, request.set);
   catalog::LearnStore store(catalog);

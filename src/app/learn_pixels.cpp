@@ -88,7 +88,7 @@ PixelPredictResult predict_pixels(Workspace& workspace, const PixelPredictReques
   const catalog::Project project = catalog.get_project(request.project);
   const learn_data::ModelBytes stored = learn_data::load_model(workspace, project.id, request.model, "pixel_classifier");
   const json& model_ref = stored.ref;
-  const learn::PixelClassifier model = learn::PixelClassifier::load(stored.bytes);
+  const learn::PixelClassifier model = learn_data::decode_model<learn::PixelClassifier>(stored, request.model);
   const auto images = learn_data::set_images(catalog, project.id, request.set);
   std::optional<learn_data::Classes> classes;
   if (request.save) classes = learn_data::resolve_classes(catalog, project.id, model.class_names());
