@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -16,7 +17,9 @@ namespace tessera::app {
 namespace {
 
 // Sparse scribbles from a ground-truth label image: nucleus strokes along each nucleus's eroded core and
-// background strokes along rows far from every nucleus, labels 1 = nucleus, 2 = background.
+// background strokes along rows from 2 px outside every nucleus, as a person tracing just outside the edge
+// would, labels 1 = nucleus, 2 = background. (Strokes kept 4 px away left a band the forest filled with
+// nucleus: masks twice the true area on every frame, an error no ranking could find.)
 cv::Mat scribbles_from_truth(const cv::Mat& truth_labels) {
   const cv::Mat foreground = truth_labels > 0;
   cv::Mat core;
@@ -25,7 +28,7 @@ cv::Mat scribbles_from_truth(const cv::Mat& truth_labels) {
   // A horizontal line through every other core row: strokes, not filled regions.
   for (int y = 0; y < core.rows; y += 2) labels.row(y).setTo(1, core.row(y));
   cv::Mat far_background;
-  cv::dilate(foreground, far_background, cv::getStructuringElement(cv::MORPH_ELLIPSE, {9, 9}));
+  cv::dilate(foreground, far_background, cv::getStructuringElement(cv::MORPH_ELLIPSE, {3, 3}));
   far_background = far_background == 0;
   for (int y = 2; y < labels.rows; y += 12) labels.row(y).setTo(2, far_background.row(y));
   return labels;
@@ -44,10 +47,12 @@ cv::Mat with_noise(const cv::Mat& frame, double sigma, std::uint64_t seed) {
 struct SelectionOutcome {
   double ranked_error = 0;  // mean (1 - Dice) of the images uncertainty ranks first
   double random_error = 0;  // mean (1 - Dice) of as many images chosen at random
+  double oracle_error = 0;  // mean (1 - Dice) of the truly worst images: the most any ranking can reach
 };
 
-// One seed: a synthetic time-lapse position, two annotated frames (noise 60), 20 candidate
-// frames with noise from none to 600 counts; the round's ranking vs a random pick of the same size.
+// One seed: a synthetic time-lapse position, two annotated frames (noise 60), 20 candidate frames with
+// noise from none to 1500 counts (background ~500-1500, nuclei a few hundred above: the heavy end hides
+// them even from the smooth features); the round's ranking vs a random pick of the same size.
 SelectionOutcome run_selection(std::uint64_t seed) {
   synth::TimelapseOptions synth_options;
   synth_options.positions = 1;
@@ -64,7 +69,6 @@ SelectionOutcome run_selection(std::uint64_t seed) {
   options.seed = seed;
   std::mt19937_64 random(seed);
   std::uniform_real_distribution<double> noise_level(0, 1);
-  // Background ~500-1500 counts; nuclei a few hundred above: noise up to 600 makes some frames hard.
   std::vector<TrainingPatch> patches;
   for (int t = 0; t < 2; ++t) {
     const cv::Mat frame = with_noise(movie.images[t], 60, seed * 100 + t);
@@ -74,7 +78,7 @@ SelectionOutcome run_selection(std::uint64_t seed) {
 
   std::vector<double> scores, errors;
   for (int t = 2; t < synth_options.frames; ++t) {
-    const cv::Mat frame = with_noise(movie.images[t], 600 * noise_level(random), seed * 100 + t);
+    const cv::Mat frame = with_noise(movie.images[t], 1500 * noise_level(random), seed * 100 + t);
     const ImageUncertainty u = score_image(ensemble, frame, options.patch);
     scores.push_back(u.score);
     errors.push_back(1 - ops::mask_overlap(u.classes == 1, movie.labels[t] > 0).dice());
@@ -85,29 +89,37 @@ SelectionOutcome run_selection(std::uint64_t seed) {
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
   std::vector<std::size_t> shuffled(order);
   std::shuffle(shuffled.begin(), shuffled.end(), random);
+  std::vector<double> worst(errors);
+  std::sort(worst.begin(), worst.end(), std::greater<>());
   SelectionOutcome out;
   for (std::size_t i = 0; i < kChosen; ++i) {
     out.ranked_error += errors[order[i]] / kChosen;
     out.random_error += errors[shuffled[i]] / kChosen;
+    out.oracle_error += worst[i] / kChosen;
   }
   return out;
 }
 
 TEST(LearnRound, UncertaintyRankedSelectionHasHigherErrorThanRandomOverTenSeeds) {
-  double ranked = 0, random = 0;
+  double ranked = 0, random = 0, oracle = 0;
   int wins = 0;
   for (std::uint64_t seed = 1; seed <= 10; ++seed) {
     const SelectionOutcome o = run_selection(seed);
-    std::printf("seed %2llu: mean error of the 5 most uncertain %.3f, of 5 random %.3f\n",
-                static_cast<unsigned long long>(seed), o.ranked_error, o.random_error);
+    std::printf("seed %2llu: mean error of the 5 most uncertain %.3f, of 5 random %.3f, of the 5 worst %.3f\n",
+                static_cast<unsigned long long>(seed), o.ranked_error, o.random_error, o.oracle_error);
     ranked += o.ranked_error / 10;
     random += o.random_error / 10;
+    oracle += o.oracle_error / 10;
     wins += o.ranked_error > o.random_error;
   }
-  std::printf("over 10 seeds: ranked %.3f vs random %.3f, ranked higher in %d of 10\n", ranked, random, wins);
-  // Measured (2026-11-22): ranked 0.408 vs random 0.393, higher in 7 of 10 seeds: a small margin.
-  EXPECT_GT(ranked, random);
-  EXPECT_GE(wins, 6);
+  const double captured = (ranked - random) / (oracle - random);
+  std::printf("over 10 seeds: ranked %.3f vs random %.3f (worst %.3f): %.0f%% of the possible gain, higher in %d of 10\n",
+              ranked, random, oracle, 100 * captured, wins);
+  // Measured (2026-11-22): ranked 0.144 vs random 0.114, worst 0.146 (95% of the gain), higher in 10 of 10.
+  // Before the scribbles reached the nuclei and the noise reached 1500: 0.400 vs 0.386, worst 0.410 (58%),
+  // higher in 7 of 10; top-k% and boundary-band means of the uncertainty ranked no better than the mean.
+  EXPECT_GE(captured, 0.75);
+  EXPECT_GE(wins, 9);
 }
 
 TEST(LearnRound, TrainingPatchesAreTheTilesHoldingLabels) {
