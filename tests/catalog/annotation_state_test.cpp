@@ -50,12 +50,13 @@ AnnotationState drawn(std::string source, bool needs_review = false, std::string
 }
 
 template <typename Backend>
-class AnnotationStateTest : public ::testing::Test {
+class AnnotationStateTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    url_ = backend_.create();
-    catalog_ = Catalog::open(url_);
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab").id;
     // An annotated image of another project must not leak into this one's lists.
     const Id elsewhere = catalog_->ensure_project("elsewhere").id;
@@ -87,19 +88,11 @@ class AnnotationStateTest : public ::testing::Test {
 
   void TearDown() override {
     store_.reset();
-    catalog_.reset();
-    backend_.destroy();
+    fixture::CatalogOn<Backend>::TearDown();
   }
 
   static NewImage image(const std::string& name) {
-    NewImage image;
-    image.blob_hash = fmt::format("{:064x}", std::hash<std::string>{}(name));
-    image.source_path = name;
-    image.format = "tiff";
-    image.width = 64;
-    image.height = 64;
-    image.channels = 1;
-    image.pixel_type = "uint8";
+    NewImage image = fixture::named_image(name, 64, 64);
     image.frames = 3;
     return image;
   }
@@ -136,9 +129,6 @@ class AnnotationStateTest : public ::testing::Test {
     return names(catalog_->list_images(query));
   }
 
-  Backend backend_;
-  std::string url_;
-  std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<AnnotationStore> store_;
   Id project_ = 0;
   Actor alice_{std::nullopt, "alice"};

@@ -49,12 +49,16 @@ AnnotationState polygon(double x0, double y0, double x1, double y1) {
 }
 
 template <typename Backend>
-class AnnotationStoreTest : public ::testing::Test {
+class AnnotationStoreTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+  using fixture::CatalogOn<Backend>::url_;
+  using fixture::CatalogOn<Backend>::backend_;
+  using fixture::CatalogOn<Backend>::count_rows;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    url_ = backend_.create();
-    catalog_ = Catalog::open(url_);
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab").id;
     other_project_ = catalog_->ensure_project("elsewhere").id;
     image_ = add_image(project_, "a.tif");
@@ -70,19 +74,11 @@ class AnnotationStoreTest : public ::testing::Test {
 
   void TearDown() override {
     store_.reset();
-    catalog_.reset();
-    backend_.destroy();
+    fixture::CatalogOn<Backend>::TearDown();
   }
 
   Id add_image(Id project, const std::string& path) {
-    NewImage image;
-    image.blob_hash = fmt::format("{:064x}", path.size() + path[0]);
-    image.source_path = path;
-    image.format = "tiff";
-    image.width = 4096;
-    image.height = 4096;
-    image.channels = 1;
-    image.pixel_type = "uint8";
+    NewImage image = fixture::named_image(path, 4096, 4096);
     image.frames = 3;
     return catalog_->add_images(project, {image}).added.at(0);
   }
@@ -93,10 +89,6 @@ class AnnotationStoreTest : public ::testing::Test {
             ->query("INSERT INTO users (name, created_at) VALUES (?, '2026-01-01T00:00:00.000Z') RETURNING id", {name})
             .i64(0, 0);
     return Actor{id, name};
-  }
-
-  std::int64_t count_rows(const std::string& table) {
-    return backend_.raw()->query("SELECT COUNT(*) FROM " + table).i64(0, 0);
   }
 
   std::vector<Event> annotation_events() {
@@ -121,9 +113,6 @@ class AnnotationStoreTest : public ::testing::Test {
 
   AnnotationStore& store() { return *store_; }
 
-  Backend backend_;
-  std::string url_;
-  std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<AnnotationStore> store_;
   Id project_ = 0, other_project_ = 0, image_ = 0, second_image_ = 0;
   Id nucleus_ = 0, cell_ = 0, foreign_tag_ = 0;

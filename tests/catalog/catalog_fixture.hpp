@@ -15,8 +15,10 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "catalog/db.hpp"
+#include "tessera/catalog/catalog.hpp"
 
 namespace tessera::catalog::fixture {
 
@@ -118,5 +120,45 @@ struct BackendNames {
     return Backend::kName;
   }
 };
+
+// The base of a typed catalog suite: an empty catalog on Backend for each test (skipped, saying why, when the
+// backend is not available), closed and destroyed after. A derived SetUp calls this one first and returns
+// when IsSkipped(); a derived TearDown drops what holds the catalog, then calls this one.
+template <typename Backend>
+class CatalogOn : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
+    url_ = backend_.create();
+    catalog_ = Catalog::open(url_);
+  }
+
+  void TearDown() override {
+    catalog_.reset();
+    backend_.destroy();
+  }
+
+  // Rows in a table, read over a second connection (rows the Catalog API does not expose).
+  std::int64_t count_rows(const std::string& table) {
+    return backend_.raw()->query("SELECT COUNT(*) FROM " + table).i64(0, 0);
+  }
+
+  Backend backend_;
+  std::string url_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+// A one-channel 8-bit image record for `path`, its content hash made from the path (one blob per path).
+inline NewImage named_image(const std::string& path, int width = 64, int height = 48) {
+  NewImage image;
+  image.blob_hash = fmt::format("{:064x}", std::hash<std::string>{}(path));
+  image.source_path = path;
+  image.format = "tiff";
+  image.width = width;
+  image.height = height;
+  image.channels = 1;
+  image.pixel_type = "uint8";
+  return image;
+}
 
 }  // namespace tessera::catalog::fixture

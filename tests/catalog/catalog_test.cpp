@@ -90,18 +90,17 @@ std::string plate_path(const std::string& well, int t) {
 }
 
 template <typename Backend>
-class CatalogTest : public ::testing::Test {
+class CatalogTest : public fixture::CatalogOn<Backend> {
  protected:
-  void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    url_ = backend_.create();
-    catalog_ = Catalog::open(url_);
-    project_ = catalog_->ensure_project("plate");
-  }
+  using fixture::CatalogOn<Backend>::catalog_;
+  using fixture::CatalogOn<Backend>::url_;
+  using fixture::CatalogOn<Backend>::backend_;
+  using fixture::CatalogOn<Backend>::count_rows;
 
-  void TearDown() override {
-    catalog_.reset();
-    backend_.destroy();
+  void SetUp() override {
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
+    project_ = catalog_->ensure_project("plate");
   }
 
   Catalog& catalog() { return *catalog_; }
@@ -112,10 +111,6 @@ class CatalogTest : public ::testing::Test {
     catalog_ = Catalog::open(url_);
   }
 
-  // Rows in a table, read over a second connection.
-  std::int64_t count_rows(const std::string& table) {
-    return backend_.raw()->query("SELECT COUNT(*) FROM " + table).i64(0, 0);
-  }
 
   std::int64_t count(const std::string& where) {
     ImageQuery query;
@@ -183,9 +178,6 @@ class CatalogTest : public ::testing::Test {
     return out;
   }
 
-  Backend backend_;
-  std::string url_;
-  std::unique_ptr<Catalog> catalog_;
   Project project_;
 };
 

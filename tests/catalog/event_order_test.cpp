@@ -25,34 +25,22 @@ using fixture::PostgresBackend;
 using fixture::SqliteBackend;
 
 template <typename Backend>
-class EventOrderTest : public ::testing::Test {
+class EventOrderTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    catalog_ = Catalog::open(backend_.create());
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab").id;
     std::vector<NewImage> images;
     for (int i = 0; i < kImages; ++i) {
-      NewImage image;
-      image.blob_hash = std::string(63, 'a') + static_cast<char>('a' + i);
-      image.source_path = "frame" + std::to_string(i) + ".tif";
-      image.format = "tiff";
-      image.width = image.height = 64;
-      image.channels = 1;
-      image.pixel_type = "uint8";
-      images.push_back(image);
+      images.push_back(fixture::named_image("frame" + std::to_string(i) + ".tif", 64, 64));
     }
     image_ids_ = catalog_->add_images(project_, images).added;
   }
 
-  void TearDown() override {
-    catalog_.reset();
-    backend_.destroy();
-  }
-
   static constexpr int kImages = 8;
-  Backend backend_;
-  std::unique_ptr<Catalog> catalog_;
   Id project_ = 0;
   std::vector<Id> image_ids_;
 };

@@ -38,20 +38,22 @@ std::string expect_error(ErrorCode code, Fn&& fn) {
 }
 
 template <typename Backend>
-class JobStoreTest : public ::testing::Test {
+class JobStoreTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+  using fixture::CatalogOn<Backend>::url_;
+  using fixture::CatalogOn<Backend>::backend_;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    url_ = backend_.create();
-    catalog_ = Catalog::open(url_);
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab");
     jobs_ = std::make_unique<JobStore>(*catalog_);
   }
 
   void TearDown() override {
     jobs_.reset();
-    catalog_.reset();
-    backend_.destroy();
+    fixture::CatalogOn<Backend>::TearDown();
   }
 
   JobStore& jobs() { return *jobs_; }
@@ -78,9 +80,6 @@ class JobStoreTest : public ::testing::Test {
     return out;
   }
 
-  Backend backend_;
-  std::string url_;
-  std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<JobStore> jobs_;
   Project project_;
 };

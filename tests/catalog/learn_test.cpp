@@ -35,11 +35,14 @@ Error expect_error(ErrorCode code, Fn&& fn) {
 
 // A project "lab" with a set "cells" of three images, tags nucleus and background.
 template <typename Backend>
-class LearnStoreTest : public ::testing::Test {
+class LearnStoreTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+  using fixture::CatalogOn<Backend>::count_rows;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    catalog_ = Catalog::open(backend_.create());
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab").id;
     for (int i = 0; i < 3; ++i) images_.push_back(add_image(fmt::format("cells/{}.png", i)));
     catalog_->ensure_set(project_, "cells");
@@ -51,21 +54,8 @@ class LearnStoreTest : public ::testing::Test {
     }
   }
 
-  void TearDown() override {
-    catalog_.reset();
-    backend_.destroy();
-  }
-
   Id add_image(const std::string& path) {
-    NewImage image;
-    image.blob_hash = fmt::format("{:064x}", std::hash<std::string>{}(path));
-    image.source_path = path;
-    image.format = "png";
-    image.width = 64;
-    image.height = 48;
-    image.channels = 1;
-    image.pixel_type = "u8";
-    return catalog_->add_images(project_, {image}).added.at(0);
+    return catalog_->add_images(project_, {fixture::named_image(path)}).added.at(0);
   }
 
   Id add_scribble(Id image, Id tag, const std::string& source = "manual") {
@@ -90,14 +80,8 @@ class LearnStoreTest : public ::testing::Test {
     return round;
   }
 
-  std::int64_t count_rows(const std::string& table) {
-    return backend_.raw()->query("SELECT COUNT(*) FROM " + table).i64(0, 0);
-  }
-
   LearnStore store() { return LearnStore(*catalog_); }
 
-  Backend backend_;
-  std::unique_ptr<Catalog> catalog_;
   Id project_ = 0, set_ = 0, nucleus_ = 0, background_ = 0;
   std::vector<Id> images_;
   Actor alice_{std::nullopt, "alice"};

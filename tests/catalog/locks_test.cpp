@@ -36,22 +36,17 @@ std::string expect_error(ErrorCode code, Fn&& fn) {
 }
 
 template <typename Backend>
-class LockStoreTest : public ::testing::Test {
+class LockStoreTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+  using fixture::CatalogOn<Backend>::url_;
+  using fixture::CatalogOn<Backend>::backend_;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    url_ = backend_.create();
-    catalog_ = Catalog::open(url_);
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab").id;
-    NewImage image;
-    image.blob_hash = std::string(64, 'a');
-    image.source_path = "frame.tif";
-    image.format = "tiff";
-    image.width = 64;
-    image.height = 64;
-    image.channels = 1;
-    image.pixel_type = "uint8";
-    image_ = catalog_->add_images(project_, {image}).added.at(0);
+    image_ = catalog_->add_images(project_, {fixture::named_image("frame.tif", 64, 64)}).added.at(0);
     alice_ = add_user("alice");
     bob_ = add_user("bob");
     locks_ = std::make_unique<LockStore>(*catalog_);
@@ -59,8 +54,7 @@ class LockStoreTest : public ::testing::Test {
 
   void TearDown() override {
     locks_.reset();
-    catalog_.reset();
-    backend_.destroy();
+    fixture::CatalogOn<Backend>::TearDown();
   }
 
   Actor add_user(const std::string& name) {
@@ -81,9 +75,6 @@ class LockStoreTest : public ::testing::Test {
 
   LockStore& locks() { return *locks_; }
 
-  Backend backend_;
-  std::string url_;
-  std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<LockStore> locks_;
   Id project_ = 0;
   Id image_ = 0;

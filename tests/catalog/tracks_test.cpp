@@ -36,11 +36,15 @@ Error expect_error(ErrorCode code, Fn&& fn) {
 
 // A series "movie" of three frames with two objects each (a and b), and one image of another series.
 template <typename Backend>
-class TrackStoreTest : public ::testing::Test {
+class TrackStoreTest : public fixture::CatalogOn<Backend> {
  protected:
+  using fixture::CatalogOn<Backend>::catalog_;
+  using fixture::CatalogOn<Backend>::backend_;
+  using fixture::CatalogOn<Backend>::count_rows;
+
   void SetUp() override {
-    if (auto why = backend_.skip_reason()) GTEST_SKIP() << *why;
-    catalog_ = Catalog::open(backend_.create());
+    fixture::CatalogOn<Backend>::SetUp();
+    if (this->IsSkipped()) return;
     project_ = catalog_->ensure_project("lab").id;
     run_ = catalog_->start_run(project_, {{"kind", "pipeline"}}, "test", {}, {});
     for (int t = 0; t < 3; ++t) {
@@ -54,20 +58,8 @@ class TrackStoreTest : public ::testing::Test {
     alice_ = Actor{std::nullopt, "alice"};
   }
 
-  void TearDown() override {
-    catalog_.reset();
-    backend_.destroy();
-  }
-
   Id add_image(const std::string& path, const std::string& series, std::optional<std::int64_t> frame) {
-    NewImage image;
-    image.blob_hash = fmt::format("{:064x}", std::hash<std::string>{}(path));
-    image.source_path = path;
-    image.format = "png";
-    image.width = 64;
-    image.height = 48;
-    image.channels = 1;
-    image.pixel_type = "u8";
+    NewImage image = fixture::named_image(path);
     image.series = SeriesRef{series};
     image.frame_index = frame;
     return catalog_->add_images(project_, {image}).added.at(0);
@@ -108,14 +100,8 @@ class TrackStoreTest : public ::testing::Test {
     return out;
   }
 
-  std::int64_t count_rows(const std::string& table) {
-    return backend_.raw()->query("SELECT COUNT(*) FROM " + table).i64(0, 0);
-  }
-
   TrackStore store() { return TrackStore(*catalog_); }
 
-  Backend backend_;
-  std::unique_ptr<Catalog> catalog_;
   Id project_ = 0, run_ = 0, series_ = 0, elsewhere_ = 0, foreign_object_ = 0;
   std::vector<Id> frames_, a_, b_;
   Actor alice_;
