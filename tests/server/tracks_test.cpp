@@ -58,16 +58,6 @@ class TracksApiTest : public ServerFixture {
 
   std::string tracks_path(catalog::Id series) const { return fmt::format("/api/v1/series/{}/tracks", series); }
 
-  // The job until it finished (or 30 s passed), straight from the catalog.
-  catalog::Job wait_for_job(catalog::Id id) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
-      const catalog::Job job = catalog::JobStore(workspace().catalog()).get(id);
-      if (job.is_finished() || std::chrono::steady_clock::now() > deadline) return job;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
   catalog::Id series_ = 0, other_series_ = 0;
 };
 
