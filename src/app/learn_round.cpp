@@ -33,9 +33,14 @@ std::string training_kinds_text(const RoundOptions& options) {
   return options.with_masks ? "scribbles or masks" : "scribbles";
 }
 
-}  // namespace
+// What a round reads from the catalog before it starts, resolved once: the checks and the round share it.
+struct RoundInputs {
+  catalog::Project project;
+  learn_data::Classes classes;
+  catalog::ImageSet set;
+};
 
-void check_round_request(Workspace& workspace, const LearnRoundRequest& request) {
+RoundInputs checked_round_inputs(Workspace& workspace, const LearnRoundRequest& request) {
   validate_round_options(request.options);
   auto& catalog = workspace.catalog();
   const catalog::Project project = catalog.get_project(request.project);
@@ -58,18 +63,25 @@ void check_round_request(Workspace& workspace, const LearnRoundRequest& request)
                             "(a round needs two classes)",
                             unannotated.front(), training_kinds_text(request.options), request.set),
                 {{"field", "tags"}});
+  return {project, classes, set};
+}
+
+}  // namespace
+
+void check_round_request(Workspace& workspace, const LearnRoundRequest& request) {
+  checked_round_inputs(workspace, request);
 }
 
 LearnRoundResult run_learn_round(Workspace& workspace, const LearnRoundRequest& request, const LearnProgress& progress) {
   auto report = [&](double fraction, const std::string& message) {
     if (progress) progress(fraction, message);
   };
-  check_round_request(workspace, request);
+  const RoundInputs inputs = checked_round_inputs(workspace, request);
+  const catalog::Project& project = inputs.project;
+  const learn_data::Classes& classes = inputs.classes;
+  const catalog::ImageSet& set = inputs.set;
   const RoundOptions& options = request.options;
   auto& catalog = workspace.catalog();
-  const catalog::Project project = catalog.get_project(request.project);
-  const learn_data::Classes classes = learn_data::resolve_classes(catalog, project.id, request.tags);
-  const catalog::ImageSet set = catalog.get_set(project.id, request.set);
   const auto images = learn_data::set_images(catalog, project.id, request.set);
 
   report(0.02, "reading annotations");
