@@ -17,6 +17,10 @@ export interface FeedEvent {
   payload: Record<string, unknown>;
 }
 
+// The document event that passes each event of the app's one feed connection on to the screens (the feed panel
+// dispatches it; the image browser's live grid listens).
+export const kFeedEvent = 'tessera:feed-event';
+
 export type FeedStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'unauthorized';
 
 export interface FeedOptions {

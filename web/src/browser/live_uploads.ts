@@ -1,16 +1,14 @@
 // New uploads appear in the image browser's grid without a reload. The feed panel passes every event of the
-// project's stream on as 'tessera:feed-event' on the document (one connection for the whole app). For each
+// project's stream on as kFeedEvent (feed.ts) on the document (one connection for the whole app). For each
 // image.imported, one list request asks the server whether the new image passes the grid's filter (the same
 // query with its where narrowed to the image's id: set, tag, annotation state and where are the server's to
 // judge) and brings its record; the source then inserts it where the sort puts it (image_source.ts offer).
 
 import { api } from '../api';
-import type { FeedEvent } from '../feed';
+import { kFeedEvent, type FeedEvent } from '../feed';
 import type { ImagePage } from '../types';
 import { filterQuery } from './filter';
 import type { ImageSource } from './image_source';
-
-export const kFeedEvent = 'tessera:feed-event';
 
 // Follows uploads into projectId for whichever source the screen shows; returns the function that stops.
 export function followUploads(projectId: number, currentSource: () => ImageSource | null,

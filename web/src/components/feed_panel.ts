@@ -5,7 +5,7 @@
 
 import { api } from '../api';
 import { h } from '../dom';
-import { FeedClient, type FeedEvent, type FeedStatus } from '../feed';
+import { FeedClient, kFeedEvent, type FeedEvent, type FeedStatus } from '../feed';
 import { session } from '../session';
 import type { ImagePage, Series } from '../types';
 import { thumbnailUrl } from '../browser/virtual_grid';
@@ -99,7 +99,7 @@ export class FeedPanel {
 
   private apply(event: FeedEvent): void {
     // Screens follow the same stream through the document (one connection: the image browser's live grid).
-    document.dispatchEvent(new CustomEvent<FeedEvent>('tessera:feed-event', { detail: event }));
+    document.dispatchEvent(new CustomEvent<FeedEvent>(kFeedEvent, { detail: event }));
     const p = event.payload ?? {};
     if (event.kind === 'image.imported' && event.subject_id !== null) {
       this.uploads.unshift({ imageId: event.subject_id, path: text(p.path), at: event.at });
