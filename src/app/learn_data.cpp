@@ -1,6 +1,7 @@
 #include "learn_data.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <fstream>
@@ -61,6 +62,25 @@ Classes resolve_classes(catalog::Catalog& catalog, catalog::Id project_id, const
     out.tag_ids.push_back(it->second);
   }
   return out;
+}
+
+void require_annotated_classes(catalog::Catalog& catalog, const catalog::ImageSet& set, const Classes& classes,
+                               bool with_masks) {
+  const std::vector<std::string> kinds = with_masks ? std::vector<std::string>{"scribble", "mask"}
+                                                    : std::vector<std::string>{"scribble"};
+  const char* kinds_text = with_masks ? "scribbles or masks" : "scribbles";
+  catalog::LearnStore store(catalog);
+  std::vector<std::string> unannotated;
+  for (std::size_t k = 0; k < classes.names.size(); ++k) {
+    if (store.annotated_images(set.id, kinds, {classes.tag_ids[k]}).empty()) unannotated.push_back(classes.names[k]);
+  }
+  if (unannotated.size() == classes.names.size())
+    bad("set", fmt::format("'{}' has no annotated pixels: no {} of the tags {} on its images", set.name, kinds_text,
+                           fmt::join(classes.names, ", ")));
+  if (!unannotated.empty())
+    bad("tags", fmt::format("class '{}' has no annotated pixels: no {} of it on the images of set '{}' (every class "
+                            "needs some)",
+                            unannotated.front(), kinds_text, set.name));
 }
 
 std::vector<catalog::ImageRecord> set_images(catalog::Catalog& catalog, catalog::Id project_id, const std::string& set) {

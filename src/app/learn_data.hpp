@@ -33,6 +33,12 @@ struct Classes {
 // known ones are listed).
 Classes resolve_classes(catalog::Catalog& catalog, catalog::Id project_id, const std::vector<std::string>& tags);
 
+// Every class must have people's annotations on the set's images (scribbles, and masks too when
+// with_masks) before a model trains: Error{invalid_argument} naming "set" when no class has any, naming
+// "tags" and the first class without any otherwise (a forest would silently never predict it).
+void require_annotated_classes(catalog::Catalog& catalog, const catalog::ImageSet& set, const Classes& classes,
+                               bool with_masks);
+
 // The set's images by id (Error{not_found} for an unknown set).
 std::vector<catalog::ImageRecord> set_images(catalog::Catalog& catalog, catalog::Id project_id, const std::string& set);
 

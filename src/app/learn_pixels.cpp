@@ -30,6 +30,7 @@ PixelTrainResult train_pixel_model(Workspace& workspace, const PixelTrainRequest
   const catalog::Project project = catalog.get_project(request.project);
   const learn_data::Classes classes = learn_data::resolve_classes(catalog, project.id, request.tags);
   learn_data::check_model_name_free(workspace, project.id, request.model_name);
+  learn_data::require_annotated_classes(catalog, catalog.get_set(project.id, request.set), classes, request.with_masks);
   const auto images = learn_data::set_images(catalog, project.id, request.set);
 
   report(progress, 0.05, "reading annotations");

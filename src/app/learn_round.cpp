@@ -24,11 +24,6 @@ struct Scored {
   ImageUncertainty uncertainty;
 };
 
-std::vector<std::string> training_kinds(const RoundOptions& options) {
-  if (options.with_masks) return {"scribble", "mask"};
-  return {"scribble"};
-}
-
 std::string training_kinds_text(const RoundOptions& options) {
   return options.with_masks ? "scribbles or masks" : "scribbles";
 }
@@ -46,23 +41,7 @@ RoundInputs checked_round_inputs(Workspace& workspace, const LearnRoundRequest& 
   const catalog::Project project = catalog.get_project(request.project);
   const learn_data::Classes classes = learn_data::resolve_classes(catalog, project.id, request.tags);
   const catalog::ImageSet set = catalog.get_set(project.id, request.set);
-  const std::vector<std::string> kinds = training_kinds(request.options);
-  catalog::LearnStore store(catalog);
-  std::vector<std::string> unannotated;
-  for (std::size_t k = 0; k < classes.names.size(); ++k) {
-    if (store.annotated_images(set.id, kinds, {classes.tag_ids[k]}).empty()) unannotated.push_back(classes.names[k]);
-  }
-  if (unannotated.size() == classes.names.size())
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("set '{}': no annotated pixels: no {} of the tags {} on its images", request.set,
-                            training_kinds_text(request.options), fmt::join(request.tags, ", ")),
-                {{"field", "set"}});
-  if (!unannotated.empty())
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("tags: class '{}' has no annotated pixels: no {} of it on the images of set '{}' "
-                            "(a round needs two classes)",
-                            unannotated.front(), training_kinds_text(request.options), request.set),
-                {{"field", "tags"}});
+  learn_data::require_annotated_classes(catalog, set, classes, request.options.with_masks);
   return {project, classes, set};
 }
 

@@ -88,7 +88,7 @@ TEST_F(LearnCliTest, EveryLearnCommandRefusesBadInputByNameWithItsExitStatus) {
   const std::vector<BadCommand> commands = {
       // learn pixels train
       {"learn pixels train --set cells --tags nucleus --out bad.tsm", 2, "at least two classes"},
-      {"learn pixels train --set cells --tags nucleus,debris --out debris.tsm", 2, "one class"},
+      {"learn pixels train --set cells --tags nucleus,debris --out debris.tsm", 2, "class 'debris' has no annotated pixels"},
       {"learn pixels train --set bare --tags nucleus,background --out bad.tsm", 2, "no annotated pixels"},
       {"learn pixels train --set odd --tags nucleus,background --out odd.tsm", 2, "decodes to 96x96"},
       {"learn pixels train --set nope --tags nucleus,background --out nope.tsm", 3, "nope"},

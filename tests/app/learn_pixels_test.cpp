@@ -187,7 +187,12 @@ TEST_F(LearnPixelsTest, BadTrainingInputIsRefusedByNameAndStoresNoModel) {
   // debris is a tag of the project, but nobody scribbled with it: one class has no pixels.
   PixelTrainRequest unlabelled_class = train_request();
   unlabelled_class.tags = {"nucleus", "debris"};
-  expect_error(ErrorCode::invalid_argument, [&] { train_pixel_model(*workspace_, unlabelled_class); }, "one class");
+  expect_error(ErrorCode::invalid_argument, [&] { train_pixel_model(*workspace_, unlabelled_class); },
+               "class 'debris' has no annotated pixels");
+  // With two scribbled classes beside it, a forest would train and never predict debris: refused too.
+  unlabelled_class.tags = {"nucleus", "background", "debris"};
+  expect_error(ErrorCode::invalid_argument, [&] { train_pixel_model(*workspace_, unlabelled_class); },
+               "class 'debris' has no annotated pixels");
 
   workspace_->catalog().ensure_set(project_, "bare");
   workspace_->catalog().add_to_set(project_, "bare", {images_[4].id, images_[5].id});
