@@ -2,10 +2,12 @@
 
 // The weight-free segmenter's path for compact objects on a plain ground (fluorescent nuclei, spots): the
 // click's blob scale sizes the ROI, the object's own core level and the local ground set a half-way level
-// below which pixels are sure background, blob centres found at the object's scale mark the neighbours, and a
-// marker watershed on the gradient gives each pixel to the click, a neighbour or the ground. Measured against
-// GrabCut on the DSB nuclei (docs/api/masks.md) it is both better and ~50x cheaper; on textured objects (EM
-// nuclei) it is worse, which the blobness below tells apart.
+// below which pixels are sure background, the distance from the click to that ground sizes the object, blob
+// centres found at the object's scale and all foreground too far from the click mark the neighbours, and a
+// marker watershed on the gradient gives each pixel to the click, a neighbour or the ground. Later clicks edit
+// that object (blob_corrections.hpp). Measured against GrabCut on the DSB nuclei (docs/api/masks.md) it is
+// both better and ~50x cheaper; on textured objects (EM nuclei) it is worse, which the blobness below tells
+// apart.
 
 #include <opencv2/core.hpp>
 
@@ -32,7 +34,8 @@ inline constexpr double kMinGroundContrast = 6.75;
 // A click that is no blob at all (an edge, a ridge) still takes GrabCut.
 inline constexpr double kMinBlobness = 0.25;
 
-// `gray8`: CV_8UC1; prompts validated, at least one positive point (the first one is the object's core).
+// `gray8`: CV_8UC1; prompts validated, at least one positive point (the first one is the object's core; the
+// blobness and ground contrast depend on it alone and on the ROI around the '+' clicks).
 // Cheap enough (a few ms) to run first and keep only when blobness >= kMinBlobness.
 BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& prompts);
 

@@ -1,0 +1,77 @@
+#include "segment/blob_corrections.hpp"
+
+#include <opencv2/imgproc.hpp>
+
+#include "segment/marker_watershed.hpp"
+
+namespace tessera::segment {
+
+namespace {
+
+enum SplitLabel : int { kOutside = -1, kKept = 1, kRemoved = 2 };
+
+// Marker sizes in object radii. A corrective click's disk is small, since the click often sits on a thin
+// error band at the boundary where a wide disk crosses into the other side; the kept core is wide, since a
+// point marker on the noisy gradient of a nucleus' interior loses its own basin to the '-' flood. Measured on
+// the DSB nuclei (corrected IoU, before the '+' edit below kept the first click's neighbours): core 0.125 /
+// 0.25 / 0.5 radii with click disk 0.125: 0.810 / 0.826 / 0.828; click disk 0 / 0.125 / 0.25 with core 0.5:
+// 0.822 / 0.828 / 0.827; with that '+' edit, click disk 0 / 0.125: 0.826 / 0.834.
+constexpr double kClickDisk = 0.125;
+constexpr double kKeptCoreDisk = 0.5;
+
+int disk_of(const BlobField& field, double radii) { return static_cast<int>(radii * field.radius); }
+
+// A '-' inside the object: a flood inside the object only, from the '+' clicks inside it and from the '-',
+// on the field's elevation (which rises towards the ground, so the split follows the neck between two
+// merged nuclei); the part the '-' floods is removed.
+void remove_part(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point negative,
+                 cv::Mat& object) {
+  cv::Mat labels(object.size(), CV_32S, cv::Scalar(0));
+  bool any_kept = false;
+  for (const auto& p : positives) {
+    if (object.at<uchar>(p) == 0) continue;
+    cv::circle(labels, p, std::max(1, disk_of(field, kKeptCoreDisk)), kKept, cv::FILLED);
+    any_kept = true;
+  }
+  if (!any_kept) return;
+  cv::circle(labels, negative, disk_of(field, kClickDisk), kRemoved, cv::FILLED);
+  labels.setTo(kOutside, object == 0);
+  if (cv::countNonZero(labels == kKept) == 0) return;
+  flood_from_markers(field.elevation, labels);
+  object.setTo(0, labels == kRemoved);
+}
+
+// A '+' outside the object: the one-click flood again with the object itself and the click as markers; of
+// what the object gains, only the part connected to the click is kept. The neighbours stay those of the first
+// click: a '+' on a thin missed band at the boundary otherwise hides the neighbour behind it from the markers
+// and the object leaks into it (DSB corrected 0.828 with the markers around every '+', 0.834 without; the
+// '+' clicks alone went from a summed IoU change of -0.06 to +0.70).
+void add_part(const BlobField& field, cv::Point first, cv::Point positive, cv::Mat& object) {
+  cv::Mat markers = context_markers(field, {first});
+  markers.setTo(kBlobObject, object);
+  cv::circle(markers, positive, disk_of(field, kClickDisk), kBlobObject, cv::FILLED);
+  flood_from_markers(field.elevation, markers);
+  const cv::Mat gained = (markers == kBlobObject) & ~object;
+  cv::Mat parts;
+  cv::connectedComponents(gained, parts, 4, CV_32S);
+  const int clicked = parts.at<int>(positive);
+  if (clicked > 0) object.setTo(255, parts == clicked);
+}
+
+}  // namespace
+
+void apply_blob_corrections(const BlobField& field, cv::Point first, const std::vector<BlobClick>& clicks,
+                            cv::Mat& object) {
+  std::vector<cv::Point> positives{first};
+  for (const auto& click : clicks) {
+    const bool inside = object.at<uchar>(click.at) != 0;
+    if (click.positive) {
+      positives.push_back(click.at);
+      if (!inside) add_part(field, first, click.at, object);
+    } else if (inside) {
+      remove_part(field, positives, click.at, object);
+    }
+  }
+}
+
+}  // namespace tessera::segment

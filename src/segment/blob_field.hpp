@@ -1,0 +1,28 @@
+#pragma once
+
+// What the blob path (blob_cut.hpp) floods on, shared by its one-click cut and the corrective clicks after it
+// (blob_corrections.hpp): the ROI's working copy with the object made bright, the sure ground, the flood's
+// elevation, and the markers that stand for everything that is not the clicked object.
+
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace tessera::segment {
+
+// Marker labels of the blob floods; every label from kFirstNeighbour up is some other nucleus.
+enum BlobLabel : int { kBlobGround = 1, kBlobObject = 2, kBlobNeighbour = 3 };
+
+// One ROI in working pixels (the object's radius spans at most a few dozen of them).
+struct BlobField {
+  cv::Mat signed_raw;    // CV_32F: grey levels, negated for a dark object, so the object is always bright
+  cv::Mat ground;        // CV_8U 255 where the smoothed level is below the half-way level: sure background
+  cv::Mat elevation;     // CV_32F: gradient magnitude plus the shape term (high near the ground)
+  double radius = 0;     // the clicked object's radius (working pixels)
+};
+
+// Labels (CV_32S, field size) marking what is not the object around `positives` (working pixels): the ground,
+// the centres of neighbouring blobs, and every foreground pixel too far from all positives to be the object.
+cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives);
+
+}  // namespace tessera::segment
