@@ -1,6 +1,7 @@
 // Multiscale pixel features. Every scale needs one Gaussian blur of the image; its derivatives come from
 // central differences of the blurred image (as scikit-image's multiscale_basic_features), and the
-// structure tensor adds three blurs at half the scale. Scales run in parallel on OpenCV's pool.
+// structure tensor adds three blurs at half the scale. The work runs in phases over all scales at once, each
+// phase one parallel loop cut into pieces small enough to keep every thread busy.
 
 #include "tessera/learn/pixel_features.hpp"
 
@@ -12,24 +13,16 @@
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "features_blur.hpp"
+#include "features_kernels.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::learn {
 namespace {
 
-constexpr double kTruncate = 4.0;  // Gaussian kernels reach 4 sigma, as scipy.ndimage's default
-constexpr int kBorder = cv::BORDER_REFLECT;  // scipy.ndimage's 'reflect'
-
 int features_per_scale(const PixelFeatureOptions& o) {
   return (o.gaussian ? 1 : 0) + (o.laplacian ? 1 : 0) + (o.gradient ? 1 : 0) + (o.hessian ? 2 : 0) +
          (o.structure_tensor ? 2 : 0);
-}
-
-cv::Mat gaussian(const cv::Mat& image, double sigma) {
-  const int radius = std::max(1, static_cast<int>(std::lround(kTruncate * sigma)));
-  cv::Mat out;
-  cv::GaussianBlur(image, out, cv::Size(2 * radius + 1, 2 * radius + 1), sigma, sigma, kBorder);
-  return out;
 }
 
 // One channel, float32, finite.
@@ -82,80 +75,115 @@ cv::Mat normalized(const cv::Mat& gray, const PixelFeatureOptions& options) {
   return out;
 }
 
-// Larger eigenvalue first of the symmetric 2x2 matrix [[a, b], [b, c]].
-inline void eigenvalues(float a, float b, float c, float& first, float& second) {
-  const float mean = 0.5f * (a + c);
-  const float half_diff = 0.5f * (a - c);
-  const float radius = std::sqrt(half_diff * half_diff + b * b);
-  first = mean + radius;
-  second = mean - radius;
+// The planes of one scale while the phases fill them in. Planes of features that are off stay empty.
+struct ScalePlanes {
+  double sigma = 1;
+  cv::Mat smooth;
+  cv::Mat laplacian, gradient, hessian1, hessian2;
+  cv::Mat product_xx, product_yy, product_xy;  // the structure tensor before its outer blur
+  cv::Mat structure1, structure2;              // its blurred xx and yy, then its eigenvalues in place
+  cv::Mat blurred_xy;
+};
+
+ScalePlanes allocate_scale(cv::Size size, double sigma, const PixelFeatureOptions& options) {
+  auto plane = [&](bool on) { return on ? cv::Mat(size, CV_32F) : cv::Mat(); };
+  ScalePlanes s;
+  s.sigma = sigma;
+  s.smooth = plane(true);
+  s.laplacian = plane(options.laplacian);
+  s.gradient = plane(options.gradient);
+  s.hessian1 = plane(options.hessian);
+  s.hessian2 = plane(options.hessian);
+  const bool structure = options.structure_tensor;
+  s.product_xx = plane(structure);
+  s.product_yy = plane(structure);
+  s.product_xy = plane(structure);
+  s.structure1 = plane(structure);
+  s.structure2 = plane(structure);
+  s.blurred_xy = plane(structure);
+  return s;
 }
 
-// Writes scale `sigma`'s planes into planes[first ...] in the order of pixel_feature_names().
-void scale_features(const cv::Mat& image, double sigma, const PixelFeatureOptions& options,
-                    std::vector<cv::Mat>& planes, int first) {
-  const cv::Mat smooth = gaussian(image, sigma);
-  int next = first;
-  if (options.gaussian) planes[next++] = smooth;
-  const bool need_second = options.laplacian || options.hessian;
-  const bool need_first = options.gradient || options.structure_tensor;
-  cv::Mat dx, dy, dxx, dyy, dxy;
-  if (need_first) {
-    cv::Sobel(smooth, dx, CV_32F, 1, 0, 1, 0.5, 0, kBorder);
-    cv::Sobel(smooth, dy, CV_32F, 0, 1, 1, 0.5, 0, kBorder);
+// Runs body(scale, first_row, end_row) over every scale in bands of rows, in parallel: the per-pixel phases
+// cost the same at every scale, so equal bands balance the threads.
+template <typename Body>
+void for_each_band(int scales, int rows, const Body& body) {
+  constexpr int kBandRows = 32;
+  const int bands = (rows + kBandRows - 1) / kBandRows;
+  cv::parallel_for_(cv::Range(0, scales * bands), [&](const cv::Range& range) {
+    for (int i = range.start; i < range.end; ++i) {
+      const int first = (i % bands) * kBandRows;
+      body(i / bands, first, std::min(rows, first + kBandRows));
+    }
+  });
+}
+
+float* row_or_null(cv::Mat& m, int y) { return m.empty() ? nullptr : m.ptr<float>(y); }
+
+// Derivatives by central differences of each scale's smoothed image (as scikit-image's
+// multiscale_basic_features), straight into the feature planes and the structure tensor's products.
+void derivative_phase(std::vector<ScalePlanes>& scales, int rows) {
+  const features::Simd simd = features::best_simd();
+  for_each_band(static_cast<int>(scales.size()), rows, [&](int s, int first, int end) {
+    ScalePlanes& p = scales[s];
+    for (int y = first; y < end; ++y) {
+      features::DerivativeRow row;
+      row.above = p.smooth.ptr<float>(y > 0 ? y - 1 : 0);
+      row.center = p.smooth.ptr<float>(y);
+      row.below = p.smooth.ptr<float>(y + 1 < rows ? y + 1 : rows - 1);
+      row.width = p.smooth.cols;
+      // Scale normalisation (sigma^n for n-th derivatives) keeps responses of one structure comparable
+      // across scales.
+      row.sigma = static_cast<float>(p.sigma);
+      row.sigma_squared = static_cast<float>(p.sigma * p.sigma);
+      row.laplacian = row_or_null(p.laplacian, y);
+      row.gradient = row_or_null(p.gradient, y);
+      row.hessian1 = row_or_null(p.hessian1, y);
+      row.hessian2 = row_or_null(p.hessian2, y);
+      row.structure_xx = row_or_null(p.product_xx, y);
+      row.structure_yy = row_or_null(p.product_yy, y);
+      row.structure_xy = row_or_null(p.product_xy, y);
+      features::derivative_row(row, simd);
+    }
+  });
+}
+
+void structure_eigenvalue_phase(std::vector<ScalePlanes>& scales, int rows) {
+  const features::Simd simd = features::best_simd();
+  for_each_band(static_cast<int>(scales.size()), rows, [&](int s, int first, int end) {
+    ScalePlanes& p = scales[s];
+    const auto scale = static_cast<float>(p.sigma * p.sigma);
+    for (int y = first; y < end; ++y) {
+      float* xx = p.structure1.ptr<float>(y);
+      float* yy = p.structure2.ptr<float>(y);
+      features::eigenvalue_row(xx, p.blurred_xy.ptr<float>(y), yy, p.structure1.cols, scale, xx, yy, simd);
+    }
+  });
+}
+
+// Every scale's planes, in phases (blur, derivatives, outer blur of the structure tensor, its eigenvalues),
+// each phase one parallel loop over all scales.
+std::vector<ScalePlanes> compute_scales(const cv::Mat& image, const PixelFeatureOptions& options) {
+  std::vector<ScalePlanes> scales;
+  for (const double sigma : options.sigmas) scales.push_back(allocate_scale(image.size(), sigma, options));
+  std::vector<features::BlurJob> blurs;
+  for (ScalePlanes& s : scales) blurs.push_back({&image, &s.smooth, s.sigma});
+  features::run_gaussian_blurs(blurs);
+  if (options.laplacian || options.gradient || options.hessian || options.structure_tensor) {
+    derivative_phase(scales, image.rows);
   }
-  if (need_second) {
-    cv::Sobel(smooth, dxx, CV_32F, 2, 0, 1, 1.0, 0, kBorder);
-    cv::Sobel(smooth, dyy, CV_32F, 0, 2, 1, 1.0, 0, kBorder);
-    if (options.hessian) cv::Sobel(smooth, dxy, CV_32F, 1, 1, 1, 0.25, 0, kBorder);
-  }
-  cv::Mat jxx, jyy, jxy;
   if (options.structure_tensor) {
-    const double outer = 0.5 * sigma;
-    jxx = gaussian(dx.mul(dx), outer);
-    jyy = gaussian(dy.mul(dy), outer);
-    jxy = gaussian(dx.mul(dy), outer);
+    blurs.clear();
+    for (ScalePlanes& s : scales) {
+      const double outer = 0.5 * s.sigma;
+      blurs.push_back({&s.product_xx, &s.structure1, outer});
+      blurs.push_back({&s.product_yy, &s.structure2, outer});
+      blurs.push_back({&s.product_xy, &s.blurred_xy, outer});
+    }
+    features::run_gaussian_blurs(blurs);
+    structure_eigenvalue_phase(scales, image.rows);
   }
-  const cv::Size size = image.size();
-  auto plane = [&](bool on) { return on ? cv::Mat(size, CV_32F) : cv::Mat(); };
-  cv::Mat laplacian = plane(options.laplacian), gradient = plane(options.gradient);
-  cv::Mat hessian1 = plane(options.hessian), hessian2 = plane(options.hessian);
-  cv::Mat structure1 = plane(options.structure_tensor), structure2 = plane(options.structure_tensor);
-  // Scale normalisation (sigma^n for n-th derivatives) keeps responses of one structure comparable
-  // across scales.
-  const auto s1 = static_cast<float>(sigma);
-  const auto s2 = static_cast<float>(sigma * sigma);
-  // One row at a time through plain pointers: the per-pixel work is a few multiplies, so access costs dominate.
-  auto row = [](cv::Mat m, int y) -> float* { return m.empty() ? nullptr : m.ptr<float>(y); };
-  for (int y = 0; y < size.height; ++y) {
-    const float *gx = row(dx, y), *gy = row(dy, y), *gxx = row(dxx, y), *gyy = row(dyy, y), *gxy = row(dxy, y);
-    const float *txx = row(jxx, y), *tyy = row(jyy, y), *txy = row(jxy, y);
-    float *lap = row(laplacian, y), *grad = row(gradient, y), *h1 = row(hessian1, y), *h2 = row(hessian2, y);
-    float *t1 = row(structure1, y), *t2 = row(structure2, y);
-    if (lap) {
-      for (int x = 0; x < size.width; ++x) lap[x] = s2 * (gxx[x] + gyy[x]);
-    }
-    if (grad) {
-      for (int x = 0; x < size.width; ++x) grad[x] = s1 * std::sqrt(gx[x] * gx[x] + gy[x] * gy[x]);
-    }
-    if (h1) {
-      for (int x = 0; x < size.width; ++x) {
-        eigenvalues(gxx[x], gxy[x], gyy[x], h1[x], h2[x]);
-        h1[x] *= s2;
-        h2[x] *= s2;
-      }
-    }
-    if (t1) {
-      for (int x = 0; x < size.width; ++x) {
-        eigenvalues(txx[x], txy[x], tyy[x], t1[x], t2[x]);
-        t1[x] *= s2;
-        t2[x] *= s2;
-      }
-    }
-  }
-  for (const cv::Mat& m : {laplacian, gradient, hessian1, hessian2, structure1, structure2}) {
-    if (!m.empty()) planes[next++] = m;
-  }
+  return scales;
 }
 
 }  // namespace
@@ -215,16 +243,14 @@ PixelFeatures compute_pixel_features(const cv::Mat& image, const PixelFeatureOpt
   features.planes.resize(features.names.size());
   const int first_scale_plane = options.intensity ? 1 : 0;
   if (options.intensity) features.planes[0] = base;
-  const int per_scale = features_per_scale(options);
-  if (per_scale == 0) return features;
-  // Largest scale first: it costs most, so the pool's threads finish together.
-  const int scales = static_cast<int>(options.sigmas.size());
-  cv::parallel_for_(cv::Range(0, scales), [&](const cv::Range& range) {
-    for (int k = range.start; k < range.end; ++k) {
-      const int s = scales - 1 - k;
-      scale_features(base, options.sigmas[s], options, features.planes, first_scale_plane + s * per_scale);
+  if (features_per_scale(options) == 0) return features;
+  int next = first_scale_plane;
+  for (ScalePlanes& s : compute_scales(base, options)) {
+    if (options.gaussian) features.planes[next++] = s.smooth;
+    for (const cv::Mat& m : {s.laplacian, s.gradient, s.hessian1, s.hessian2, s.structure1, s.structure2}) {
+      if (!m.empty()) features.planes[next++] = m;
     }
-  });
+  }
   return features;
 }
 
