@@ -310,6 +310,7 @@ class ForestBuilder {
       append_breadth_first(tree, edges, forest);
       tree = TreeNodes{};
     }
+    forest.build_vector_layout();
     return forest;
   }
 

@@ -111,6 +111,7 @@ RandomForest RandomForest::from_bytes(std::string_view bytes) {
       throw corrupt(fmt::format("leaf {} is not a leaf that keeps walks in place", i));
     }
   }
+  forest.build_vector_layout();
   return forest;
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <opencv2/core/utility.hpp>
 
+#include "forest_layout.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/learn/random_forest.hpp"
 
@@ -42,7 +43,11 @@ void RandomForest::walk_group(std::int32_t root, const float* const* rows, std::
   ((leaves[Lane] = at[Lane]), ...);
 }
 
-void RandomForest::predict_rows(const float* rows, int n, float* probabilities) const {
+void RandomForest::predict_rows(const float* rows, int n, float* probabilities, ForestKernel kernel) const {
+  if (kernel == ForestKernel::fastest && has_vector_kernel()) {
+    predict_rows_vector(rows, n, probabilities);
+    return;
+  }
   const size_t features = static_cast<size_t>(feature_count_);
   std::fill(probabilities, probabilities + static_cast<size_t>(n) * class_count_, 0.0f);
   for (int first = 0; first < n; first += kGroup) {
@@ -62,6 +67,26 @@ void RandomForest::predict_rows(const float* rows, int n, float* probabilities) 
   }
   const float scale = 1.0f / static_cast<float>(roots_.size());
   for (size_t i = 0; i < static_cast<size_t>(n) * class_count_; ++i) probabilities[i] *= scale;
+}
+
+// Blocks of 16 rows turned feature-major for the vector kernel (a block short of 16 repeats its first row).
+void RandomForest::predict_rows_vector(const float* rows, int n, float* probabilities) const {
+  constexpr int kLanes = detail::kBlockLanes;
+  const size_t features = static_cast<size_t>(feature_count_);
+  std::vector<float> block(features * kLanes);
+  std::vector<float> means(static_cast<size_t>(kLanes) * class_count_);
+  for (int first = 0; first < n; first += kLanes) {
+    const int count = std::min(kLanes, n - first);
+    for (int lane = 0; lane < kLanes; ++lane) {
+      const float* row = rows + static_cast<size_t>(first + (lane < count ? lane : 0)) * features;
+      for (size_t f = 0; f < features; ++f) block[f * kLanes + lane] = row[f];
+    }
+    detail::predict_block_avx512(*vector_layout_, node_probabilities_.data(), block.data(), means.data());
+    for (int lane = 0; lane < count; ++lane) {
+      float* out = probabilities + static_cast<size_t>(first + lane) * class_count_;
+      for (int c = 0; c < class_count_; ++c) out[c] = means[c * kLanes + lane];
+    }
+  }
 }
 
 cv::Mat RandomForest::predict_proba(const cv::Mat& rows) const {

@@ -1,5 +1,6 @@
 #include "tessera/learn/random_forest.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <random>
 
@@ -151,4 +152,58 @@ TEST(RandomForest, DamagedNodesAreCorruptNotACrash) {
     }
   }
   EXPECT_GT(refused, 0);
+}
+
+TEST(RandomForest, VectorKernelGivesThePortableWalksFloatsBitForBit) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F; only the portable walk runs";
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(3001, 10, rows, classes);
+  // Deep trees walk far below the top levels; depth 2 and 1 trees end above them (leaves in the top levels).
+  for (const int depth : {12, 2, 1}) {
+    const auto forest = RandomForest::train(rows, classes, 2, {.trees = 20, .max_depth = depth});
+    ASSERT_TRUE(forest.has_vector_kernel());
+    // 3001 rows: the last block of 16 is partial.
+    std::vector<float> portable(rows.rows * 2), vector(rows.rows * 2);
+    forest.predict_rows(rows.ptr<float>(), rows.rows, portable.data(), ForestKernel::portable);
+    forest.predict_rows(rows.ptr<float>(), rows.rows, vector.data(), ForestKernel::fastest);
+    EXPECT_EQ(portable, vector) << "depth " << depth;
+  }
+}
+
+TEST(RandomForest, VectorKernelAgreesOnNanHugeValuesAndManyClasses) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
+  std::mt19937_64 rng(11);
+  std::normal_distribution<float> normal;
+  cv::Mat rows(2000, 6, CV_32F);
+  std::vector<int> classes(rows.rows);
+  for (int i = 0; i < rows.rows; ++i) {
+    for (int f = 0; f < rows.cols; ++f) rows.at<float>(i, f) = normal(rng);
+    classes[i] = static_cast<int>(std::clamp(rows.at<float>(i, 1) * 2.5f + 2.5f, 0.0f, 4.0f));  // 5 classes
+  }
+  const auto forest = RandomForest::train(rows, classes, 5, {.trees = 15, .max_depth = 9});
+  cv::Mat odd = rows.rowRange(0, 40).clone();
+  for (int i = 0; i < odd.rows; i += 3) odd.at<float>(i, i % 6) = std::numeric_limits<float>::quiet_NaN();
+  for (int i = 1; i < odd.rows; i += 5) odd.at<float>(i, (i + 1) % 6) = (i % 2 ? 1 : -1) * 1e30f;
+  for (const cv::Mat& input : {rows, odd}) {
+    std::vector<float> portable(input.rows * 5), vector(input.rows * 5);
+    forest.predict_rows(input.ptr<float>(), input.rows, portable.data(), ForestKernel::portable);
+    forest.predict_rows(input.ptr<float>(), input.rows, vector.data(), ForestKernel::fastest);
+    EXPECT_EQ(portable, vector);
+  }
+}
+
+TEST(RandomForest, ForestTooWideForTheVectorKernelPredictsWithThePortableWalk) {
+  // A column's byte offset in a block must fit 16 bits: 1024 features do not.
+  std::mt19937_64 rng(12);
+  std::normal_distribution<float> normal;
+  cv::Mat rows(300, 1024, CV_32F);
+  std::vector<int> classes(rows.rows);
+  for (int i = 0; i < rows.rows; ++i) {
+    for (int f = 0; f < rows.cols; ++f) rows.at<float>(i, f) = normal(rng);
+    classes[i] = rows.at<float>(i, 1000) > 0 ? 1 : 0;
+  }
+  const auto forest = RandomForest::train(rows, classes, 2, {.trees = 4, .features_per_split = 1024});
+  EXPECT_FALSE(forest.has_vector_kernel());
+  EXPECT_GT(accuracy(forest, rows, classes), 0.95);
 }

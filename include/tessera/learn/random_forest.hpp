@@ -4,9 +4,12 @@
 // holding class frequencies, probabilities = the mean of the leaves' distributions (as scikit-learn).
 // Training bins every feature into at most 256 quantile bins and splits on bin edges; prediction walks
 // blocks of rows through compact 12-byte nodes tree by tree, small groups of rows stepping down together
-// without branches. Training (tree by tree) and prediction (row block by row block) run on OpenCV's pool.
+// without branches; on CPUs with AVX-512 a vector kernel evaluates the top levels of a tree for 16 rows at
+// once (same probabilities, bit for bit). Training (tree by tree) and prediction (row block by row block)
+// run on OpenCV's pool.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +18,15 @@
 #include <opencv2/core.hpp>
 
 namespace tessera::learn {
+
+namespace detail {
+struct ForestLayout;  // the vector kernel's rearranged trees (src/learn/forest_layout.hpp)
+}
+
+// Which prediction code runs. `fastest` takes the AVX-512 kernel when the CPU and the forest allow it (see
+// RandomForest::has_vector_kernel) and the portable walk otherwise; `portable` always the portable walk.
+// Both give the same floats; the choice is there so tests and benchmarks can run each.
+enum class ForestKernel { fastest, portable };
 
 // Forest shape and randomness. validate() checks the ranges.
 struct ForestOptions {
@@ -50,7 +62,12 @@ class RandomForest {
   // The same without checks for callers that assemble rows themselves (pixel prediction): writes the class
   // probabilities of n row-major rows of feature_count() floats to probabilities (n x class_count floats).
   // Requires: buffers of those sizes. Thread-safe (const); runs on the calling thread.
-  void predict_rows(const float* rows, int n, float* probabilities) const;
+  void predict_rows(const float* rows, int n, float* probabilities,
+                    ForestKernel kernel = ForestKernel::fastest) const;
+
+  // Whether ForestKernel::fastest runs the AVX-512 kernel here: the CPU has AVX-512F and the forest fits the
+  // kernel's node layout (at most 1023 features, children within 65535 nodes of their parent).
+  bool has_vector_kernel() const;
 
   int feature_count() const { return feature_count_; }
   int class_count() const { return class_count_; }
@@ -76,6 +93,8 @@ class RandomForest {
   };
   static_assert(sizeof(Node) == 12);
   friend class ForestBuilder;
+  void build_vector_layout();  // fills vector_layout_ when the forest fits it (forest_layout.cpp)
+  void predict_rows_vector(const float* rows, int n, float* probabilities) const;
   template <std::size_t... Lane>
   void walk_group(std::int32_t root, const float* const* rows, std::int32_t* leaves,
                   std::index_sequence<Lane...>) const;
@@ -85,6 +104,9 @@ class RandomForest {
   std::vector<std::int32_t> roots_;
   std::vector<Node> nodes_;
   std::vector<float> node_probabilities_;  // class_count_ values per node (zeros for internal nodes)
+  // Derived from nodes_ (never saved); null when the forest does not fit the vector kernel. Shared by
+  // copies, which hold equal nodes.
+  std::shared_ptr<const detail::ForestLayout> vector_layout_;
 };
 
 }  // namespace tessera::learn

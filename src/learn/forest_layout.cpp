@@ -1,0 +1,63 @@
+// Builds the vector kernel's layout (forest_layout.hpp) from the forest's breadth-first nodes. Runs after
+// training and after loading, when every index has been checked, so the layout's walks stay in bounds.
+
+#include "forest_layout.hpp"
+
+#include <limits>
+
+#include "tessera/learn/random_forest.hpp"
+
+namespace tessera::learn {
+
+void RandomForest::build_vector_layout() {
+  vector_layout_.reset();
+  if (feature_count_ > detail::kMaxVectorFeatures) return;
+  auto layout = std::make_shared<detail::ForestLayout>();
+  layout->feature_count = feature_count_;
+  layout->class_count = class_count_;
+  const auto column_offset = [](int feature) {
+    return static_cast<std::uint16_t>(feature * detail::kBlockLanes * static_cast<int>(sizeof(float)));
+  };
+  layout->nodes.resize(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& node = nodes_[i];
+    detail::WalkNode& walk = layout->nodes[i];
+    if (node.is_leaf) {
+      walk.threshold = std::numeric_limits<float>::infinity();  // left_delta 0: walks stay
+      continue;
+    }
+    const auto delta = static_cast<std::int64_t>(node.next) - static_cast<std::int64_t>(i);
+    if (delta > std::numeric_limits<std::uint16_t>::max()) return;  // the portable walk takes this forest
+    walk.column_offset = column_offset(node.feature);
+    walk.left_delta = static_cast<std::uint16_t>(delta);
+    walk.threshold = node.threshold;
+  }
+  layout->trees.resize(roots_.size());
+  for (size_t t = 0; t < roots_.size(); ++t) {
+    detail::TopLevels& top = layout->trees[t];
+    // The node at each position of the perfect tree; below a leaf every position holds the leaf.
+    std::int32_t node_at[detail::kTopNodes + detail::kTopOutcomes];
+    node_at[0] = roots_[t];
+    for (int position = 0; position < detail::kTopNodes; ++position) {
+      const Node& node = nodes_[node_at[position]];
+      if (node.is_leaf) {
+        top.threshold[position] = std::numeric_limits<float>::infinity();  // every lane goes left
+        top.column_offset[position] = 0;
+        node_at[2 * position + 1] = node_at[2 * position + 2] = node_at[position];
+      } else {
+        top.threshold[position] = node.threshold;
+        top.column_offset[position] = column_offset(node.feature);
+        node_at[2 * position + 1] = node.next;
+        node_at[2 * position + 2] = node.next + 1;
+      }
+    }
+    for (int outcome = 0; outcome < detail::kTopOutcomes; ++outcome) {
+      top.subtree[outcome] = node_at[detail::kTopNodes + outcome];
+    }
+  }
+  vector_layout_ = std::move(layout);
+}
+
+bool RandomForest::has_vector_kernel() const { return vector_layout_ != nullptr && detail::cpu_has_avx512(); }
+
+}  // namespace tessera::learn

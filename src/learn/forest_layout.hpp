@@ -1,0 +1,56 @@
+#pragma once
+
+// The random forest rearranged for the AVX-512 prediction kernel (forest_avx512.cpp). Rows are predicted in
+// blocks of 16, stored feature by feature (a feature's 16 values are one vector load). The top levels of
+// every tree are evaluated for the whole block at once: one vector compare per node and no gathers, since
+// every lane reads the same feature there. Below them each lane walks its own path through 8-byte nodes.
+// Built from the breadth-first nodes when a forest is trained or loaded; node indices are the same, so a
+// leaf's index still selects its class probabilities.
+
+#include <cstdint>
+#include <vector>
+
+namespace tessera::learn::detail {
+
+constexpr int kBlockLanes = 16;                       // rows per block: one AVX-512 register of floats
+constexpr int kTopLevels = 4;                         // levels evaluated for the whole block at once
+constexpr int kTopNodes = (1 << kTopLevels) - 1;      // nodes of those levels in a perfect tree
+constexpr int kTopOutcomes = 1 << kTopLevels;         // where a lane can be after them
+constexpr int kMaxVectorFeatures = 65535 / (kBlockLanes * 4);  // a column's byte offset fits 16 bits
+
+// A node of the per-lane walk below the top levels; 8 bytes, so a cache line holds eight.
+struct WalkNode {
+  std::uint16_t column_offset = 0;  // byte offset of the node's feature column in a block (feature * 64)
+  std::uint16_t left_delta = 0;     // left child = this index + left_delta, right child one further; 0: leaf
+  float threshold = 0;              // go right when the value is > threshold (NaN goes left); +inf for a leaf
+};
+static_assert(sizeof(WalkNode) == 8);
+
+// One tree's top kTopLevels levels as a perfect binary tree, positions breadth-first. A position below a
+// leaf has threshold +inf (every lane goes left), so the leaf's lanes reach its leftmost outcome, whose
+// subtree root is the leaf itself.
+struct alignas(64) TopLevels {
+  std::int32_t subtree[kTopOutcomes] = {};  // node index each outcome continues from (outcome = the path's
+                                            // decisions as binary digits, first level highest, right = 1)
+  float threshold[kTopNodes] = {};
+  std::uint16_t column_offset[kTopNodes] = {};
+};
+
+struct ForestLayout {
+  int feature_count = 0;
+  int class_count = 0;
+  std::vector<TopLevels> trees;
+  std::vector<WalkNode> nodes;  // indexed like the forest's nodes and node probabilities
+};
+
+// Whether this CPU (and its operating system) runs AVX-512F code; checked once.
+bool cpu_has_avx512();
+
+// Mean class probabilities of one block: block holds feature_count columns of kBlockLanes floats
+// (block[f * 16 + lane]); class_means receives class_count columns of kBlockLanes floats
+// (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same
+// floats. Requires: cpu_has_avx512(); probabilities = the forest's node probabilities.
+void predict_block_avx512(const ForestLayout& layout, const float* probabilities, const float* block,
+                          float* class_means);
+
+}  // namespace tessera::learn::detail
