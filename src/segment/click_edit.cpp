@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <opencv2/imgproc.hpp>
 
@@ -52,15 +53,32 @@ cv::Mat remove_around(const cv::Mat& image8, const cv::Mat& mask, const std::vec
   cv::resize(image8(bounds), crop_image, working, 0, 0, scale < 1.0 ? cv::INTER_AREA : cv::INTER_LINEAR);
   cv::Mat labels(working, CV_32S, cv::Scalar(0));
   labels.setTo(kOutside, crop_mask == 0);
-  const int disk = std::max(1, std::min(working.width, working.height) / 40);
+  // Each click's marker is the disk of half its distance to the mask's edge (the image border counts as an
+  // edge), so a marker holds the core of its part rather than a speck: with specks, a '+' on a dark clump of
+  // chromatin stayed walled in by the clump's own edges and the '-' flooded the rest of the nucleus (an EM
+  // nucleus 0.75 -> 0.19 IoU after the '-'). Disks stay apart: each reaches under half the way to the other click.
+  cv::Mat inside_padded, edge_distance;
+  cv::copyMakeBorder(crop_mask, inside_padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
+  cv::distanceTransform(inside_padded, edge_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const int speck = std::max(1, std::min(working.width, working.height) / 40);
+  const auto disk_radius = [&](cv::Point at, cv::Point other) {
+    const double core = 0.5 * edge_distance.at<float>(at.y + 1, at.x + 1);
+    const double apart = 0.45 * cv::norm(cv::Point2d(at - other));
+    return std::max(speck, static_cast<int>(std::min(core, apart)));
+  };
+  const cv::Point removed_at = to_working(negative);
   bool any_kept = false;
   for (const auto& p : positives) {
     if (!bounds.contains(p) || mask.at<uchar>(p) == 0) continue;
-    cv::circle(labels, to_working(p), disk, kKept, cv::FILLED);
+    cv::circle(labels, to_working(p), disk_radius(to_working(p), removed_at), kKept, cv::FILLED);
     any_kept = true;
   }
   if (!any_kept) return mask.clone();
-  cv::circle(labels, to_working(negative), disk, kRemoved, cv::FILLED);
+  int removed_radius = std::numeric_limits<int>::max();
+  for (const auto& p : positives)
+    if (bounds.contains(p) && mask.at<uchar>(p) != 0)
+      removed_radius = std::min(removed_radius, disk_radius(removed_at, to_working(p)));
+  cv::circle(labels, removed_at, removed_radius, kRemoved, cv::FILLED);
   labels.setTo(kOutside, crop_mask == 0);  // the disks do not reach beyond the mask
   if (cv::countNonZero(labels == kKept) == 0 || cv::countNonZero(labels == kRemoved) == 0) return mask.clone();
   flood_from_markers(gradient_of(crop_image), labels);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -150,16 +151,52 @@ std::optional<SegmentResult> clean_blob(const cv::Mat& image8, const Prompts& pr
   return result;
 }
 
-// One '+' click alone (later clicks are edits: click_corrections.cpp): GrabCut over a series of assumed radii, the
-// best self-consistent cut wins.
-SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts) {
-  std::optional<Candidate> best;
-  for (double radius : candidate_radii(image8.size())) {
-    Candidate c = cut_at_radius(image8, prompts, radius);
-    const auto rank = [](const Candidate& k) { return (k.consistent ? 1000.0 : 0.0) + k.cut.contrast; };
-    if (!best || rank(c) > rank(*best)) best = std::move(c);
+// The candidate's mask inside `frame` (image pixels), CV_8U 0/255 of the frame's size.
+cv::Mat mask_in_frame(const Candidate& c, const cv::Rect& frame) {
+  cv::Mat out = cv::Mat::zeros(frame.size(), CV_8U);
+  const cv::Rect overlap = c.region.roi & frame;
+  if (overlap.empty()) return out;
+  cv::Mat placed;
+  if (c.cut.mask.size() == c.region.roi.size()) {
+    placed = c.cut.mask;
+  } else {
+    cv::resize(c.cut.mask, placed, c.region.roi.size(), 0, 0, cv::INTER_LINEAR);
+    placed = placed > 127;
   }
-  return {to_image_mask(*best, image8.size()), confidence_of(*best), "grabcut_scales"};
+  placed(overlap - c.region.roi.tl()).copyTo(out(overlap - frame.tl()));
+  return out;
+}
+
+double mask_iou(const Candidate& a, const Candidate& b) {
+  const cv::Rect frame = a.region.roi | b.region.roi;
+  const cv::Mat ma = mask_in_frame(a, frame), mb = mask_in_frame(b, frame);
+  const int joint = cv::countNonZero(ma | mb);
+  return joint > 0 ? static_cast<double>(cv::countNonZero(ma & mb)) / joint : 0.0;
+}
+
+// One '+' click alone (later clicks are edits: click_corrections.cpp): GrabCut over a series of assumed radii.
+// A self-consistent cut wins over any other; among them the rank is the boundary contrast times the cut's
+// stability (its best mask IoU with the cuts at the neighbouring radii): an object's own outline comes back
+// when the assumed radius changes by x1.6, a cut that caught a nucleolus or a patch of texture mostly does not.
+// Measured on the 19 EM nuclei: contrast alone 0.666 mean IoU, contrast x stability 0.689, stability alone 0.693
+// but 0.230 on the polyps (0.303 with contrast, with and without the stability).
+SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts, double max_radius) {
+  std::vector<Candidate> candidates;
+  for (double radius : candidate_radii(image8.size()))
+    if (candidates.empty() || radius <= max_radius) candidates.push_back(cut_at_radius(image8, prompts, radius));
+  std::vector<double> stability(candidates.size(), 0.0);
+  for (std::size_t k = 0; k + 1 < candidates.size(); ++k) {
+    const double overlap = mask_iou(candidates[k], candidates[k + 1]);
+    stability[k] = std::max(stability[k], overlap);
+    stability[k + 1] = std::max(stability[k + 1], overlap);
+  }
+  std::size_t best = 0;
+  double best_rank = -1;
+  for (std::size_t k = 0; k < candidates.size(); ++k) {
+    const double rank = (candidates[k].consistent ? 1000.0 : 0.0) + stability[k] * candidates[k].cut.contrast;
+    if (rank > best_rank) best = k, best_rank = rank;
+  }
+  return {to_image_mask(candidates[best], image8.size()), confidence_of(candidates[best]), "grabcut_scales"};
 }
 
 class GraphCutSegmenter final : public Segmenter {
@@ -179,7 +216,7 @@ class GraphCutSegmenter final : public Segmenter {
       method = "grabcut_box";
     } else {
       const ClickPaths paths{[&](const Prompts& p) { return clean_blob(image8, p); },
-                             [&](const Prompts& p) { return cut_over_scales(image8, p); }};
+                             [&](const Prompts& p, double max_radius) { return cut_over_scales(image8, p, max_radius); }};
       return segment_clicks(image8, prompts, paths);
     }
     return {to_image_mask(*best, image.size()), confidence_of(*best), method};
