@@ -3,6 +3,7 @@
 
 #include "forest_layout.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "tessera/learn/random_forest.hpp"
@@ -11,7 +12,7 @@ namespace tessera::learn {
 
 void RandomForest::build_vector_layout() {
   vector_layout_.reset();
-  if (feature_count_ > detail::kMaxVectorFeatures) return;
+  if (feature_count_ > detail::kMaxVectorFeatures || class_count_ > detail::kMaxVectorClasses) return;
   auto layout = std::make_shared<detail::ForestLayout>();
   layout->feature_count = feature_count_;
   layout->class_count = class_count_;
@@ -31,6 +32,11 @@ void RandomForest::build_vector_layout() {
     walk.column_offset = column_offset(node.feature);
     walk.left_delta = static_cast<std::uint16_t>(delta);
     walk.threshold = node.threshold;
+  }
+  // Children follow their parents, so one backward pass sees a node's children before the node.
+  std::vector<std::int32_t> height(nodes_.size(), 0);
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    if (!nodes_[i].is_leaf) height[i] = 1 + std::max(height[nodes_[i].next], height[nodes_[i].next + 1]);
   }
   layout->trees.resize(roots_.size());
   for (size_t t = 0; t < roots_.size(); ++t) {
@@ -53,6 +59,7 @@ void RandomForest::build_vector_layout() {
     }
     for (int outcome = 0; outcome < detail::kTopOutcomes; ++outcome) {
       top.subtree[outcome] = node_at[detail::kTopNodes + outcome];
+      top.height[outcome] = height[top.subtree[outcome]];
     }
   }
   vector_layout_ = std::move(layout);

@@ -13,10 +13,11 @@
 namespace tessera::learn::detail {
 
 constexpr int kBlockLanes = 16;                       // rows per block: one AVX-512 register of floats
-constexpr int kTopLevels = 4;                         // levels evaluated for the whole block at once
+constexpr int kTopLevels = 5;                         // levels evaluated for the whole block at once
 constexpr int kTopNodes = (1 << kTopLevels) - 1;      // nodes of those levels in a perfect tree
 constexpr int kTopOutcomes = 1 << kTopLevels;         // where a lane can be after them
 constexpr int kMaxVectorFeatures = 65535 / (kBlockLanes * 4);  // a column's byte offset fits 16 bits
+constexpr int kMaxVectorClasses = 64;                 // the kernel keeps a block's leaf values on its stack
 
 // A node of the per-lane walk below the top levels; 8 bytes, so a cache line holds eight.
 struct WalkNode {
@@ -32,6 +33,7 @@ static_assert(sizeof(WalkNode) == 8);
 struct alignas(64) TopLevels {
   std::int32_t subtree[kTopOutcomes] = {};  // node index each outcome continues from (outcome = the path's
                                             // decisions as binary digits, first level highest, right = 1)
+  std::int32_t height[kTopOutcomes] = {};   // steps from that node to its deepest leaf
   float threshold[kTopNodes] = {};
   std::uint16_t column_offset[kTopNodes] = {};
 };
