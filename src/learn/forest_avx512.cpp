@@ -1,11 +1,14 @@
 // The AVX-512 prediction kernel. The build targets baseline x86-64, so only this file's functions carry the
 // AVX-512 target and they run only after cpu_has_avx512() said yes.
 //
-// Per tree and block of 16 rows: the top four levels cost one column load and one compare per node (15),
-// giving a 16-bit "went right" mask per node; masks combined level by level say which of the 16 outcomes
-// each lane reached, and one permute turns outcomes into subtree roots. The rest of the walk (two to
-// three levels on average) is scalar, eight lanes stepping together so their loads overlap. The leaves'
-// probabilities are gathered per class and added in tree order, the order the portable walk adds them.
+// Per tree and block of 16 rows: the top five levels cost one column load and one compare per node (31),
+// giving a 16-bit "went right" mask per node; masks combined level by level say which of the 32 outcomes
+// each lane reached, and a permute turns outcomes into subtree roots and subtree heights. The rest of the
+// walk (one to two levels on average) is scalar, eight lanes stepping together so their loads overlap,
+// for as many rounds as the deepest of their subtrees needs (no test per step). The leaves' probabilities
+// are added in tree order, the order the portable walk adds them, so the sums are the same floats.
+// Measured on 1024^2 (100 trees, depth 12, one thread): 4 top levels 0.96 s, 5 levels 0.85 s, 6 levels
+// 1.06 s (63 compares per tree and block cost more than the steps they save); portable walk 1.42 s.
 
 #include <immintrin.h>
 
@@ -21,8 +24,8 @@
 namespace tessera::learn::detail {
 namespace {
 
-// The top levels of one tree for the whole block: each lane's subtree root, as 16 node indices. The loop
-// is unrolled so the masks stay in registers.
+// The top levels of one tree for the whole block: each lane's outcome (its path's decisions as binary
+// digits). The loop is unrolled so the masks stay in registers.
 __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outcomes(const TopLevels& top,
                                                                                  const char* columns) {
   std::uint32_t lanes_at[kTopNodes] = {0xFFFFu};  // lanes that reach each position
@@ -47,15 +50,17 @@ __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outco
   return outcome;
 }
 
-// Walks eight lanes from their nodes in `at` to their leaves, every lane stepping each round until a round
-// advances none (leaves have left_delta 0 and threshold +inf), then copies each lane's leaf probabilities
+// Walks eight lanes from their nodes in `at` to their leaves: `rounds` = the largest height of their
+// subtrees, every lane stepping each round (a leaf has left_delta 0 and threshold +inf, so a lane that
+// reached its leaf stays there). Then copies each lane's leaf probabilities
 // to leaf_values[c * kBlockLanes + lane]. `columns` points at the first of the eight lanes' values of
 // feature 0, so a lane's value sits at a constant displacement from the node's column. Copying here, with
 // the leaf indices still in registers, is far cheaper than an AVX-512 gather per class (measured: gathers
 // took a fifth of the kernel's time).
 template <std::size_t... Lane>
-__attribute__((always_inline)) inline void walk_lanes(const WalkNode* nodes, const char* columns, const std::int32_t* at, int rounds,
-                       const float* probabilities, int classes, float* leaf_values, std::index_sequence<Lane...>) {
+__attribute__((always_inline)) inline void walk_lanes(const WalkNode* nodes, const char* columns,
+                                                      const std::int32_t* at, int rounds, const float* probabilities,
+                                                      int classes, float* leaf_values, std::index_sequence<Lane...>) {
   std::uint32_t node_at[sizeof...(Lane)] = {static_cast<std::uint32_t>(at[Lane])...};
   auto step = [&](std::size_t lane) {
     const WalkNode node = nodes[node_at[lane]];
