@@ -112,12 +112,13 @@ cv::Mat distance_to(const std::vector<cv::Point>& points, cv::Size size) {
 
 }  // namespace
 
-cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives) {
+cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
+                        const std::vector<cv::Point>& centres) {
   cv::Mat markers(field.ground.size(), CV_32S, cv::Scalar(0));
   markers.setTo(kBlobGround, field.ground);
   const double far = kFarInscribedRadii * field.radius / kRadiusPerInscribed;
   markers.setTo(kBlobNeighbour, (distance_to(positives, markers.size()) > far) & ~field.ground);
-  mark_neighbours(field.signed_raw, field.ground, field.radius, positives, markers);
+  mark_neighbours(field.signed_raw, field.ground, field.radius, centres, markers);
   return markers;
 }
 
@@ -182,7 +183,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   field.elevation = elevation_of(smooth, to_ground, field.radius, contrast);
 
   // The first '+' click alone makes the object; every later click edits it (blob_corrections.hpp).
-  cv::Mat markers = context_markers(field, {core_at});
+  cv::Mat markers = context_markers(field, {core_at}, {core_at});
   cv::circle(markers, core_at, std::max(1, static_cast<int>(field.radius / 4)), kBlobObject, cv::FILLED);
   flood_from_markers(field.elevation, markers);
   cv::Mat object = markers == kBlobObject;

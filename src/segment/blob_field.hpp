@@ -21,8 +21,9 @@ struct BlobField {
   double radius = 0;     // the clicked object's radius (working pixels)
 };
 
-// Labels (CV_32S, field size) marking what is not the object around `positives` (working pixels): the ground,
-// the centres of neighbouring blobs, and every foreground pixel too far from all positives to be the object.
-cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives);
+// Labels (CV_32S, field size) marking what is not the object (working pixels): the ground, every foreground
+// pixel too far from all `positives` to be the object, and the centres of blobs not near any of `centres`.
+cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
+                        const std::vector<cv::Point>& centres);
 
 }  // namespace tessera::segment
