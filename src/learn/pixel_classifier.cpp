@@ -226,30 +226,28 @@ PixelPrediction PixelClassifier::predict(const PixelFeatures& features) const {
   PixelPrediction prediction;
   for (int c = 0; c < classes; ++c) prediction.probabilities.emplace_back(size, CV_32F);
   prediction.classes.create(size, CV_8U);
-  // Image rows in pieces of kPiece pixels: each piece is copied pixel-major (the forest reads a pixel's
-  // features together) and predicted in one call on this thread.
+  // Image rows in pieces of kPiece pixels, each predicted in one call on this thread straight from the
+  // feature planes' rows into the probability planes' rows.
   constexpr int kPiece = 256;
   const int pieces_per_row = (size.width + kPiece - 1) / kPiece;
   cv::parallel_for_(cv::Range(0, size.height * pieces_per_row), [&](const cv::Range& range) {
-    std::vector<float> rows(static_cast<size_t>(kPiece) * feature_count);
-    std::vector<float> proba(static_cast<size_t>(kPiece) * classes);
+    std::vector<const float*> feature_rows(feature_count);
+    std::vector<float*> class_rows(classes);
     for (int piece = range.start; piece < range.end; ++piece) {
       const int y = piece / pieces_per_row;
       const int x0 = (piece % pieces_per_row) * kPiece;
       const int n = std::min(kPiece, size.width - x0);
-      for (int f = 0; f < feature_count; ++f) {
-        const float* plane = features.planes[f].ptr<float>(y) + x0;
-        for (int i = 0; i < n; ++i) rows[static_cast<size_t>(i) * feature_count + f] = plane[i];
-      }
-      forest_.predict_rows(rows.data(), n, proba.data());
+      for (int f = 0; f < feature_count; ++f) feature_rows[f] = features.planes[f].ptr<float>(y) + x0;
+      for (int c = 0; c < classes; ++c) class_rows[c] = prediction.probabilities[c].ptr<float>(y) + x0;
+      forest_.predict_columns(feature_rows.data(), n, class_rows.data());
       auto* best_class = prediction.classes.ptr<std::uint8_t>(y) + x0;
-      for (int c = 0; c < classes; ++c) {
-        float* out = prediction.probabilities[c].ptr<float>(y) + x0;
-        for (int i = 0; i < n; ++i) out[i] = proba[static_cast<size_t>(i) * classes + c];
-      }
       for (int i = 0; i < n; ++i) {
-        const float* p = &proba[static_cast<size_t>(i) * classes];
-        best_class[i] = static_cast<std::uint8_t>(std::max_element(p, p + classes) - p + 1);
+        // The first class of highest probability, as std::max_element picks.
+        int best = 0;
+        for (int c = 1; c < classes; ++c) {
+          if (class_rows[c][i] > class_rows[best][i]) best = c;
+        }
+        best_class[i] = static_cast<std::uint8_t>(best + 1);
       }
     }
   });

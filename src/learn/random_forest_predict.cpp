@@ -89,6 +89,38 @@ void RandomForest::predict_rows_vector(const float* rows, int n, float* probabil
   }
 }
 
+void RandomForest::predict_columns(const float* const* features, int n, float* const* probabilities,
+                                   ForestKernel kernel) const {
+  constexpr int kLanes = detail::kBlockLanes;
+  if (kernel == ForestKernel::fastest && has_vector_kernel()) {
+    std::vector<float> block(static_cast<size_t>(feature_count_) * kLanes);
+    std::vector<float> means(static_cast<size_t>(kLanes) * class_count_);
+    for (int first = 0; first < n; first += kLanes) {
+      const int count = std::min(kLanes, n - first);
+      for (int f = 0; f < feature_count_; ++f) {
+        float* column = &block[static_cast<size_t>(f) * kLanes];
+        std::copy(features[f] + first, features[f] + first + count, column);
+        std::fill(column + count, column + kLanes, features[f][first]);  // a short block repeats its first row
+      }
+      detail::predict_block_avx512(*vector_layout_, node_probabilities_.data(), block.data(), means.data());
+      for (int c = 0; c < class_count_; ++c) {
+        std::copy(&means[static_cast<size_t>(c) * kLanes], &means[static_cast<size_t>(c) * kLanes] + count,
+                  probabilities[c] + first);
+      }
+    }
+    return;
+  }
+  std::vector<float> rows(static_cast<size_t>(n) * feature_count_);
+  std::vector<float> row_probabilities(static_cast<size_t>(n) * class_count_);
+  for (int f = 0; f < feature_count_; ++f) {
+    for (int i = 0; i < n; ++i) rows[static_cast<size_t>(i) * feature_count_ + f] = features[f][i];
+  }
+  predict_rows(rows.data(), n, row_probabilities.data(), ForestKernel::portable);
+  for (int c = 0; c < class_count_; ++c) {
+    for (int i = 0; i < n; ++i) probabilities[c][i] = row_probabilities[static_cast<size_t>(i) * class_count_ + c];
+  }
+}
+
 cv::Mat RandomForest::predict_proba(const cv::Mat& rows) const {
   if (empty()) throw Error(ErrorCode::invalid_argument, "random forest: predicting with an untrained forest");
   if (rows.type() != CV_32FC1 || rows.cols != feature_count_) {

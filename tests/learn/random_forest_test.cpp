@@ -207,3 +207,20 @@ TEST(RandomForest, ForestTooWideForTheVectorKernelPredictsWithThePortableWalk) {
   EXPECT_FALSE(forest.has_vector_kernel());
   EXPECT_GT(accuracy(forest, rows, classes), 0.95);
 }
+
+TEST(RandomForest, ColumnPredictionMatchesRowPredictionWithEitherKernel) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(203, 13, rows, classes);  // 203 rows: the last block of 16 is partial
+  const auto forest = RandomForest::train(rows, classes, 2, {.trees = 9, .max_depth = 10});
+  const cv::Mat by_row = forest.predict_proba(rows);
+  cv::Mat columns = rows.t();  // feature-major: row f holds feature f of every sample
+  std::vector<const float*> features;
+  for (int f = 0; f < columns.rows; ++f) features.push_back(columns.ptr<float>(f));
+  for (const ForestKernel kernel : {ForestKernel::fastest, ForestKernel::portable}) {
+    cv::Mat by_column(2, rows.rows, CV_32F, cv::Scalar(-1));
+    float* out[] = {by_column.ptr<float>(0), by_column.ptr<float>(1)};
+    forest.predict_columns(features.data(), rows.rows, out, kernel);
+    EXPECT_EQ(cv::norm(by_column.t(), by_row, cv::NORM_INF), 0.0) << (kernel == ForestKernel::fastest ? "fastest" : "portable");
+  }
+}

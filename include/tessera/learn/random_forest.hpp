@@ -65,6 +65,13 @@ class RandomForest {
   void predict_rows(const float* rows, int n, float* probabilities,
                     ForestKernel kernel = ForestKernel::fastest) const;
 
+  // The same for rows given feature by feature (pixel prediction hands it rows of its feature planes):
+  // features[f] points at the n values of feature f, and class c's probabilities of the n rows go to
+  // probabilities[c][0..n). Spares the vector kernel a transposition. Requires: feature_count() input and
+  // class_count() output pointers to n floats each. Thread-safe (const); runs on the calling thread.
+  void predict_columns(const float* const* features, int n, float* const* probabilities,
+                       ForestKernel kernel = ForestKernel::fastest) const;
+
   // Whether ForestKernel::fastest runs the AVX-512 kernel here: the CPU has AVX-512F and the forest fits the
   // kernel's node layout (at most 1023 features, children within 65535 nodes of their parent).
   bool has_vector_kernel() const;
