@@ -7,10 +7,10 @@
 
 namespace tessera::learn::features {
 
-// Which instruction set a kernel runs on.
+// Which instruction set a kernel runs on: avx2 means AVX2 and FMA (every CPU with one has had the other).
 enum class Simd { portable, avx2 };
 
-// The best path this CPU runs (AVX2 when the CPU has it, else portable). Cheap after the first call.
+// The best path this CPU runs. Cheap after the first call.
 Simd best_simd();
 
 // One row y of one scale. Inputs: rows y-1, y and y+1 of the smoothed image, borders already reflected by the

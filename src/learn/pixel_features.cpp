@@ -1,7 +1,7 @@
 // Multiscale pixel features. Every scale needs one Gaussian blur of the image; its derivatives come from
 // central differences of the blurred image (as scikit-image's multiscale_basic_features), and the
-// structure tensor adds three blurs at half the scale. The work runs in phases over all scales at once, each
-// phase one parallel loop cut into pieces small enough to keep every thread busy.
+// structure tensor adds three blurs at half the scale. The work runs in two phases over all scales at once
+// (blurs, then everything made from them), each phase one parallel loop over bands of rows.
 
 #include "tessera/learn/pixel_features.hpp"
 
@@ -10,11 +10,11 @@
 #include <cmath>
 
 #include <fmt/format.h>
-#include <opencv2/core/utility.hpp>
-#include <opencv2/imgproc.hpp>
 
-#include "features_blur.hpp"
+#include "features_bands.hpp"
+#include "features_gaussian.hpp"
 #include "features_kernels.hpp"
+#include "features_structure.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::learn {
@@ -75,114 +75,87 @@ cv::Mat normalized(const cv::Mat& gray, const PixelFeatureOptions& options) {
   return out;
 }
 
-// The planes of one scale while the phases fill them in. Planes of features that are off stay empty.
+// The planes of one scale. Planes of features that are off stay empty.
 struct ScalePlanes {
   double sigma = 1;
-  cv::Mat smooth;
-  cv::Mat laplacian, gradient, hessian1, hessian2;
-  cv::Mat product_xx, product_yy, product_xy;  // the structure tensor before its outer blur
-  cv::Mat structure1, structure2;              // its blurred xx and yy, then its eigenvalues in place
-  cv::Mat blurred_xy;
+  cv::Mat smooth, laplacian, gradient, hessian1, hessian2, structure1, structure2;
 };
 
 ScalePlanes allocate_scale(cv::Size size, double sigma, const PixelFeatureOptions& options) {
   auto plane = [&](bool on) { return on ? cv::Mat(size, CV_32F) : cv::Mat(); };
-  ScalePlanes s;
-  s.sigma = sigma;
-  s.smooth = plane(true);
-  s.laplacian = plane(options.laplacian);
-  s.gradient = plane(options.gradient);
-  s.hessian1 = plane(options.hessian);
-  s.hessian2 = plane(options.hessian);
-  const bool structure = options.structure_tensor;
-  s.product_xx = plane(structure);
-  s.product_yy = plane(structure);
-  s.product_xy = plane(structure);
-  s.structure1 = plane(structure);
-  s.structure2 = plane(structure);
-  s.blurred_xy = plane(structure);
-  return s;
-}
-
-// Runs body(scale, first_row, end_row) over every scale in bands of rows, in parallel: the per-pixel phases
-// cost the same at every scale, so equal bands balance the threads.
-template <typename Body>
-void for_each_band(int scales, int rows, const Body& body) {
-  constexpr int kBandRows = 32;
-  const int bands = (rows + kBandRows - 1) / kBandRows;
-  cv::parallel_for_(cv::Range(0, scales * bands), [&](const cv::Range& range) {
-    for (int i = range.start; i < range.end; ++i) {
-      const int first = (i % bands) * kBandRows;
-      body(i / bands, first, std::min(rows, first + kBandRows));
-    }
-  });
+  return {.sigma = sigma,
+          .smooth = plane(true),
+          .laplacian = plane(options.laplacian),
+          .gradient = plane(options.gradient),
+          .hessian1 = plane(options.hessian),
+          .hessian2 = plane(options.hessian),
+          .structure1 = plane(options.structure_tensor),
+          .structure2 = plane(options.structure_tensor)};
 }
 
 float* row_or_null(cv::Mat& m, int y) { return m.empty() ? nullptr : m.ptr<float>(y); }
 
-// Derivatives by central differences of each scale's smoothed image (as scikit-image's
-// multiscale_basic_features), straight into the feature planes and the structure tensor's products.
-void derivative_phase(std::vector<ScalePlanes>& scales, int rows) {
-  const features::Simd simd = features::best_simd();
-  for_each_band(static_cast<int>(scales.size()), rows, [&](int s, int first, int end) {
-    ScalePlanes& p = scales[s];
-    for (int y = first; y < end; ++y) {
-      features::DerivativeRow row;
-      row.above = p.smooth.ptr<float>(y > 0 ? y - 1 : 0);
-      row.center = p.smooth.ptr<float>(y);
-      row.below = p.smooth.ptr<float>(y + 1 < rows ? y + 1 : rows - 1);
-      row.width = p.smooth.cols;
-      // Scale normalisation (sigma^n for n-th derivatives) keeps responses of one structure comparable
-      // across scales.
-      row.sigma = static_cast<float>(p.sigma);
-      row.sigma_squared = static_cast<float>(p.sigma * p.sigma);
-      row.laplacian = row_or_null(p.laplacian, y);
-      row.gradient = row_or_null(p.gradient, y);
-      row.hessian1 = row_or_null(p.hessian1, y);
-      row.hessian2 = row_or_null(p.hessian2, y);
-      row.structure_xx = row_or_null(p.product_xx, y);
-      row.structure_yy = row_or_null(p.product_yy, y);
-      row.structure_xy = row_or_null(p.product_xy, y);
-      features::derivative_row(row, simd);
-    }
-  });
+// Rows [first, end) of the Laplacian, gradient and Hessian planes of one scale, by central differences of its
+// smoothed image (as scikit-image's multiscale_basic_features).
+void derivative_rows(ScalePlanes& p, int first, int end, features::Simd simd) {
+  const int rows = p.smooth.rows;
+  for (int y = first; y < end; ++y) {
+    features::DerivativeRow row;
+    row.above = p.smooth.ptr<float>(y > 0 ? y - 1 : 0);
+    row.center = p.smooth.ptr<float>(y);
+    row.below = p.smooth.ptr<float>(y + 1 < rows ? y + 1 : rows - 1);
+    row.width = p.smooth.cols;
+    // Scale normalisation (sigma^n for n-th derivatives) keeps responses of one structure comparable
+    // across scales.
+    row.sigma = static_cast<float>(p.sigma);
+    row.sigma_squared = static_cast<float>(p.sigma * p.sigma);
+    row.laplacian = row_or_null(p.laplacian, y);
+    row.gradient = row_or_null(p.gradient, y);
+    row.hessian1 = row_or_null(p.hessian1, y);
+    row.hessian2 = row_or_null(p.hessian2, y);
+    features::derivative_row(row, simd);
+  }
 }
 
-void structure_eigenvalue_phase(std::vector<ScalePlanes>& scales, int rows) {
-  const features::Simd simd = features::best_simd();
-  for_each_band(static_cast<int>(scales.size()), rows, [&](int s, int first, int end) {
-    ScalePlanes& p = scales[s];
-    const auto scale = static_cast<float>(p.sigma * p.sigma);
-    for (int y = first; y < end; ++y) {
-      float* xx = p.structure1.ptr<float>(y);
-      float* yy = p.structure2.ptr<float>(y);
-      features::eigenvalue_row(xx, p.blurred_xy.ptr<float>(y), yy, p.structure1.cols, scale, xx, yy, simd);
-    }
-  });
-}
-
-// Every scale's planes, in phases (blur, derivatives, outer blur of the structure tensor, its eigenvalues),
-// each phase one parallel loop over all scales.
+// Every scale's planes in two parallel phases: the blurs of the image, then everything made from them.
 std::vector<ScalePlanes> compute_scales(const cv::Mat& image, const PixelFeatureOptions& options) {
+  const features::Simd simd = features::best_simd();
+  const double pixels = static_cast<double>(image.total());
   std::vector<ScalePlanes> scales;
-  for (const double sigma : options.sigmas) scales.push_back(allocate_scale(image.size(), sigma, options));
-  std::vector<features::BlurJob> blurs;
-  for (ScalePlanes& s : scales) blurs.push_back({&image, &s.smooth, s.sigma});
-  features::run_gaussian_blurs(blurs);
-  if (options.laplacian || options.gradient || options.hessian || options.structure_tensor) {
-    derivative_phase(scales, image.rows);
+  std::vector<std::vector<float>> kernels, outer_kernels;
+  for (const double sigma : options.sigmas) {
+    scales.push_back(allocate_scale(image.size(), sigma, options));
+    kernels.push_back(features::gaussian_half_kernel(sigma, features::gaussian_radius(sigma)));
+    // The structure tensor's outer scale is half the inner one.
+    outer_kernels.push_back(features::gaussian_half_kernel(0.5 * sigma, features::gaussian_radius(0.5 * sigma)));
   }
-  if (options.structure_tensor) {
-    blurs.clear();
-    for (ScalePlanes& s : scales) {
-      const double outer = 0.5 * s.sigma;
-      blurs.push_back({&s.product_xx, &s.structure1, outer});
-      blurs.push_back({&s.product_yy, &s.structure2, outer});
-      blurs.push_back({&s.product_xy, &s.blurred_xy, outer});
+  // Costs in multiply-adds per pixel, roughly: a blur's taps, a few for the per-pixel derivatives.
+  std::vector<features::BandedTask> tasks;
+  for (size_t s = 0; s < scales.size(); ++s) {
+    const int radius = static_cast<int>(kernels[s].size()) - 1;
+    tasks.push_back({image.rows, pixels * (2 * radius + 1), radius, [&, s](int first, int end) {
+                       features::gaussian_blur_rows(image, scales[s].smooth, kernels[s], first, end, simd);
+                     }});
+  }
+  features::run_in_bands(tasks);
+  tasks.clear();
+  for (size_t s = 0; s < scales.size(); ++s) {
+    if (options.laplacian || options.gradient || options.hessian) {
+      tasks.push_back({image.rows, pixels * 8, 0, [&, s](int first, int end) {
+                         derivative_rows(scales[s], first, end, simd);
+                       }});
     }
-    features::run_gaussian_blurs(blurs);
-    structure_eigenvalue_phase(scales, image.rows);
+    if (options.structure_tensor) {
+      const int radius = static_cast<int>(outer_kernels[s].size()) - 1;
+      const auto scale = static_cast<float>(scales[s].sigma * scales[s].sigma);
+      tasks.push_back({image.rows, pixels * (3 * (2 * radius + 1) + 4), radius, [&, s, scale](int first, int end) {
+                         features::structure_tensor_rows(scales[s].smooth, outer_kernels[s], scale,
+                                                         scales[s].structure1, scales[s].structure2, first, end,
+                                                         simd);
+                       }});
+    }
   }
+  features::run_in_bands(tasks);
   return scales;
 }
 

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
-#include "learn/features_blur.hpp"
+#include "learn/features_bands.hpp"
+#include "learn/features_gaussian.hpp"
+#include "learn/features_structure.hpp"
 
 using namespace tessera::learn::features;
 
@@ -90,21 +92,57 @@ TEST(FeatureKernels, DerivativesOfAQuadraticAreExactAndBordersReflect) {
   }
 }
 
-TEST(FeatureBlur, BandedBlursEqualOneBlurOfTheWholeImage) {
-  cv::Mat image(701, 37, CV_32F);  // tall enough that the largest blurs are cut into bands
+TEST(FeatureBlur, BandedBlursMatchOpenCvAndBothPathsAgreeBitForBit) {
+  cv::Mat image(701, 45, CV_32F);  // tall enough that the largest blurs are cut into bands; 45 = 32 + 8 + 5
   cv::RNG(5).fill(image, cv::RNG::UNIFORM, 0.0, 1.0);
-  std::vector<cv::Mat> outputs(4);
-  const std::vector<double> sigmas = {0.35, 1.0, 5.0, 10.0};
-  std::vector<BlurJob> jobs;
-  for (size_t i = 0; i < sigmas.size(); ++i) {
-    outputs[i].create(image.size(), CV_32F);
-    jobs.push_back({&image, &outputs[i], sigmas[i]});
+  for (const double sigma : {0.35, 1.0, 5.0, 10.0, 30.0}) {  // 30: a kernel wider than the image reflects twice
+    const int radius = gaussian_radius(sigma);
+    const std::vector<float> kernel = gaussian_half_kernel(sigma, radius);
+    std::vector<cv::Mat> outputs;
+    for (const Simd simd : {Simd::portable, best_simd()}) {
+      cv::Mat output(image.size(), CV_32F);
+      run_in_bands({{.rows = image.rows, .cost = 1, .margin = radius, .run = [&](int first, int end) {
+                       gaussian_blur_rows(image, output, kernel, first, end, simd);
+                     }}});
+      outputs.push_back(output);
+    }
+    cv::Mat expected;
+    cv::GaussianBlur(image, expected, cv::Size(2 * radius + 1, 2 * radius + 1), sigma, sigma, cv::BORDER_REFLECT);
+    EXPECT_LE(cv::norm(outputs[0], expected, cv::NORM_INF), 1e-6) << sigma;
+    EXPECT_EQ(cv::norm(outputs[0], outputs[1], cv::NORM_INF), 0.0) << sigma;
   }
-  run_gaussian_blurs(jobs);
-  for (size_t i = 0; i < sigmas.size(); ++i) {
-    const int radius = gaussian_radius(sigmas[i]);
-    cv::Mat whole;
-    cv::GaussianBlur(image, whole, cv::Size(2 * radius + 1, 2 * radius + 1), sigmas[i], sigmas[i], kBorder);
-    EXPECT_EQ(cv::norm(outputs[i], whole, cv::NORM_INF), 0.0) << sigmas[i];
+}
+
+TEST(FeatureStructureTensor, EqualsBlurredProductImagesAndBothPathsAgreeBitForBit) {
+  cv::Mat smooth(300, 51, CV_32F);
+  cv::RNG(8).fill(smooth, cv::RNG::UNIFORM, 0.0, 1.0);
+  cv::GaussianBlur(smooth, smooth, cv::Size(5, 5), 1.0);
+  const double sigma = 2.5;
+  const std::vector<float> kernel = gaussian_half_kernel(sigma, gaussian_radius(sigma));
+  std::vector<cv::Mat> firsts, seconds;
+  for (const Simd simd : {Simd::portable, best_simd()}) {
+    cv::Mat first(smooth.size(), CV_32F), second(smooth.size(), CV_32F);
+    run_in_bands({{.rows = smooth.rows, .cost = 1, .margin = gaussian_radius(sigma), .run = [&](int a, int b) {
+                     structure_tensor_rows(smooth, kernel, 4.0f, first, second, a, b, simd);
+                   }}});
+    firsts.push_back(first);
+    seconds.push_back(second);
   }
+  EXPECT_EQ(cv::norm(firsts[0], firsts[1], cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(seconds[0], seconds[1], cv::NORM_INF), 0.0);
+  // The same from whole product images, as the features were made before the passes were fused.
+  cv::Mat dx, dy, xx, yy, xy;
+  cv::Sobel(smooth, dx, CV_32F, 1, 0, 1, 0.5, 0, cv::BORDER_REFLECT);
+  cv::Sobel(smooth, dy, CV_32F, 0, 1, 1, 0.5, 0, cv::BORDER_REFLECT);
+  const int radius = gaussian_radius(sigma);
+  const cv::Size size(2 * radius + 1, 2 * radius + 1);
+  cv::GaussianBlur(dx.mul(dx), xx, size, sigma, sigma, cv::BORDER_REFLECT);
+  cv::GaussianBlur(dy.mul(dy), yy, size, sigma, sigma, cv::BORDER_REFLECT);
+  cv::GaussianBlur(dx.mul(dy), xy, size, sigma, sigma, cv::BORDER_REFLECT);
+  cv::Mat radius_plane;
+  cv::magnitude(0.5f * (xx - yy), xy, radius_plane);
+  const cv::Mat mean = 0.5f * (xx + yy);
+  const double scale_of_values = cv::norm(firsts[0], cv::NORM_INF);
+  EXPECT_LE(cv::norm(firsts[0], 4.0f * (mean + radius_plane), cv::NORM_INF), 1e-5 * scale_of_values);
+  EXPECT_LE(cv::norm(seconds[0], 4.0f * (mean - radius_plane), cv::NORM_INF), 1e-5 * scale_of_values);
 }
