@@ -35,7 +35,9 @@ cv::Mat to_gray_float(const cv::Mat& image) {
   }
   cv::Mat as_float;
   image.convertTo(as_float, CV_MAKETYPE(CV_32F, channels));
-  if (!cv::checkRange(as_float, true, nullptr, -FLT_MAX, FLT_MAX)) {
+  // Integer pixels are always finite; only floating-point ones (incl. doubles beyond float's range) are checked.
+  const bool floating = image.depth() == CV_32F || image.depth() == CV_64F || image.depth() == CV_16F;
+  if (floating && !cv::checkRange(as_float, true, nullptr, -FLT_MAX, FLT_MAX)) {
     throw Error(ErrorCode::invalid_argument, "pixel features: 'image' holds NaN or infinite values");
   }
   if (channels == 1) return as_float;

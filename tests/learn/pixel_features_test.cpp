@@ -1,5 +1,7 @@
 #include "tessera/learn/pixel_features.hpp"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
@@ -47,6 +49,13 @@ TEST(PixelFeatures, BadOptionsAndImagesAreNamed) {
   tessera::test::expect_invalid([] { validate(PixelFeatureOptions{.percentile_high = 0.5}); }, "percentile_high");
   tessera::test::expect_invalid([] { compute_pixel_features(cv::Mat()); }, "'image' is empty");
   tessera::test::expect_invalid([] { compute_pixel_features(cv::Mat(8, 8, CV_8UC2)); }, "channels");
+  cv::Mat with_nan(8, 8, CV_32F, cv::Scalar(1));
+  with_nan.at<float>(2, 3) = std::numeric_limits<float>::quiet_NaN();
+  tessera::test::expect_invalid([&] { compute_pixel_features(with_nan); }, "NaN or infinite");
+  // A double beyond float's range would become infinite.
+  cv::Mat huge(8, 8, CV_64FC3, cv::Scalar(1, 1, 1));
+  huge.at<cv::Vec3d>(5, 5)[1] = 1e300;
+  tessera::test::expect_invalid([&] { compute_pixel_features(huge); }, "NaN or infinite");
 }
 
 namespace {
