@@ -57,22 +57,26 @@ __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outco
 // feature 0, so a lane's value sits at a constant displacement from the node's column. Copying here, with
 // the leaf indices still in registers, is far cheaper than an AVX-512 gather per class (measured: gathers
 // took a fifth of the kernel's time).
-template <std::size_t... Lane>
+template <int kClasses, std::size_t... Lane>
 __attribute__((always_inline)) inline void walk_lanes(const WalkNode* nodes, const char* columns,
                                                       const std::int32_t* at, int rounds, const float* probabilities,
                                                       int classes, float* leaf_values, std::index_sequence<Lane...>) {
-  std::uint32_t node_at[sizeof...(Lane)] = {static_cast<std::uint32_t>(at[Lane])...};
+  std::size_t node_at[sizeof...(Lane)] = {static_cast<std::size_t>(at[Lane])...};
   auto step = [&](std::size_t lane) {
     const WalkNode node = nodes[node_at[lane]];
     float value;
     std::memcpy(&value, columns + node.column_offset + lane * sizeof(float), sizeof(float));
-    const std::uint32_t advance = node.left_delta + (value > node.threshold ? 1u : 0u);
+    const std::size_t advance = node.left_delta + (value > node.threshold ? 1u : 0u);
     node_at[lane] += advance;
   };
   for (int round = 0; round < rounds; ++round) (step(Lane), ...);
   auto copy_leaf = [&](std::size_t lane) {
-    const float* leaf = probabilities + static_cast<std::size_t>(node_at[lane]) * classes;
-    for (int c = 0; c < classes; ++c) leaf_values[c * kBlockLanes + lane] = leaf[c];
+    const float* leaf = probabilities + node_at[lane] * classes;
+    if constexpr (kClasses == 2) {
+      std::memcpy(leaf_values + 2 * lane, leaf, 2 * sizeof(float));  // one 8-byte move; sum_trees unpairs
+    } else {
+      for (int c = 0; c < classes; ++c) leaf_values[c * kBlockLanes + lane] = leaf[c];
+    }
   };
   (copy_leaf(Lane), ...);
 }
@@ -105,6 +109,7 @@ __attribute__((target("avx512f"), always_inline)) inline void sum_trees(const Fo
   for (int c = 0; c < classes; ++c) _mm512_storeu_ps(class_means + c * kBlockLanes, _mm512_setzero_ps());
   alignas(64) std::int32_t at[kBlockLanes];
   alignas(64) float leaf_values[kBlockLanes * kMaxVectorClasses];
+  __m512 class_sum0 = _mm512_setzero_ps(), class_sum1 = _mm512_setzero_ps();  // two classes: kept in registers
   for (const TopLevels& top : layout.trees) {
     const __m512i outcome = top_level_outcomes(top, columns);
     _mm512_store_si512(at, outcome_lookup(outcome, top.subtree));
@@ -112,13 +117,28 @@ __attribute__((target("avx512f"), always_inline)) inline void sum_trees(const Fo
     const __m512i round_max = half_maxima(height);
     const int rounds_low = _mm_cvtsi128_si32(_mm512_castsi512_si128(round_max));
     const int rounds_high = _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(round_max, 2));
-    walk_lanes(nodes, columns, at, rounds_low, probabilities, classes, leaf_values, std::make_index_sequence<8>{});
-    walk_lanes(nodes, columns + 8 * sizeof(float), at + 8, rounds_high, probabilities, classes, leaf_values + 8,
-               std::make_index_sequence<8>{});
-    for (int c = 0; c < classes; ++c) {
-      float* sums = class_means + c * kBlockLanes;
-      _mm512_storeu_ps(sums, _mm512_add_ps(_mm512_loadu_ps(sums), _mm512_load_ps(leaf_values + c * kBlockLanes)));
+    // Two classes: the leaves' values arrive as (class 0, class 1) pairs, lane after lane.
+    const int second_half = kClasses == 2 ? 16 : 8;
+    walk_lanes<kClasses>(nodes, columns, at, rounds_low, probabilities, classes, leaf_values,
+                         std::make_index_sequence<8>{});
+    walk_lanes<kClasses>(nodes, columns + 8 * sizeof(float), at + 8, rounds_high, probabilities, classes,
+                         leaf_values + second_half, std::make_index_sequence<8>{});
+    if constexpr (kClasses == 2) {
+      const __m512 low = _mm512_load_ps(leaf_values), high = _mm512_load_ps(leaf_values + 16);
+      const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+      const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+      class_sum0 = _mm512_add_ps(class_sum0, _mm512_permutex2var_ps(low, even, high));
+      class_sum1 = _mm512_add_ps(class_sum1, _mm512_permutex2var_ps(low, odd, high));
+    } else {
+      for (int c = 0; c < classes; ++c) {
+        float* sums = class_means + c * kBlockLanes;
+        _mm512_storeu_ps(sums, _mm512_add_ps(_mm512_loadu_ps(sums), _mm512_load_ps(leaf_values + c * kBlockLanes)));
+      }
     }
+  }
+  if constexpr (kClasses == 2) {
+    _mm512_storeu_ps(class_means, class_sum0);
+    _mm512_storeu_ps(class_means + kBlockLanes, class_sum1);
   }
   const __m512 scale = _mm512_set1_ps(1.0f / static_cast<float>(layout.trees.size()));
   for (int c = 0; c < classes; ++c) {
