@@ -27,14 +27,15 @@ std::vector<double> candidate_radii(cv::Size image_size) {
 
 namespace {
 
-WorkRegion clipped(double x0, double y0, double x1, double y1, double radius, cv::Size image_size) {
+WorkRegion clipped(double x0, double y0, double x1, double y1, double radius, double working_radius,
+                   cv::Size image_size) {
   const int left = std::max(0, static_cast<int>(std::floor(x0)));
   const int top = std::max(0, static_cast<int>(std::floor(y0)));
   const int right = std::min(image_size.width, static_cast<int>(std::ceil(x1)) + 1);
   const int bottom = std::min(image_size.height, static_cast<int>(std::ceil(y1)) + 1);
   WorkRegion region;
   region.roi = cv::Rect(left, top, std::max(1, right - left), std::max(1, bottom - top));
-  region.scale = std::min(1.0, kWorkingRadius / std::max(radius, 1.0));
+  region.scale = std::min(1.0, working_radius / std::max(radius, 1.0));
   return region;
 }
 
@@ -46,13 +47,13 @@ WorkRegion region_around_points(const std::vector<cv::Point2d>& positives, doubl
     x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
   }
   const double margin = kRoiRadiusFactor * radius + 3;
-  return clipped(x0 - margin, y0 - margin, x1 + margin, y1 + margin, radius, image_size);
+  return clipped(x0 - margin, y0 - margin, x1 + margin, y1 + margin, radius, kClickWorkingRadius, image_size);
 }
 
 WorkRegion region_around_rect(const cv::Rect& rect, int margin, cv::Size image_size) {
   const double radius = std::sqrt(static_cast<double>(rect.area()) / CV_PI);
   return clipped(rect.x - margin, rect.y - margin, rect.x + rect.width + margin, rect.y + rect.height + margin,
-                 radius, image_size);
+                 radius, kWorkingRadius, image_size);
 }
 
 std::vector<cv::Point2d> positive_points(const Prompts& prompts) {
