@@ -12,7 +12,9 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "forest_layout.hpp"
@@ -32,8 +34,9 @@ __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outco
   std::uint32_t went_right[kTopLevels] = {};      // per level: lanes whose node there sent them right
 #pragma GCC unroll 32
   for (int position = 0; position < kTopNodes; ++position) {
-    const __m512 column = _mm512_loadu_ps(reinterpret_cast<const float*>(columns + top.column_offset[position]));
-    const std::uint32_t right = _mm512_cmp_ps_mask(column, _mm512_set1_ps(top.threshold[position]), _CMP_GT_OQ);
+    const __m512i column = _mm512_loadu_si512(columns + top.column_offset[position]);
+    const std::uint32_t right =
+        _mm512_cmpgt_epu32_mask(column, _mm512_set1_epi32(static_cast<int>(top.threshold_key[position])));
     const std::uint32_t here_right = lanes_at[position] & right;
     went_right[31 - __builtin_clz(static_cast<unsigned>(position) + 1)] |= here_right;
     if (position < kTopNodes / 2) {
@@ -51,7 +54,7 @@ __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outco
 }
 
 // Walks eight lanes from their nodes in `at` to their leaves: `rounds` = the largest height of their
-// subtrees, every lane stepping each round (a leaf has left_delta 0 and threshold +inf, so a lane that
+// subtrees, every lane stepping each round (a leaf has left_delta 0 and the key of +inf, so a lane that
 // reached its leaf stays there). Then copies each lane's leaf probabilities
 // to leaf_values[c * kBlockLanes + lane]. `columns` points at the first of the eight lanes' values of
 // feature 0, so a lane's value sits at a constant displacement from the node's column. Copying here, with
@@ -64,9 +67,10 @@ __attribute__((always_inline)) inline void walk_lanes(const WalkNode* nodes, con
   std::size_t node_at[sizeof...(Lane)] = {static_cast<std::size_t>(at[Lane])...};
   auto step = [&](std::size_t lane) {
     const WalkNode node = nodes[node_at[lane]];
-    float value;
-    std::memcpy(&value, columns + node.column_offset + lane * sizeof(float), sizeof(float));
-    const std::size_t advance = node.left_delta + (value > node.threshold ? 1u : 0u);
+    std::uint32_t value_key;
+    std::memcpy(&value_key, columns + node.column_offset + lane * sizeof(float), sizeof(value_key));
+    // GCC turns this into compare + add-with-carry.
+    const std::size_t advance = node.left_delta + static_cast<std::size_t>(node.threshold_key < value_key);
     node_at[lane] += advance;
   };
   for (int round = 0; round < rounds; ++round) (step(Lane), ...);
@@ -156,8 +160,19 @@ bool cpu_has_avx512() {
 }
 
 __attribute__((target("avx512f"))) void predict_block_avx512(const ForestLayout& layout, const float* probabilities,
-                                                             const float* block, float* class_means) {
+                                                             float* block, float* class_means) {
   static_assert(kBlockLanes == 16);
+  // The values' order keys, as order_key computes them: NaN as -inf, -0 as +0 (x + 0 is x, and +0 for -0),
+  // then negative floats bit-flipped and positive ones given the top bit.
+  for (int f = 0; f < layout.feature_count; ++f) {
+    float* column = block + f * kBlockLanes;
+    __m512 values = _mm512_add_ps(_mm512_loadu_ps(column), _mm512_setzero_ps());
+    values = _mm512_mask_mov_ps(values, _mm512_cmp_ps_mask(values, values, _CMP_UNORD_Q),
+                                _mm512_set1_ps(-std::numeric_limits<float>::infinity()));
+    const __m512i bits = _mm512_castps_si512(values);
+    const __m512i flip = _mm512_or_si512(_mm512_srai_epi32(bits, 31), _mm512_set1_epi32(INT32_MIN));
+    _mm512_storeu_si512(column, _mm512_xor_si512(bits, flip));
+  }
   const char* columns = reinterpret_cast<const char*>(block);
   if (layout.class_count == 2) {
     sum_trees<2>(layout, probabilities, columns, class_means);

@@ -24,14 +24,14 @@ void RandomForest::build_vector_layout() {
     const Node& node = nodes_[i];
     detail::WalkNode& walk = layout->nodes[i];
     if (node.is_leaf) {
-      walk.threshold = std::numeric_limits<float>::infinity();  // left_delta 0: walks stay
+      walk.threshold_key = detail::order_key(std::numeric_limits<float>::infinity());  // left_delta 0: walks stay
       continue;
     }
     const auto delta = static_cast<std::int64_t>(node.next) - static_cast<std::int64_t>(i);
     if (delta > std::numeric_limits<std::uint16_t>::max()) return;  // the portable walk takes this forest
     walk.column_offset = column_offset(node.feature);
     walk.left_delta = static_cast<std::uint16_t>(delta);
-    walk.threshold = node.threshold;
+    walk.threshold_key = detail::order_key(node.threshold);
   }
   // Children follow their parents, so one backward pass sees a node's children before the node.
   std::vector<std::int32_t> height(nodes_.size(), 0);
@@ -47,11 +47,11 @@ void RandomForest::build_vector_layout() {
     for (int position = 0; position < detail::kTopNodes; ++position) {
       const Node& node = nodes_[node_at[position]];
       if (node.is_leaf) {
-        top.threshold[position] = std::numeric_limits<float>::infinity();  // every lane goes left
+        top.threshold_key[position] = detail::order_key(std::numeric_limits<float>::infinity());  // all go left
         top.column_offset[position] = 0;
         node_at[2 * position + 1] = node_at[2 * position + 2] = node_at[position];
       } else {
-        top.threshold[position] = node.threshold;
+        top.threshold_key[position] = detail::order_key(node.threshold);
         top.column_offset[position] = column_offset(node.feature);
         node_at[2 * position + 1] = node.next;
         node_at[2 * position + 2] = node.next + 1;

@@ -5,9 +5,14 @@
 // every tree are evaluated for the whole block at once: one vector compare per node and no gathers, since
 // every lane reads the same feature there. Below them each lane walks its own path through 8-byte nodes.
 // Built from the breadth-first nodes when a forest is trained or loaded; node indices are the same, so a
-// leaf's index still selects its class probabilities.
+// leaf's index still selects its class probabilities. Values and thresholds are compared as order keys
+// (unsigned integers in the floats' order), so a walk step is an integer compare whose carry moves the
+// node index: fewer instructions than a float compare turned into 0 or 1.
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace tessera::learn::detail {
@@ -23,7 +28,7 @@ constexpr int kMaxVectorClasses = 64;                 // the kernel keeps a bloc
 struct WalkNode {
   std::uint16_t column_offset = 0;  // byte offset of the node's feature column in a block (feature * 64)
   std::uint16_t left_delta = 0;     // left child = this index + left_delta, right child one further; 0: leaf
-  float threshold = 0;              // go right when the value is > threshold (NaN goes left); +inf for a leaf
+  std::uint32_t threshold_key = 0;  // go right when the value's key is greater; order_key(+inf) for a leaf
 };
 static_assert(sizeof(WalkNode) == 8);
 
@@ -34,7 +39,7 @@ struct alignas(64) TopLevels {
   std::int32_t subtree[kTopOutcomes] = {};  // node index each outcome continues from (outcome = the path's
                                             // decisions as binary digits, first level highest, right = 1)
   std::int32_t height[kTopOutcomes] = {};   // steps from that node to its deepest leaf
-  float threshold[kTopNodes] = {};
+  std::uint32_t threshold_key[kTopNodes] = {};
   std::uint16_t column_offset[kTopNodes] = {};
 };
 
@@ -45,14 +50,24 @@ struct ForestLayout {
   std::vector<WalkNode> nodes;  // indexed like the forest's nodes and node probabilities
 };
 
+// An unsigned integer in the order of the floats: key(a) > key(b) exactly when a > b, for b not NaN.
+// NaN takes the key of -inf (it never goes right, as in the portable walk) and -0 that of +0 (they are
+// equal as floats). predict_block_avx512 computes the same keys for the block's values.
+inline std::uint32_t order_key(float value) {
+  if (std::isnan(value)) value = -std::numeric_limits<float>::infinity();
+  if (value == 0.0f) value = 0.0f;
+  const auto bits = std::bit_cast<std::uint32_t>(value);
+  return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+}
+
 // Whether this CPU (and its operating system) runs AVX-512F code; checked once.
 bool cpu_has_avx512();
 
 // Mean class probabilities of one block: block holds feature_count columns of kBlockLanes floats
-// (block[f * 16 + lane]); class_means receives class_count columns of kBlockLanes floats
+// (block[f * 16 + lane]), which the kernel overwrites with their order keys; class_means receives class_count columns of kBlockLanes floats
 // (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same
 // floats. Requires: cpu_has_avx512(); probabilities = the forest's node probabilities.
-void predict_block_avx512(const ForestLayout& layout, const float* probabilities, const float* block,
+void predict_block_avx512(const ForestLayout& layout, const float* probabilities, float* block,
                           float* class_means);
 
 }  // namespace tessera::learn::detail

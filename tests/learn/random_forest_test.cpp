@@ -193,6 +193,27 @@ TEST(RandomForest, VectorKernelAgreesOnNanHugeValuesAndManyClasses) {
   }
 }
 
+TEST(RandomForest, VectorKernelTreatsSignedZerosAsEqualLikeTheFloatCompare) {
+  // The kernel compares order keys of the floats; -0 and +0 must stay equal there, as they are as floats,
+  // whichever of them became a threshold.
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
+  std::mt19937_64 rng(14);
+  const float values[] = {-1.0f, -0.0f, 0.0f, 1.0f};
+  cv::Mat rows(1000, 3, CV_32F);
+  std::vector<int> classes(rows.rows);
+  for (int i = 0; i < rows.rows; ++i) {
+    for (int f = 0; f < rows.cols; ++f) rows.at<float>(i, f) = values[rng() % 4];
+    classes[i] = (rows.at<float>(i, 0) + rows.at<float>(i, 1) + (rng() % 3 == 0 ? 1.0f : 0.0f)) > 0 ? 1 : 0;
+  }
+  for (const std::uint64_t seed : {1, 2, 3}) {
+    const auto forest = RandomForest::train(rows, classes, 2, {.trees = 10, .seed = seed});
+    std::vector<float> portable(rows.rows * 2), vector(rows.rows * 2);
+    forest.predict_rows(rows.ptr<float>(), rows.rows, portable.data(), ForestKernel::portable);
+    forest.predict_rows(rows.ptr<float>(), rows.rows, vector.data(), ForestKernel::fastest);
+    EXPECT_EQ(portable, vector) << "seed " << seed;
+  }
+}
+
 TEST(RandomForest, ForestTooWideForTheVectorKernelPredictsWithThePortableWalk) {
   // A column's byte offset in a block must fit 16 bits: 1024 features do not.
   std::mt19937_64 rng(12);
