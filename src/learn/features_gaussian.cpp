@@ -116,8 +116,12 @@ void symmetric_sum(const float* center, std::ptrdiff_t step, const float* weight
   symmetric_sum_portable(center, step, weights, radius, x, width, out);
 }
 
-void gaussian_blur_rows(const cv::Mat& input, cv::Mat& output, const std::vector<float>& half_kernel, int first_row,
-                        int end_row, Simd simd) {
+int rows_per_scratch(int width, int radius) { return std::max(1, kScratchFloats / width - 2 * radius); }
+
+namespace {
+
+void blur_piece(const cv::Mat& input, cv::Mat& output, const std::vector<float>& half_kernel, int first_row,
+                int end_row, Simd simd) {
   thread_local BlurScratch scratch;
   const int radius = static_cast<int>(half_kernel.size()) - 1;
   const int width = input.cols, height = input.rows;
@@ -133,6 +137,16 @@ void gaussian_blur_rows(const cv::Mat& input, cv::Mat& output, const std::vector
   for (int y = first_row; y < end_row; ++y) {
     const float* center = scratch.horizontal.data() + static_cast<size_t>(y - first_row + radius) * width;
     symmetric_sum(center, width, half_kernel.data(), radius, width, output.ptr<float>(y), simd);
+  }
+}
+
+}  // namespace
+
+void gaussian_blur_rows(const cv::Mat& input, cv::Mat& output, const std::vector<float>& half_kernel, int first_row,
+                        int end_row, Simd simd) {
+  const int piece = rows_per_scratch(input.cols, static_cast<int>(half_kernel.size()) - 1);
+  for (int first = first_row; first < end_row; first += piece) {
+    blur_piece(input, output, half_kernel, first, std::min(end_row, first + piece), simd);
   }
 }
 

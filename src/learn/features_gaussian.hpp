@@ -36,6 +36,13 @@ void pad_reflected(const float* row, int width, int radius, float* padded);
 void symmetric_sum(const float* center, std::ptrdiff_t step, const float* weights, int radius, int width, float* out,
                    Simd simd);
 
+// A blur's horizontal pass is buffered per thread for a band and its margins, at most this many floats
+// (4 MB): wider images are blurred in thinner pieces, so the scratch kept by each thread stays bounded.
+constexpr int kScratchFloats = 1 << 20;
+
+// Rows of a band done in one piece for images `width` wide and a kernel of `radius` (at least 1).
+int rows_per_scratch(int width, int radius);
+
 // Rows [first_row, end_row) of G * input into the same rows of `output` (both CV_32F, same size), for the
 // kernel `half_kernel`, with rows beyond the band read from `input` and its edges reflected. Output must not
 // alias input.

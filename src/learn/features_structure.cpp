@@ -17,10 +17,8 @@ struct StructureScratch {
   std::vector<float> vertical[3];    // one output row of each, fully blurred
 };
 
-}  // namespace
-
-void structure_tensor_rows(const cv::Mat& smooth, const std::vector<float>& half_kernel, float scale, cv::Mat& first,
-                           cv::Mat& second, int first_row, int end_row, Simd simd) {
+void structure_piece(const cv::Mat& smooth, const std::vector<float>& half_kernel, float scale, cv::Mat& first,
+                     cv::Mat& second, int first_row, int end_row, Simd simd) {
   thread_local StructureScratch scratch;
   const int radius = static_cast<int>(half_kernel.size()) - 1;
   const int width = smooth.cols, height = smooth.rows;
@@ -56,6 +54,16 @@ void structure_tensor_rows(const cv::Mat& smooth, const std::vector<float>& half
     }
     eigenvalue_row(scratch.vertical[0].data(), scratch.vertical[2].data(), scratch.vertical[1].data(), width, scale,
                    first.ptr<float>(y), second.ptr<float>(y), simd);
+  }
+}
+
+}  // namespace
+
+void structure_tensor_rows(const cv::Mat& smooth, const std::vector<float>& half_kernel, float scale, cv::Mat& first,
+                           cv::Mat& second, int first_row, int end_row, Simd simd) {
+  const int piece = rows_per_scratch(smooth.cols, static_cast<int>(half_kernel.size()) - 1);
+  for (int row = first_row; row < end_row; row += piece) {
+    structure_piece(smooth, half_kernel, scale, first, second, row, std::min(end_row, row + piece), simd);
   }
 }
 

@@ -113,36 +113,66 @@ TEST(FeatureBlur, BandedBlursMatchOpenCvAndBothPathsAgreeBitForBit) {
   }
 }
 
-TEST(FeatureStructureTensor, EqualsBlurredProductImagesAndBothPathsAgreeBitForBit) {
-  cv::Mat smooth(300, 51, CV_32F);
+TEST(FeatureBlur, ImagesTooWideForOneScratchBufferAreBlurredInPieces) {
+  cv::Mat image(500, 3000, CV_32F);
+  cv::RNG(6).fill(image, cv::RNG::UNIFORM, 0.0, 1.0);
+  const double sigma = 10;
+  const int radius = gaussian_radius(sigma);
+  ASSERT_LT(rows_per_scratch(image.cols, radius), image.rows);
+  cv::Mat output(image.size(), CV_32F);
+  gaussian_blur_rows(image, output, gaussian_half_kernel(sigma, radius), 0, image.rows, best_simd());
+  cv::Mat expected;
+  cv::GaussianBlur(image, expected, cv::Size(2 * radius + 1, 2 * radius + 1), sigma, sigma, cv::BORDER_REFLECT);
+  EXPECT_LE(cv::norm(output, expected, cv::NORM_INF), 1e-6);
+}
+
+namespace {
+
+// The fused structure tensor of a smooth random image of `size` on each path in `paths`: the paths agree bit
+// for bit, and the first matches the eigenvalues of blurred whole product images, as the features were made
+// before the passes were fused.
+void check_structure_tensor(cv::Size size, const std::vector<Simd>& paths) {
+  cv::Mat smooth(size, CV_32F);
   cv::RNG(8).fill(smooth, cv::RNG::UNIFORM, 0.0, 1.0);
   cv::GaussianBlur(smooth, smooth, cv::Size(5, 5), 1.0);
   const double sigma = 2.5;
-  const std::vector<float> kernel = gaussian_half_kernel(sigma, gaussian_radius(sigma));
+  const int radius = gaussian_radius(sigma);
+  const std::vector<float> kernel = gaussian_half_kernel(sigma, radius);
   std::vector<cv::Mat> firsts, seconds;
-  for (const Simd simd : {Simd::portable, best_simd()}) {
+  for (const Simd simd : paths) {
     cv::Mat first(smooth.size(), CV_32F), second(smooth.size(), CV_32F);
-    run_in_bands({{.rows = smooth.rows, .cost = 1, .margin = gaussian_radius(sigma), .run = [&](int a, int b) {
+    run_in_bands({{.rows = smooth.rows, .cost = 1, .margin = radius, .run = [&](int a, int b) {
                      structure_tensor_rows(smooth, kernel, 4.0f, first, second, a, b, simd);
                    }}});
     firsts.push_back(first);
     seconds.push_back(second);
   }
-  EXPECT_EQ(cv::norm(firsts[0], firsts[1], cv::NORM_INF), 0.0);
-  EXPECT_EQ(cv::norm(seconds[0], seconds[1], cv::NORM_INF), 0.0);
-  // The same from whole product images, as the features were made before the passes were fused.
+  for (size_t i = 1; i < paths.size(); ++i) {
+    EXPECT_EQ(cv::norm(firsts[0], firsts[i], cv::NORM_INF), 0.0) << size;
+    EXPECT_EQ(cv::norm(seconds[0], seconds[i], cv::NORM_INF), 0.0) << size;
+  }
   cv::Mat dx, dy, xx, yy, xy;
   cv::Sobel(smooth, dx, CV_32F, 1, 0, 1, 0.5, 0, cv::BORDER_REFLECT);
   cv::Sobel(smooth, dy, CV_32F, 0, 1, 1, 0.5, 0, cv::BORDER_REFLECT);
-  const int radius = gaussian_radius(sigma);
-  const cv::Size size(2 * radius + 1, 2 * radius + 1);
-  cv::GaussianBlur(dx.mul(dx), xx, size, sigma, sigma, cv::BORDER_REFLECT);
-  cv::GaussianBlur(dy.mul(dy), yy, size, sigma, sigma, cv::BORDER_REFLECT);
-  cv::GaussianBlur(dx.mul(dy), xy, size, sigma, sigma, cv::BORDER_REFLECT);
+  const cv::Size kernel_size(2 * radius + 1, 2 * radius + 1);
+  cv::GaussianBlur(dx.mul(dx), xx, kernel_size, sigma, sigma, cv::BORDER_REFLECT);
+  cv::GaussianBlur(dy.mul(dy), yy, kernel_size, sigma, sigma, cv::BORDER_REFLECT);
+  cv::GaussianBlur(dx.mul(dy), xy, kernel_size, sigma, sigma, cv::BORDER_REFLECT);
   cv::Mat radius_plane;
   cv::magnitude(0.5f * (xx - yy), xy, radius_plane);
   const cv::Mat mean = 0.5f * (xx + yy);
   const double scale_of_values = cv::norm(firsts[0], cv::NORM_INF);
-  EXPECT_LE(cv::norm(firsts[0], 4.0f * (mean + radius_plane), cv::NORM_INF), 1e-5 * scale_of_values);
-  EXPECT_LE(cv::norm(seconds[0], 4.0f * (mean - radius_plane), cv::NORM_INF), 1e-5 * scale_of_values);
+  EXPECT_LE(cv::norm(firsts[0], 4.0f * (mean + radius_plane), cv::NORM_INF), 1e-5 * scale_of_values) << size;
+  EXPECT_LE(cv::norm(seconds[0], 4.0f * (mean - radius_plane), cv::NORM_INF), 1e-5 * scale_of_values) << size;
+}
+
+}  // namespace
+
+TEST(FeatureStructureTensor, EqualsBlurredProductImagesAndBothPathsAgreeBitForBit) {
+  check_structure_tensor({51, 300}, {Simd::portable, best_simd()});
+}
+
+TEST(FeatureStructureTensor, ImagesTooWideForOneScratchBufferAreDoneInPieces) {
+  ASSERT_LT(rows_per_scratch(3000, gaussian_radius(2.5)), 700);
+  check_structure_tensor({3000, 700}, {best_simd()});
 }
