@@ -27,30 +27,26 @@ namespace tessera::learn::detail {
 namespace {
 
 // The top levels of one tree for the whole block: each lane's outcome (its path's decisions as binary
-// digits). The loop is unrolled so the masks stay in registers.
+// digits). Level by level, every node of the level is compared for the lanes at that node (a masked
+// compare), so the masks never leave the mask registers; the loops are unrolled.
 __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outcomes(const TopLevels& top,
                                                                                  const char* columns) {
-  std::uint32_t lanes_at[kTopNodes] = {0xFFFFu};  // lanes that reach each position
-  std::uint32_t went_right[kTopLevels] = {};      // per level: lanes whose node there sent them right
-#pragma GCC unroll 32
-  for (int position = 0; position < kTopNodes; ++position) {
-    const __m512i column = _mm512_loadu_si512(columns + top.column_offset[position]);
-    const std::uint32_t right =
-        _mm512_cmpgt_epu32_mask(column, _mm512_set1_epi32(static_cast<int>(top.threshold_key[position])));
-    const std::uint32_t here_right = lanes_at[position] & right;
-    went_right[31 - __builtin_clz(static_cast<unsigned>(position) + 1)] |= here_right;
-    if (position < kTopNodes / 2) {
-      lanes_at[2 * position + 1] = lanes_at[position] & ~right;
-      lanes_at[2 * position + 2] = here_right;
-    }
-  }
-  __m512i outcome = _mm512_setzero_si512();
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512i position = _mm512_setzero_si512();  // each lane's node, as a position of the perfect tree
 #pragma GCC unroll 8
   for (int level = 0; level < kTopLevels; ++level) {
-    outcome = _mm512_mask_add_epi32(outcome, static_cast<__mmask16>(went_right[level]), outcome,
-                                    _mm512_set1_epi32(1 << (kTopLevels - 1 - level)));
+    const int first = (1 << level) - 1;
+    __mmask16 right = 0;
+#pragma GCC unroll 16
+    for (int node = first; node <= 2 * first; ++node) {
+      const __mmask16 here = level == 0 ? 0xFFFF : _mm512_cmpeq_epi32_mask(position, _mm512_set1_epi32(node));
+      const __m512i column = _mm512_loadu_si512(columns + top.column_offset[node]);
+      right |= _mm512_mask_cmpgt_epu32_mask(here, column, _mm512_set1_epi32(static_cast<int>(top.threshold_key[node])));
+    }
+    position = _mm512_add_epi32(_mm512_add_epi32(position, position), one);  // left child: 2p + 1
+    position = _mm512_mask_add_epi32(position, right, position, one);        // right child: 2p + 2
   }
-  return outcome;
+  return _mm512_sub_epi32(position, _mm512_set1_epi32(kTopNodes));
 }
 
 // Walks eight lanes from their nodes in `at` to their leaves: `rounds` = the largest height of their
