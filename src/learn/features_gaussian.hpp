@@ -1,9 +1,9 @@
 #pragma once
 
 // The separable Gaussian blur of the pixel features: the kernel's symmetry halves the multiplies, and on AVX2
-// every tap is one fused multiply-add over eight pixels. The portable path does the same operations one pixel
-// at a time (std::fma), so both paths agree bit for bit. Same kernel, border and pass order (rows, then
-// columns) as cv::GaussianBlur, whose results it matches to float rounding. Pure and thread-safe.
+// each pair of taps is an add, a multiply and an add over eight pixels. The portable path does the same
+// operations one pixel at a time, so both paths agree bit for bit. Same kernel, border and pass order (rows,
+// then columns) as cv::GaussianBlur, whose results it matches to float rounding. Pure and thread-safe.
 
 #include <cstddef>
 #include <vector>

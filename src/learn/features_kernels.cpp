@@ -123,8 +123,7 @@ __attribute__((target("avx2"))) int eigenvalue_range_avx2(const float* xx, const
 
 Simd best_simd() {
 #if TESSERA_FEATURES_X86
-  static const Simd best =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Simd::avx2 : Simd::portable;
+  static const Simd best = __builtin_cpu_supports("avx2") ? Simd::avx2 : Simd::portable;
   return best;
 #else
   return Simd::portable;

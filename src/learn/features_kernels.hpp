@@ -7,7 +7,7 @@
 
 namespace tessera::learn::features {
 
-// Which instruction set a kernel runs on: avx2 means AVX2 and FMA (every CPU with one has had the other).
+// Which instruction set a kernel runs on.
 enum class Simd { portable, avx2 };
 
 // The best path this CPU runs. Cheap after the first call.

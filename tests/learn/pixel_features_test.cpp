@@ -66,8 +66,8 @@ cv::Mat textured_image(int rows, int cols) {
   cv::RNG rng(17);
   rng.fill(image, cv::RNG::UNIFORM, 0.0, 0.2);
   for (int i = 0; i < rows * cols / 400 + 1; ++i) {
-    cv::circle(image, {rng.uniform(0, cols), rng.uniform(0, rows)}, rng.uniform(1, 12), cv::Scalar(rng.uniform(0.3, 1.0)),
-               cv::FILLED);
+    const cv::Point centre(rng.uniform(0, cols), rng.uniform(0, rows));
+    cv::circle(image, centre, rng.uniform(1, 12), cv::Scalar(rng.uniform(0.3, 1.0)), cv::FILLED);
   }
   return image;
 }
