@@ -31,9 +31,9 @@ double distance_to_mask(const cv::Mat& mask, cv::Point at) {
 }
 
 // More than one click on the GrabCut path: the first '+' alone makes the mask, every later click edits it
-// (click_edit.hpp): a '-' inside removes the part it floods first, a '+' outside adds its own one-click mask
-// (of a radius bounded by its distance to the mask),
-// a click the mask already agrees with changes nothing. The confidence stays the first cut's.
+// (click_edit.hpp): a '-' inside removes the part it floods first, a '+' outside adds its own one-click mask (of a
+// radius bounded by its distance to the mask), a click the mask already agrees with changes nothing. The
+// confidence stays the first cut's.
 SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const ClickPaths& paths) {
   const auto first = std::find_if(prompts.points.begin(), prompts.points.end(),
                                   [](const PromptPoint& p) { return p.positive; });
