@@ -34,6 +34,13 @@ constexpr double kRadiusPerInscribed = 1.2;
 // back by it. Measured on the DSB nuclei (one click / corrected): 1.5 0.790/0.809, 1.65 0.812/0.814, 1.8
 // 0.813/0.818, 2.2 0.811/0.819, 2.6 0.805/0.820, none 0.795/0.817.
 constexpr double kFarInscribedRadii = 1.8;
+// ... but only in a lobe with a body of its own: a peak of the distance to the ground (a nucleus' centre, the
+// largest distance within 0.8 radii across, at least half the inscribed radius) beyond this many inscribed
+// radii short of the far distance. The end of an elongated nucleus also reaches past the far distance, but
+// its distance to the ground only falls towards its tip. Measured on the DSB nuclei (one click / corrected):
+// every far pixel held 0.815/0.837; peaks searched from 0 / 0.6 / 0.8 / 1.0 radii short: 0.814/0.842,
+// 0.818/0.839, 0.817/0.841, 0.816/0.837 (elongated nuclei: 0.41 -> 0.89, 0.67 -> 0.85, 0.74 -> 0.92).
+constexpr double kLobePeakReach = 0.8;
 
 double quantile(std::vector<float> values, double q) {
   if (values.empty()) return 0;
@@ -101,6 +108,28 @@ cv::Mat elevation_of(const cv::Mat& smooth, const cv::Mat& to_ground, double rad
   return elevation;
 }
 
+// The foreground beyond `far` from every positive (`from_positives`) that belongs to another object: the
+// parts, connected in the foreground beyond (far - kLobePeakReach inscribed radii), holding a body's centre.
+cv::Mat far_lobes(const BlobField& field, const cv::Mat& from_positives, double far) {
+  const double inscribed = field.radius / kRadiusPerInscribed;
+  const int window = std::max(3, static_cast<int>(0.8 * field.radius) | 1);
+  cv::Mat widest;
+  cv::dilate(field.to_ground, widest, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(window, window)));
+  const cv::Mat outer = (from_positives > far - kLobePeakReach * inscribed) & ~field.ground;
+  const cv::Mat centres = (field.to_ground >= widest) & (field.to_ground >= 0.5 * inscribed) & outer;
+  cv::Mat parts;
+  const int count = cv::connectedComponents(outer, parts, 8, CV_32S);
+  std::vector<uchar> has_centre(static_cast<std::size_t>(count), 0);
+  for (int y = 0; y < parts.rows; ++y)
+    for (int x = 0; x < parts.cols; ++x)
+      if (centres.at<uchar>(y, x) != 0) has_centre[static_cast<std::size_t>(parts.at<int>(y, x))] = 255;
+  cv::Mat lobes(parts.size(), CV_8U, cv::Scalar(0));
+  for (int y = 0; y < parts.rows; ++y)
+    for (int x = 0; x < parts.cols; ++x)
+      lobes.at<uchar>(y, x) = has_centre[static_cast<std::size_t>(parts.at<int>(y, x))];
+  return lobes & (from_positives > far);
+}
+
 // Distance (working pixels) from every pixel to the nearest of `points`.
 cv::Mat distance_to(const std::vector<cv::Point>& points, cv::Size size) {
   cv::Mat seeds(size, CV_8U, cv::Scalar(255));
@@ -117,7 +146,7 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
   cv::Mat markers(field.ground.size(), CV_32S, cv::Scalar(0));
   markers.setTo(kBlobGround, field.ground);
   const double far = kFarInscribedRadii * field.radius / kRadiusPerInscribed;
-  markers.setTo(kBlobNeighbour, (distance_to(positives, markers.size()) > far) & ~field.ground);
+  markers.setTo(kBlobNeighbour, far_lobes(field, distance_to(positives, markers.size()), far));
   mark_neighbours(field.signed_raw, field.ground, field.radius, centres, markers);
   return markers;
 }
@@ -181,6 +210,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
                 nullptr, &inscribed);
   field.radius = std::clamp(kRadiusPerInscribed * inscribed, 2.0, radius);
   field.elevation = elevation_of(smooth, to_ground, field.radius, contrast);
+  field.to_ground = to_ground;
 
   // The first '+' click alone makes the object; every later click edits it (blob_corrections.hpp).
   cv::Mat markers = context_markers(field, {core_at}, {core_at});

@@ -17,6 +17,7 @@ enum BlobLabel : int { kBlobGround = 1, kBlobObject = 2, kBlobNeighbour = 3 };
 struct BlobField {
   cv::Mat signed_raw;    // CV_32F: grey levels, negated for a dark object, so the object is always bright
   cv::Mat ground;        // CV_8U 255 where the smoothed level is below the half-way level: sure background
+  cv::Mat to_ground;     // CV_32F: distance (working pixels) to the nearest ground pixel
   cv::Mat elevation;     // CV_32F: gradient magnitude plus the shape term (high near the ground)
   double radius = 0;     // the clicked object's radius (working pixels)
 };
