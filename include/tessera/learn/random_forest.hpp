@@ -73,7 +73,7 @@ class RandomForest {
                        ForestKernel kernel = ForestKernel::fastest) const;
 
   // Whether ForestKernel::fastest runs the AVX-512 kernel here: the CPU has AVX-512F and the forest fits the
-  // kernel's node layout (at most 1023 features, children within 65535 nodes of their parent).
+  // kernel's layout (at most 1023 features and 64 classes, children within 65535 nodes of their parent).
   bool has_vector_kernel() const;
 
   int feature_count() const { return feature_count_; }
