@@ -110,10 +110,17 @@ __attribute__((target("avx512f"), always_inline)) inline void sum_trees(const Fo
   alignas(64) std::int32_t at[kBlockLanes];
   alignas(64) float leaf_values[kBlockLanes * kMaxVectorClasses];
   __m512 class_sum0 = _mm512_setzero_ps(), class_sum1 = _mm512_setzero_ps();  // two classes: kept in registers
-  for (const TopLevels& top : layout.trees) {
-    const __m512i outcome = top_level_outcomes(top, columns);
+  // The next tree's top levels are computed before this tree's walks, so the vector work overlaps the
+  // walks' chains of dependent loads instead of waiting behind them.
+  const TopLevels* trees = layout.trees.data();
+  const std::size_t tree_count = layout.trees.size();
+  __m512i next_outcome = top_level_outcomes(trees[0], columns);
+  for (std::size_t t = 0; t < tree_count; ++t) {
+    const TopLevels& top = trees[t];
+    const __m512i outcome = next_outcome;
     _mm512_store_si512(at, outcome_lookup(outcome, top.subtree));
     const __m512i height = outcome_lookup(outcome, top.height);
+    if (t + 1 < tree_count) next_outcome = top_level_outcomes(trees[t + 1], columns);
     const __m512i round_max = half_maxima(height);
     const int rounds_low = _mm_cvtsi128_si32(_mm512_castsi512_si128(round_max));
     const int rounds_high = _mm_cvtsi128_si32(_mm512_extracti32x4_epi32(round_max, 2));
