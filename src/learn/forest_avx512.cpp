@@ -84,10 +84,10 @@ __attribute__((always_inline)) inline void walk_lanes(const WalkNode* nodes, con
 // Each lane's entry of a per-outcome table.
 __attribute__((target("avx512f"), always_inline)) inline __m512i outcome_lookup(__m512i outcome,
                                                                                 const std::int32_t* table) {
+  static_assert(kTopOutcomes == 16 || kTopOutcomes == 32);
   if constexpr (kTopOutcomes == 16) {
     return _mm512_permutexvar_epi32(outcome, _mm512_load_si512(table));
   } else {
-    static_assert(kTopOutcomes == 32);
     return _mm512_permutex2var_epi32(_mm512_load_si512(table), outcome, _mm512_load_si512(table + 16));
   }
 }
