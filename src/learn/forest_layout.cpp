@@ -12,7 +12,9 @@ namespace tessera::learn {
 
 void RandomForest::build_vector_layout() {
   vector_layout_.reset();
-  if (feature_count_ > detail::kMaxVectorFeatures || class_count_ > detail::kMaxVectorClasses) return;
+  if (roots_.empty() || feature_count_ > detail::kMaxVectorFeatures || class_count_ > detail::kMaxVectorClasses) {
+    return;
+  }
   auto layout = std::make_shared<detail::ForestLayout>();
   layout->feature_count = feature_count_;
   layout->class_count = class_count_;

@@ -64,8 +64,8 @@ inline std::uint32_t order_key(float value) {
 bool cpu_has_avx512();
 
 // Mean class probabilities of one block: block holds feature_count columns of kBlockLanes floats
-// (block[f * 16 + lane]), which the kernel overwrites with their order keys; class_means receives class_count columns of kBlockLanes floats
-// (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same
+// (block[f * 16 + lane]), which the kernel overwrites with their order keys; class_means receives
+// class_count columns of kBlockLanes floats (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same
 // floats. Requires: cpu_has_avx512(); probabilities = the forest's node probabilities.
 void predict_block_avx512(const ForestLayout& layout, const float* probabilities, float* block,
                           float* class_means);

@@ -242,6 +242,7 @@ TEST(RandomForest, ColumnPredictionMatchesRowPredictionWithEitherKernel) {
     cv::Mat by_column(2, rows.rows, CV_32F, cv::Scalar(-1));
     float* out[] = {by_column.ptr<float>(0), by_column.ptr<float>(1)};
     forest.predict_columns(features.data(), rows.rows, out, kernel);
-    EXPECT_EQ(cv::norm(by_column.t(), by_row, cv::NORM_INF), 0.0) << (kernel == ForestKernel::fastest ? "fastest" : "portable");
+    EXPECT_EQ(cv::norm(by_column.t(), by_row, cv::NORM_INF), 0.0)
+        << (kernel == ForestKernel::fastest ? "fastest" : "portable");
   }
 }
