@@ -60,6 +60,33 @@ void add_part(const BlobField& field, const std::vector<cv::Point>& positives, c
   if (clicked > 0) object.setTo(255, parts == clicked);
 }
 
+// A '+' outside the object, first tried as a level edit: a click on a missed band at the boundary says the
+// edge there lies below the click's level, so the object is made again with the ground level at most just
+// below it (kLevelStep contrasts) and the far lobes measured from every '+', and of what it gains only the
+// part within kLevelReach radii of the click and connected to it is added. Returns false when that gains
+// nothing at the click. Measured on the DSB nuclei, the '+' clicks' summed IoU change: +0.91 with the flood
+// edit (add_part) alone, +1.34 / +1.38 with this first (reach 0.5 / 1 radius; 4 / 5 objects made worse, by
+// 0.17 / 0.25 in all); corrected 0.841 -> 0.844. The same edit for a '-' on a band (the level raised to just
+// above the click) gained nothing over the split (+1.99 either way) and, tried on wider bands, made more
+// objects worse, so '-' clicks only split.
+constexpr double kLevelStep = 0.05;
+constexpr double kLevelReach = 0.5;
+
+bool add_by_level(const BlobField& field, const std::vector<cv::Point>& positives, cv::Mat& object) {
+  const cv::Point at = positives.back();
+  BlobField lowered = field;
+  set_ground_level(lowered, std::min(field.level, field.signed_smooth.at<float>(at) - kLevelStep * field.contrast));
+  cv::Mat near(object.size(), CV_8U, cv::Scalar(0));
+  cv::circle(near, at, std::max(2, static_cast<int>(kLevelReach * field.radius)), 255, cv::FILLED);
+  const cv::Mat gained = one_click_object(lowered, positives, positives.front()) & ~object & near;
+  cv::Mat parts;
+  cv::connectedComponents(gained, parts, 8, CV_32S);
+  const int clicked = parts.at<int>(at);
+  if (clicked == 0) return false;
+  object.setTo(255, parts == clicked);
+  return true;
+}
+
 }  // namespace
 
 void apply_blob_corrections(const BlobField& field, cv::Point first, const std::vector<BlobClick>& clicks,
@@ -69,7 +96,7 @@ void apply_blob_corrections(const BlobField& field, cv::Point first, const std::
     const bool inside = object.at<uchar>(click.at) != 0;
     if (click.positive) {
       positives.push_back(click.at);
-      if (!inside) add_part(field, positives, object);
+      if (!inside && !add_by_level(field, positives, object)) add_part(field, positives, object);
     } else if (inside) {
       remove_part(field, positives, click.at, object);
     }

@@ -142,6 +142,24 @@ cv::Mat distance_to(const std::vector<cv::Point>& points, cv::Size size) {
 
 }  // namespace
 
+void set_ground_level(BlobField& field, double level) {
+  field.level = level;
+  field.ground = field.signed_smooth < level;
+  // A new matrix, not distanceTransform into the old one: a copied field shares its buffers.
+  cv::Mat to_ground;
+  cv::distanceTransform(~field.ground, to_ground, cv::DIST_L2, 3);
+  field.to_ground = to_ground;
+  if (!field.elevation.empty())
+    field.elevation = elevation_of(field.signed_smooth, field.to_ground, field.radius, field.contrast);
+}
+
+cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point first) {
+  cv::Mat markers = context_markers(field, positives, {first});
+  cv::circle(markers, first, std::max(1, static_cast<int>(field.radius / 4)), kBlobObject, cv::FILLED);
+  flood_from_markers(field.elevation, markers);
+  return markers == kBlobObject;
+}
+
 cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
                         const std::vector<cv::Point>& centres) {
   cv::Mat markers(field.ground.size(), CV_32S, cv::Scalar(0));
@@ -202,22 +220,17 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
 
   BlobField field;
   field.signed_raw = sign * raw;
-  const cv::Mat signed_smooth = sign * smooth;
-  field.ground = signed_smooth < ground_s + kGroundShare * contrast;
-  cv::Mat to_ground;
-  cv::distanceTransform(~field.ground, to_ground, cv::DIST_L2, 3);
+  field.signed_smooth = sign * smooth;
+  field.contrast = contrast;
+  set_ground_level(field, ground_s + kGroundShare * contrast);
   double inscribed = 0;
-  cv::minMaxLoc(to_ground(cv::Rect(core_at.x - 2, core_at.y - 2, 5, 5) & cv::Rect(0, 0, smooth.cols, smooth.rows)),
+  cv::minMaxLoc(field.to_ground(cv::Rect(core_at.x - 2, core_at.y - 2, 5, 5) & cv::Rect(0, 0, smooth.cols, smooth.rows)),
                 nullptr, &inscribed);
   field.radius = std::clamp(kRadiusPerInscribed * inscribed, 2.0, radius);
-  field.elevation = elevation_of(smooth, to_ground, field.radius, contrast);
-  field.to_ground = to_ground;
+  field.elevation = elevation_of(smooth, field.to_ground, field.radius, contrast);
 
   // The first '+' click alone makes the object; every later click edits it (blob_corrections.hpp).
-  cv::Mat markers = context_markers(field, {core_at}, {core_at});
-  cv::circle(markers, core_at, std::max(1, static_cast<int>(field.radius / 4)), kBlobObject, cv::FILLED);
-  flood_from_markers(field.elevation, markers);
-  cv::Mat object = markers == kBlobObject;
+  cv::Mat object = one_click_object(field, {core_at}, core_at);
   const auto first = std::find_if(prompts.points.begin(), prompts.points.end(),
                                   [](const PromptPoint& p) { return p.positive; });
   std::vector<BlobClick> later;

@@ -16,6 +16,9 @@ enum BlobLabel : int { kBlobGround = 1, kBlobObject = 2, kBlobNeighbour = 3 };
 // One ROI in working pixels (the object's radius spans at most a few dozen of them).
 struct BlobField {
   cv::Mat signed_raw;    // CV_32F: grey levels, negated for a dark object, so the object is always bright
+  cv::Mat signed_smooth;  // CV_32F: signed_raw smoothed at 1 px
+  double contrast = 0;    // the click's core level minus the ground's (signed grey levels)
+  double level = 0;       // signed grey level below which pixels are ground
   cv::Mat ground;        // CV_8U 255 where the smoothed level is below the half-way level: sure background
   cv::Mat to_ground;     // CV_32F: distance (working pixels) to the nearest ground pixel
   cv::Mat elevation;     // CV_32F: gradient magnitude plus the shape term (high near the ground)
@@ -26,5 +29,12 @@ struct BlobField {
 // pixel too far from all `positives` to be the object, and the centres of blobs not near any of `centres`.
 cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
                         const std::vector<cv::Point>& centres);
+
+// Moves the ground level: ground, distance to it and (once set) the elevation follow; the radius stays.
+void set_ground_level(BlobField& field, double level);
+
+// The object the first click makes: a flood from a disk of a quarter radius at `first` against the context
+// markers of `positives` (far lobes) and `first` (neighbour centres).
+cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point first);
 
 }  // namespace tessera::segment
