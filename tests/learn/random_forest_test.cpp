@@ -24,6 +24,20 @@ void make_data(int n, std::uint64_t seed, cv::Mat& rows, std::vector<int>& class
   }
 }
 
+// n x features standard normal values, and each row's class from `class_of` applied to the row.
+template <typename ClassOf>
+void make_normal_rows(int n, int features, std::uint64_t seed, ClassOf class_of, cv::Mat& rows,
+                      std::vector<int>& classes) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal;
+  rows.create(n, features, CV_32F);
+  classes.resize(n);
+  for (int i = 0; i < n; ++i) {
+    for (int f = 0; f < features; ++f) rows.at<float>(i, f) = normal(rng);
+    classes[i] = class_of(rows.ptr<float>(i));
+  }
+}
+
 double accuracy(const RandomForest& forest, const cv::Mat& rows, const std::vector<int>& classes) {
   const cv::Mat proba = forest.predict_proba(rows);
   int right = 0;
@@ -173,14 +187,11 @@ TEST(RandomForest, VectorKernelGivesThePortableWalksFloatsBitForBit) {
 
 TEST(RandomForest, VectorKernelAgreesOnNanHugeValuesAndManyClasses) {
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
-  std::mt19937_64 rng(11);
-  std::normal_distribution<float> normal;
-  cv::Mat rows(2000, 6, CV_32F);
-  std::vector<int> classes(rows.rows);
-  for (int i = 0; i < rows.rows; ++i) {
-    for (int f = 0; f < rows.cols; ++f) rows.at<float>(i, f) = normal(rng);
-    classes[i] = static_cast<int>(std::clamp(rows.at<float>(i, 1) * 2.5f + 2.5f, 0.0f, 4.0f));  // 5 classes
-  }
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_normal_rows(
+      2000, 6, 11, [](const float* row) { return static_cast<int>(std::clamp(row[1] * 2.5f + 2.5f, 0.0f, 4.0f)); },
+      rows, classes);  // 5 classes
   const auto forest = RandomForest::train(rows, classes, 5, {.trees = 15, .max_depth = 9});
   cv::Mat odd = rows.rowRange(0, 40).clone();
   for (int i = 0; i < odd.rows; i += 3) odd.at<float>(i, i % 6) = std::numeric_limits<float>::quiet_NaN();
@@ -216,14 +227,9 @@ TEST(RandomForest, VectorKernelTreatsSignedZerosAsEqualLikeTheFloatCompare) {
 
 TEST(RandomForest, ForestTooWideForTheVectorKernelPredictsWithThePortableWalk) {
   // A column's byte offset in a block must fit 16 bits: 1024 features do not.
-  std::mt19937_64 rng(12);
-  std::normal_distribution<float> normal;
-  cv::Mat rows(300, 1024, CV_32F);
-  std::vector<int> classes(rows.rows);
-  for (int i = 0; i < rows.rows; ++i) {
-    for (int f = 0; f < rows.cols; ++f) rows.at<float>(i, f) = normal(rng);
-    classes[i] = rows.at<float>(i, 1000) > 0 ? 1 : 0;
-  }
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_normal_rows(300, 1024, 12, [](const float* row) { return row[1000] > 0 ? 1 : 0; }, rows, classes);
   const auto forest = RandomForest::train(rows, classes, 2, {.trees = 4, .features_per_split = 1024});
   EXPECT_FALSE(forest.has_vector_kernel());
   EXPECT_GT(accuracy(forest, rows, classes), 0.95);
