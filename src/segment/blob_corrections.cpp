@@ -41,10 +41,10 @@ void remove_part(const BlobField& field, const std::vector<cv::Point>& positives
   object.setTo(0, labels == kRemoved);
 }
 
-// A '+' outside the object: the one-click flood again with the object itself and the click as markers; of
-// what the object gains, only the part connected to the click is kept. The neighbour centres stay those of the
-// first click: a '+' on a thin missed band at the boundary otherwise hides the neighbour behind it from the
-// markers and the object leaks into it (the '+' clicks on the DSB nuclei: summed IoU change -0.06 with
+// A '+' outside the object that the level edit below does not take: the one-click flood again with the
+// object itself and the click as markers; of what the object gains, only the part connected to the click is
+// kept. The neighbour centres stay those of the first click: a '+' on a thin missed band at the boundary
+// otherwise hides the neighbour behind it from the markers and the object leaks into it (the '+' clicks on the DSB nuclei: summed IoU change -0.06 with
 // centres around every '+', +0.70 without). The far marker, though, is measured from every '+', or the end of
 // an elongated nucleus beyond it cannot be added back (+0.70 -> +1.04; corrected 0.834 -> 0.837).
 void add_part(const BlobField& field, const std::vector<cv::Point>& positives, cv::Mat& object) {

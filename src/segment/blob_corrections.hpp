@@ -21,7 +21,8 @@ struct BlobClick {
 
 // `object`: CV_8U 0/255 of the field's size, the first click's object (its core at `first`); edited in place,
 // click by click in order: a '-' inside removes the part of the object it floods first, a '+' outside adds
-// the region it floods first, a click the object already agrees with changes nothing.
+// the part near it that a ground level just below its own adds (else the region it floods first), a click
+// the object already agrees with changes nothing.
 void apply_blob_corrections(const BlobField& field, cv::Point first, const std::vector<BlobClick>& clicks,
                             cv::Mat& object);
 

@@ -10,19 +10,19 @@
 
 namespace tessera::segment {
 
-// Marker labels of the blob floods; every label from kFirstNeighbour up is some other nucleus.
+// Marker labels of the blob floods; every label from kBlobNeighbour up is some other nucleus.
 enum BlobLabel : int { kBlobGround = 1, kBlobObject = 2, kBlobNeighbour = 3 };
 
 // One ROI in working pixels (the object's radius spans at most a few dozen of them).
 struct BlobField {
-  cv::Mat signed_raw;    // CV_32F: grey levels, negated for a dark object, so the object is always bright
+  cv::Mat signed_raw;     // CV_32F: grey levels, negated for a dark object, so the object is always bright
   cv::Mat signed_smooth;  // CV_32F: signed_raw smoothed at 1 px
   double contrast = 0;    // the click's core level minus the ground's (signed grey levels)
-  double level = 0;       // signed grey level below which pixels are ground
-  cv::Mat ground;        // CV_8U 255 where the smoothed level is below the half-way level: sure background
-  cv::Mat to_ground;     // CV_32F: distance (working pixels) to the nearest ground pixel
-  cv::Mat elevation;     // CV_32F: gradient magnitude plus the shape term (high near the ground)
-  double radius = 0;     // the clicked object's radius (working pixels)
+  double level = 0;       // signed grey level below which pixels are ground (first: 0.45 of the contrast up)
+  cv::Mat ground;         // CV_8U 255 where signed_smooth is below `level`: sure background
+  cv::Mat to_ground;      // CV_32F: distance (working pixels) to the nearest ground pixel
+  cv::Mat elevation;      // CV_32F: gradient magnitude plus the shape term (high near the ground)
+  double radius = 0;      // the clicked object's radius (working pixels)
 };
 
 // Labels (CV_32S, field size) marking what is not the object (working pixels): the ground, every foreground
