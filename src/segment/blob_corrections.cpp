@@ -1,5 +1,7 @@
 #include "segment/blob_corrections.hpp"
 
+#include <cmath>
+
 #include <opencv2/imgproc.hpp>
 
 #include "segment/marker_watershed.hpp"
@@ -30,7 +32,9 @@ void remove_part(const BlobField& field, const std::vector<cv::Point>& positives
   bool any_kept = false;
   for (const auto& p : positives) {
     if (object.at<uchar>(p) == 0) continue;
-    cv::circle(labels, p, std::max(1, disk_of(field, kKeptCoreDisk)), kKept, cv::FILLED);
+    // Never past half-way to the '-': a wide core there would hold the part the '-' is about.
+    const int half_way = static_cast<int>(0.5 * std::hypot(p.x - negative.x, p.y - negative.y));
+    cv::circle(labels, p, std::max(1, std::min(half_way, disk_of(field, kKeptCoreDisk))), kKept, cv::FILLED);
     any_kept = true;
   }
   if (!any_kept) return;
