@@ -1,5 +1,5 @@
 // The AVX-512 prediction kernel. The build targets baseline x86-64, so only this file's functions carry the
-// AVX-512 target and they run only after cpu_has_avx512() said yes.
+// AVX-512 target and they run only after cpu_runs_forest_kernel(ForestKernel::avx512) said yes.
 //
 // Per tree and block of 16 rows: the top five levels cost one column load and one masked compare per node
 // (31), level by level on a vector of each lane's position, giving each lane's outcome (which of the 32
@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "forest_layout.hpp"
+#include "forest_walk.hpp"
 
 // GCC 12's AVX-512 intrinsics start many results from an "undefined" register, which
 // -Wmaybe-uninitialized reports once they are inlined here; the values are always written before use.
@@ -51,38 +52,6 @@ __attribute__((target("avx512f"), always_inline)) inline __m512i top_level_outco
     position = _mm512_mask_add_epi32(position, right, position, one);        // right child: 2p + 2
   }
   return _mm512_sub_epi32(position, _mm512_set1_epi32(kTopNodes));
-}
-
-// Walks eight lanes from their nodes in `at` to their leaves: `rounds` = the largest height of their
-// subtrees, every lane stepping each round (a leaf has left_delta 0 and the key of +inf, so a lane that
-// reached its leaf stays there). Then copies each lane's leaf probabilities to leaf_values: as (class 0,
-// class 1) pairs lane after lane for two classes, else at [c * kBlockLanes + lane]. `columns` points at the
-// first of the eight lanes' values of feature 0, so a lane's value sits at a constant displacement from
-// the node's column. Copying here, with the leaf indices still in registers, is far cheaper than an
-// AVX-512 gather per class (measured: gathers took a fifth of the kernel's time).
-template <int kClasses, std::size_t... Lane>
-__attribute__((always_inline)) inline void walk_lanes(const WalkNode* nodes, const char* columns,
-                                                      const std::int32_t* at, int rounds, const float* probabilities,
-                                                      int classes, float* leaf_values, std::index_sequence<Lane...>) {
-  std::size_t node_at[sizeof...(Lane)] = {static_cast<std::size_t>(at[Lane])...};
-  auto step = [&](std::size_t lane) {
-    const WalkNode node = nodes[node_at[lane]];
-    std::uint32_t value_key;
-    std::memcpy(&value_key, columns + node.column_offset + lane * sizeof(float), sizeof(value_key));
-    // GCC turns this into compare + add-with-carry.
-    const std::size_t advance = node.left_delta + static_cast<std::size_t>(node.threshold_key < value_key);
-    node_at[lane] += advance;
-  };
-  for (int round = 0; round < rounds; ++round) (step(Lane), ...);
-  auto copy_leaf = [&](std::size_t lane) {
-    const float* leaf = probabilities + node_at[lane] * classes;
-    if constexpr (kClasses == 2) {
-      std::memcpy(leaf_values + 2 * lane, leaf, 2 * sizeof(float));  // one 8-byte move; sum_trees unpairs
-    } else {
-      for (int c = 0; c < classes; ++c) leaf_values[c * kBlockLanes + lane] = leaf[c];
-    }
-  };
-  (copy_leaf(Lane), ...);
 }
 
 // Each lane's entry of a per-outcome table.
@@ -159,12 +128,6 @@ __attribute__((target("avx512f"), always_inline)) inline void sum_trees(const Fo
 }
 
 }  // namespace
-
-bool cpu_has_avx512() {
-  // GCC's check also asks the operating system (XGETBV) whether it saves the AVX-512 registers.
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-}
 
 __attribute__((target("avx512f"))) void predict_block_avx512(const ForestLayout& layout, const float* probabilities,
                                                              float* block, float* class_means) {

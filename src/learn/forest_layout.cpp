@@ -67,6 +67,4 @@ void RandomForest::build_vector_layout() {
   vector_layout_ = std::move(layout);
 }
 
-bool RandomForest::has_vector_kernel() const { return vector_layout_ != nullptr && detail::cpu_has_avx512(); }
-
 }  // namespace tessera::learn

@@ -1,7 +1,8 @@
 #pragma once
 
-// The random forest rearranged for the AVX-512 prediction kernel (forest_avx512.cpp). Rows are predicted in
-// blocks of 16, stored feature by feature (a feature's 16 values are one vector load). The top levels of
+// The random forest rearranged for the vector prediction kernels (forest_avx512.cpp, forest_avx2.cpp). Rows
+// are predicted in blocks of 16, stored feature by feature (a feature's 16 values are one AVX-512 load, or
+// two AVX2 loads). The top levels of
 // every tree are evaluated for the whole block at once: one vector compare per node and no gathers, since
 // every lane reads the same feature there. Below them each lane walks its own path through 8-byte nodes.
 // Built from the breadth-first nodes when a forest is trained or loaded; node indices are the same, so a
@@ -11,6 +12,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -60,14 +62,19 @@ inline std::uint32_t order_key(float value) {
   return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
 }
 
-// Whether this CPU (and its operating system) runs AVX-512F code; checked once.
-bool cpu_has_avx512();
-
 // Mean class probabilities of one block: block holds feature_count columns of kBlockLanes floats
-// (block[f * 16 + lane]), which the kernel overwrites with their order keys; class_means receives
-// class_count columns of kBlockLanes floats (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same
-// floats. Requires: cpu_has_avx512(); probabilities = the forest's node probabilities.
+// (block[f * 16 + lane]), which the kernel overwrites with their order keys, followed by as many floats of
+// scratch (block_floats() in all); class_means receives class_count columns of kBlockLanes floats
+// (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same floats. Requires: cpu_runs_forest_kernel(ForestKernel::avx512)
+// (or avx2 for predict_block_avx2); probabilities = the forest's node probabilities.
 void predict_block_avx512(const ForestLayout& layout, const float* probabilities, float* block,
                           float* class_means);
+void predict_block_avx2(const ForestLayout& layout, const float* probabilities, float* block, float* class_means);
+using PredictBlock = decltype(&predict_block_avx512);  // either of them
+
+// The floats a block passed to a kernel holds: the columns and the scratch after them.
+inline std::size_t block_floats(int feature_count) {
+  return 2 * static_cast<std::size_t>(feature_count) * kBlockLanes;
+}
 
 }  // namespace tessera::learn::detail

@@ -19,6 +19,11 @@ namespace {
 constexpr int kGroup = 8;        // rows stepping down a tree together (measured: 8 beats 4 and 16)
 constexpr int kBlockRows = 128;  // rows per predict_rows call in predict_proba
 
+// The block function of a vector kernel.
+detail::PredictBlock block_kernel(ForestKernel kernel) {
+  return kernel == ForestKernel::avx512 ? detail::predict_block_avx512 : detail::predict_block_avx2;
+}
+
 }  // namespace
 
 // Walks kGroup rows from `root` to their leaves, stepping all of them each round until a round moves none
@@ -44,8 +49,9 @@ void RandomForest::walk_group(std::int32_t root, const float* const* rows, std::
 }
 
 void RandomForest::predict_rows(const float* rows, int n, float* probabilities, ForestKernel kernel) const {
-  if (kernel == ForestKernel::fastest && has_vector_kernel()) {
-    predict_rows_vector(rows, n, probabilities);
+  const ForestKernel running = this->kernel(kernel);
+  if (running != ForestKernel::portable) {
+    predict_rows_vector(rows, n, probabilities, running);
     return;
   }
   const size_t features = static_cast<size_t>(feature_count_);
@@ -70,10 +76,11 @@ void RandomForest::predict_rows(const float* rows, int n, float* probabilities, 
 }
 
 // Blocks of 16 rows turned feature-major for the vector kernel (a block short of 16 repeats its first row).
-void RandomForest::predict_rows_vector(const float* rows, int n, float* probabilities) const {
+void RandomForest::predict_rows_vector(const float* rows, int n, float* probabilities, ForestKernel kernel) const {
   constexpr int kLanes = detail::kBlockLanes;
+  const detail::PredictBlock predict_block = block_kernel(kernel);
   const size_t features = static_cast<size_t>(feature_count_);
-  std::vector<float> block(features * kLanes);
+  std::vector<float> block(detail::block_floats(feature_count_));
   std::vector<float> means(static_cast<size_t>(kLanes) * class_count_);
   for (int first = 0; first < n; first += kLanes) {
     const int count = std::min(kLanes, n - first);
@@ -81,7 +88,7 @@ void RandomForest::predict_rows_vector(const float* rows, int n, float* probabil
       const float* row = rows + static_cast<size_t>(first + (lane < count ? lane : 0)) * features;
       for (size_t f = 0; f < features; ++f) block[f * kLanes + lane] = row[f];
     }
-    detail::predict_block_avx512(*vector_layout_, node_probabilities_.data(), block.data(), means.data());
+    predict_block(*vector_layout_, node_probabilities_.data(), block.data(), means.data());
     for (int lane = 0; lane < count; ++lane) {
       float* out = probabilities + static_cast<size_t>(first + lane) * class_count_;
       for (int c = 0; c < class_count_; ++c) out[c] = means[c * kLanes + lane];
@@ -92,8 +99,10 @@ void RandomForest::predict_rows_vector(const float* rows, int n, float* probabil
 void RandomForest::predict_columns(const float* const* features, int n, float* const* probabilities,
                                    ForestKernel kernel) const {
   constexpr int kLanes = detail::kBlockLanes;
-  if (kernel == ForestKernel::fastest && has_vector_kernel()) {
-    std::vector<float> block(static_cast<size_t>(feature_count_) * kLanes);
+  const ForestKernel running = this->kernel(kernel);
+  if (running != ForestKernel::portable) {
+    const detail::PredictBlock predict_block = block_kernel(running);
+    std::vector<float> block(detail::block_floats(feature_count_));
     std::vector<float> means(static_cast<size_t>(kLanes) * class_count_);
     for (int first = 0; first < n; first += kLanes) {
       const int count = std::min(kLanes, n - first);
@@ -102,7 +111,7 @@ void RandomForest::predict_columns(const float* const* features, int n, float* c
         std::copy(features[f] + first, features[f] + first + count, column);
         std::fill(column + count, column + kLanes, features[f][first]);  // a short block repeats its first row
       }
-      detail::predict_block_avx512(*vector_layout_, node_probabilities_.data(), block.data(), means.data());
+      predict_block(*vector_layout_, node_probabilities_.data(), block.data(), means.data());
       for (int c = 0; c < class_count_; ++c) {
         std::copy(&means[static_cast<size_t>(c) * kLanes], &means[static_cast<size_t>(c) * kLanes] + count,
                   probabilities[c] + first);
@@ -128,13 +137,15 @@ cv::Mat RandomForest::predict_proba(const cv::Mat& rows) const {
                 fmt::format("random forest: 'rows' must be CV_32F with {} columns, got type {} with {} columns",
                             feature_count_, rows.type(), rows.cols));
   }
+  const ForestKernel running = kernel();  // its errors thrown here, not on the pool's threads
   const cv::Mat contiguous = rows.isContinuous() ? rows : rows.clone();
   cv::Mat out(rows.rows, class_count_, CV_32FC1);
   const int blocks = (rows.rows + kBlockRows - 1) / kBlockRows;
   cv::parallel_for_(cv::Range(0, blocks), [&](const cv::Range& range) {
     for (int block = range.start; block < range.end; ++block) {
       const int first = block * kBlockRows;
-      predict_rows(contiguous.ptr<float>(first), std::min(kBlockRows, rows.rows - first), out.ptr<float>(first));
+      predict_rows(contiguous.ptr<float>(first), std::min(kBlockRows, rows.rows - first), out.ptr<float>(first),
+                   running);
     }
   });
   return out;

@@ -1,8 +1,10 @@
 #include "tessera/learn/random_forest.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -168,25 +170,47 @@ TEST(RandomForest, DamagedNodesAreCorruptNotACrash) {
   EXPECT_GT(refused, 0);
 }
 
-TEST(RandomForest, VectorKernelGivesThePortableWalksFloatsBitForBit) {
-  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F; only the portable walk runs";
+namespace {
+
+// The vector kernels this CPU runs, each checked against the portable walk.
+std::vector<ForestKernel> vector_kernels_here() {
+  std::vector<ForestKernel> kernels;
+  for (const ForestKernel kernel : {ForestKernel::avx2, ForestKernel::avx512}) {
+    if (cpu_runs_forest_kernel(kernel)) kernels.push_back(kernel);
+  }
+  return kernels;
+}
+
+// Every kernel's probabilities of the rows, bit for bit equal to the portable walk's.
+void expect_every_kernel_matches_portable(const RandomForest& forest, const cv::Mat& rows, const std::string& what) {
+  const size_t size = static_cast<size_t>(rows.rows) * forest.class_count();
+  std::vector<float> portable(size);
+  forest.predict_rows(rows.ptr<float>(), rows.rows, portable.data(), ForestKernel::portable);
+  for (const ForestKernel kernel : vector_kernels_here()) {
+    ASSERT_EQ(forest.kernel(kernel), kernel) << forest_kernel_name(kernel);
+    std::vector<float> vector(size, -1.0f);
+    forest.predict_rows(rows.ptr<float>(), rows.rows, vector.data(), kernel);
+    EXPECT_EQ(portable, vector) << forest_kernel_name(kernel) << ", " << what;
+  }
+}
+
+}  // namespace
+
+TEST(RandomForest, VectorKernelsGiveThePortableWalksFloatsBitForBit) {
+  if (vector_kernels_here().empty()) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512F";
   cv::Mat rows;
   std::vector<int> classes;
   make_data(3001, 10, rows, classes);
   // Deep trees walk far below the top levels; depth 2 and 1 trees end above them (leaves in the top levels).
+  // 3001 rows: the last block of 16 is partial.
   for (const int depth : {12, 2, 1}) {
     const auto forest = RandomForest::train(rows, classes, 2, {.trees = 20, .max_depth = depth});
-    ASSERT_TRUE(forest.has_vector_kernel());
-    // 3001 rows: the last block of 16 is partial.
-    std::vector<float> portable(rows.rows * 2), vector(rows.rows * 2);
-    forest.predict_rows(rows.ptr<float>(), rows.rows, portable.data(), ForestKernel::portable);
-    forest.predict_rows(rows.ptr<float>(), rows.rows, vector.data(), ForestKernel::fastest);
-    EXPECT_EQ(portable, vector) << "depth " << depth;
+    expect_every_kernel_matches_portable(forest, rows, "depth " + std::to_string(depth));
   }
 }
 
-TEST(RandomForest, VectorKernelAgreesOnNanHugeValuesAndManyClasses) {
-  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
+TEST(RandomForest, VectorKernelsAgreeOnNanHugeValuesAndManyClasses) {
+  if (vector_kernels_here().empty()) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512F";
   cv::Mat rows;
   std::vector<int> classes;
   make_normal_rows(
@@ -196,18 +220,15 @@ TEST(RandomForest, VectorKernelAgreesOnNanHugeValuesAndManyClasses) {
   cv::Mat odd = rows.rowRange(0, 40).clone();
   for (int i = 0; i < odd.rows; i += 3) odd.at<float>(i, i % 6) = std::numeric_limits<float>::quiet_NaN();
   for (int i = 1; i < odd.rows; i += 5) odd.at<float>(i, (i + 1) % 6) = (i % 2 ? 1 : -1) * 1e30f;
-  for (const cv::Mat& input : {rows, odd}) {
-    std::vector<float> portable(input.rows * 5), vector(input.rows * 5);
-    forest.predict_rows(input.ptr<float>(), input.rows, portable.data(), ForestKernel::portable);
-    forest.predict_rows(input.ptr<float>(), input.rows, vector.data(), ForestKernel::fastest);
-    EXPECT_EQ(portable, vector);
-  }
+  for (int i = 2; i < odd.rows; i += 7) odd.at<float>(i, (i + 2) % 6) = (i % 2 ? 1 : -1) * std::numeric_limits<float>::infinity();
+  expect_every_kernel_matches_portable(forest, rows, "training rows");
+  expect_every_kernel_matches_portable(forest, odd, "NaN, huge and infinite values");
 }
 
-TEST(RandomForest, VectorKernelTreatsSignedZerosAsEqualLikeTheFloatCompare) {
-  // The kernel compares order keys of the floats; -0 and +0 must stay equal there, as they are as floats,
+TEST(RandomForest, VectorKernelsTreatSignedZerosAsEqualLikeTheFloatCompare) {
+  // The kernels compare order keys of the floats; -0 and +0 must stay equal there, as they are as floats,
   // whichever of them became a threshold.
-  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
+  if (vector_kernels_here().empty()) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512F";
   std::mt19937_64 rng(14);
   const float values[] = {-1.0f, -0.0f, 0.0f, 1.0f};
   cv::Mat rows(1000, 3, CV_32F);
@@ -218,24 +239,51 @@ TEST(RandomForest, VectorKernelTreatsSignedZerosAsEqualLikeTheFloatCompare) {
   }
   for (const std::uint64_t seed : {1, 2, 3}) {
     const auto forest = RandomForest::train(rows, classes, 2, {.trees = 10, .seed = seed});
-    std::vector<float> portable(rows.rows * 2), vector(rows.rows * 2);
-    forest.predict_rows(rows.ptr<float>(), rows.rows, portable.data(), ForestKernel::portable);
-    forest.predict_rows(rows.ptr<float>(), rows.rows, vector.data(), ForestKernel::fastest);
-    EXPECT_EQ(portable, vector) << "seed " << seed;
+    expect_every_kernel_matches_portable(forest, rows, "seed " + std::to_string(seed));
   }
 }
 
-TEST(RandomForest, ForestTooWideForTheVectorKernelPredictsWithThePortableWalk) {
+TEST(RandomForest, ForestTooWideForTheVectorKernelsPredictsWithThePortableWalk) {
   // A column's byte offset in a block must fit 16 bits: 1024 features do not.
   cv::Mat rows;
   std::vector<int> classes;
   make_normal_rows(300, 1024, 12, [](const float* row) { return row[1000] > 0 ? 1 : 0; }, rows, classes);
   const auto forest = RandomForest::train(rows, classes, 2, {.trees = 4, .features_per_split = 1024});
-  EXPECT_FALSE(forest.has_vector_kernel());
+  EXPECT_EQ(forest.kernel(), ForestKernel::portable);
+  for (const ForestKernel kernel : vector_kernels_here()) EXPECT_EQ(forest.kernel(kernel), ForestKernel::portable);
   EXPECT_GT(accuracy(forest, rows, classes), 0.95);
 }
 
-TEST(RandomForest, ColumnPredictionMatchesRowPredictionWithEitherKernel) {
+TEST(RandomForest, FastestKernelIsOneThisCpuRuns) {
+  const ForestKernel fastest = fastest_forest_kernel();
+  EXPECT_NE(fastest, ForestKernel::fastest);
+  EXPECT_TRUE(cpu_runs_forest_kernel(fastest)) << forest_kernel_name(fastest);
+  if (std::getenv("TESSERA_FOREST_KERNEL") == nullptr && cpu_runs_forest_kernel(ForestKernel::avx2)) {
+    EXPECT_NE(fastest, ForestKernel::portable);
+  }
+}
+
+TEST(RandomForest, ForcingAKernelThisCpuLacksIsAnError) {
+  cv::Mat rows;
+  std::vector<int> classes;
+  make_data(100, 15, rows, classes);
+  const auto forest = RandomForest::train(rows, classes, 2, {.trees = 2, .max_depth = 3});
+  int lacking = 0;
+  for (const ForestKernel kernel : {ForestKernel::avx2, ForestKernel::avx512}) {
+    if (cpu_runs_forest_kernel(kernel)) continue;
+    ++lacking;
+    std::vector<float> out(rows.rows * 2);
+    try {
+      forest.predict_rows(rows.ptr<float>(), rows.rows, out.data(), kernel);
+      ADD_FAILURE() << forest_kernel_name(kernel) << " ran on a CPU without it";
+    } catch (const tessera::Error& e) {
+      EXPECT_EQ(e.code(), tessera::ErrorCode::unsupported) << e.what();
+    }
+  }
+  if (lacking == 0) GTEST_SKIP() << "this CPU runs every kernel";
+}
+
+TEST(RandomForest, ColumnPredictionMatchesRowPredictionWithEveryKernel) {
   cv::Mat rows;
   std::vector<int> classes;
   make_data(203, 13, rows, classes);  // 203 rows: the last block of 16 is partial
@@ -244,11 +292,12 @@ TEST(RandomForest, ColumnPredictionMatchesRowPredictionWithEitherKernel) {
   cv::Mat columns = rows.t();  // feature-major: row f holds feature f of every sample
   std::vector<const float*> features;
   for (int f = 0; f < columns.rows; ++f) features.push_back(columns.ptr<float>(f));
-  for (const ForestKernel kernel : {ForestKernel::fastest, ForestKernel::portable}) {
+  std::vector<ForestKernel> kernels = {ForestKernel::fastest, ForestKernel::portable};
+  for (const ForestKernel kernel : vector_kernels_here()) kernels.push_back(kernel);
+  for (const ForestKernel kernel : kernels) {
     cv::Mat by_column(2, rows.rows, CV_32F, cv::Scalar(-1));
     float* out[] = {by_column.ptr<float>(0), by_column.ptr<float>(1)};
     forest.predict_columns(features.data(), rows.rows, out, kernel);
-    EXPECT_EQ(cv::norm(by_column.t(), by_row, cv::NORM_INF), 0.0)
-        << (kernel == ForestKernel::fastest ? "fastest" : "portable");
+    EXPECT_EQ(cv::norm(by_column.t(), by_row, cv::NORM_INF), 0.0) << forest_kernel_name(kernel);
   }
 }

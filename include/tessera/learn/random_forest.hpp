@@ -4,8 +4,8 @@
 // holding class frequencies, probabilities = the mean of the leaves' distributions (as scikit-learn).
 // Training bins every feature into at most 256 quantile bins and splits on bin edges; prediction walks
 // blocks of rows through compact 12-byte nodes tree by tree, small groups of rows stepping down together
-// without branches; on CPUs with AVX-512 a vector kernel evaluates the top levels of a tree for 16 rows at
-// once (same probabilities, bit for bit). Training (tree by tree) and prediction (row block by row block)
+// without branches; on CPUs with AVX-512 or AVX2 a vector kernel evaluates the top levels of a tree for 16
+// rows at once (same probabilities, bit for bit). Training (tree by tree) and prediction (row block by row block)
 // run on OpenCV's pool.
 
 #include <cstdint>
@@ -23,10 +23,23 @@ namespace detail {
 struct ForestLayout;  // the vector kernel's rearranged trees (src/learn/forest_layout.hpp)
 }
 
-// Which prediction code runs. `fastest` takes the AVX-512 kernel when the CPU and the forest allow it (see
-// RandomForest::has_vector_kernel) and the portable walk otherwise; `portable` always the portable walk.
-// Both give the same floats; the choice is there so tests and benchmarks can run each.
-enum class ForestKernel { fastest, portable };
+// Which prediction code runs. `fastest` is fastest_forest_kernel(); `portable` always the portable walk;
+// `avx2` and `avx512` the vector kernels, which need the CPU feature (cpu_runs_forest_kernel) and a forest
+// that fits their layout (else the portable walk runs; see RandomForest::kernel). All give the same floats;
+// the choice is there so tests and benchmarks can run each.
+enum class ForestKernel { fastest, portable, avx2, avx512 };
+
+// Whether this CPU (and its operating system) runs the kernel; always true for fastest and portable.
+bool cpu_runs_forest_kernel(ForestKernel kernel);
+
+// "fastest", "portable", "avx2" or "avx512".
+const char* forest_kernel_name(ForestKernel kernel);
+
+// The kernel `fastest` stands for: the one named by the environment variable TESSERA_FOREST_KERNEL
+// (portable, avx2 or avx512; read here and nowhere else, once) when it is set and not empty, else the
+// fastest this CPU runs (avx512, then avx2, then portable). Error{invalid_argument} when the variable
+// names another kernel, Error{unsupported} when this CPU does not run the one it names.
+ForestKernel fastest_forest_kernel();
 
 // Forest shape and randomness. validate() checks the ranges.
 struct ForestOptions {
@@ -61,20 +74,24 @@ class RandomForest {
 
   // The same without checks for callers that assemble rows themselves (pixel prediction): writes the class
   // probabilities of n row-major rows of feature_count() floats to probabilities (n x class_count floats).
-  // Requires: buffers of those sizes. Thread-safe (const); runs on the calling thread.
+  // Requires: buffers of those sizes. Errors of kernel(kernel) only. Thread-safe (const); runs on the
+  // calling thread.
   void predict_rows(const float* rows, int n, float* probabilities,
                     ForestKernel kernel = ForestKernel::fastest) const;
 
   // The same for rows given feature by feature (pixel prediction hands it rows of its feature planes):
   // features[f] points at the n values of feature f, and class c's probabilities of the n rows go to
   // probabilities[c][0..n). Spares the vector kernel a transposition. Requires: feature_count() input and
-  // class_count() output pointers to n floats each. Thread-safe (const); runs on the calling thread.
+  // class_count() output pointers to n floats each. Errors of kernel(kernel) only. Thread-safe (const);
+  // runs on the calling thread.
   void predict_columns(const float* const* features, int n, float* const* probabilities,
                        ForestKernel kernel = ForestKernel::fastest) const;
 
-  // Whether ForestKernel::fastest runs the AVX-512 kernel here: the CPU has AVX-512F and the forest fits the
-  // kernel's layout (at most 1023 features and 64 classes, children within 65535 nodes of their parent).
-  bool has_vector_kernel() const;
+  // The kernel a prediction asked for `requested` runs here: fastest_forest_kernel() for fastest; a vector
+  // kernel only when the forest fits the vector layout (at most 1023 features and 64 classes, children
+  // within 65535 nodes of their parent), else portable. Error{unsupported} when the CPU does not run the
+  // requested vector kernel (errors of fastest_forest_kernel for fastest).
+  ForestKernel kernel(ForestKernel requested = ForestKernel::fastest) const;
 
   int feature_count() const { return feature_count_; }
   int class_count() const { return class_count_; }
@@ -101,7 +118,7 @@ class RandomForest {
   static_assert(sizeof(Node) == 12);
   friend class ForestBuilder;
   void build_vector_layout();  // fills vector_layout_ when the forest fits it (forest_layout.cpp)
-  void predict_rows_vector(const float* rows, int n, float* probabilities) const;
+  void predict_rows_vector(const float* rows, int n, float* probabilities, ForestKernel kernel) const;
   template <std::size_t... Lane>
   void walk_group(std::int32_t root, const float* const* rows, std::int32_t* leaves,
                   std::index_sequence<Lane...>) const;
