@@ -6,9 +6,11 @@
 //                                               trains on PIXELS labelled pixels of train.png (drawn evenly
 //                                               from its mask, a seeded sample), predicts test.png; prints
 //                                               "train_s=.. predict_s=.. dice=.. features=.. test_features_s=..
-//                                               test_features_cpu_s=.. predict_cpu_s=.." with
+//                                               test_features_cpu_s=.. predict_cpu_s=.. forest_kernel=.." with
 //                                               train = features of train.png + sample gathering + forest,
-//                                               predict = features of test.png + forest over every pixel.
+//                                               predict = features of test.png + forest over every pixel,
+//                                               forest_kernel = the prediction kernel that ran (the CPU's
+//                                               fastest, or the one TESSERA_FOREST_KERNEL names).
 // The python anchor reads the same files and draws the same pixels (OUT/samples.txt, written by `run`).
 
 #include <chrono>
@@ -22,6 +24,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "tessera/learn/pixel_classifier.hpp"
+#include "tessera/learn/random_forest.hpp"
 #include "tessera/synth/timelapse.hpp"
 
 namespace fs = std::filesystem;
@@ -101,9 +104,9 @@ int run(const fs::path& dir, long long pixels, int trees, int depth) {
   const double dice = 2 * intersection / (cv::countNonZero(predicted) + cv::countNonZero(test_mask));
   fmt::print(
       "train_s={:.3f} predict_s={:.3f} dice={:.4f} features={} test_features_s={:.3f} test_features_cpu_s={:.3f} "
-      "predict_cpu_s={:.3f}\n",
+      "predict_cpu_s={:.3f} forest_kernel={}\n",
       train_s, predict_s, dice, pixel_feature_names(options.features).size(), features_s, features_cpu_s,
-      predict_cpu_s);
+      predict_cpu_s, forest_kernel_name(fastest_forest_kernel()));
   return 0;
 }
 

@@ -7,6 +7,8 @@
 # labelled pixels. Both foreground Dice figures on the held-back frame are printed; speed counts only at
 # comparable Dice.
 #   scripts/bench_learn.sh [BUILD]      TESSERA_BENCH_SMOKE=1: 256x256 frames, 10,000 pixels, 20 trees (CI)
+#   TESSERA_FOREST_KERNEL=portable|avx2|avx512 forces tessera's forest prediction kernel (default: the
+#   fastest this CPU runs); the kernel that ran is printed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -38,6 +40,7 @@ verdict() { awk -v r="$1" 'BEGIN { exit !(r >= 5) }' && echo PASS || echo MISS; 
 
 printf '\nlearn benchmark: %dx%d synthetic nuclei, %d labelled pixels, %d trees of depth %d\n' "$size" "$size" "$pixels" "$trees" "$depth"
 echo "  load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other work skews the times)"
+echo "  tessera forest prediction kernel: $(field forest_kernel "$tessera_line") (TESSERA_FOREST_KERNEL chooses)"
 printf '  %-44s %9s %11s %8s %9s\n' classifier "train s" "predict s" Dice features
 printf '  %-44s %9.3f %11.3f %8.4f %9s\n' "tessera learn::PixelClassifier" "$t_train" "$t_predict" \
   "$(field dice "$tessera_line")" "$(field features "$tessera_line")"
