@@ -3,10 +3,11 @@
 // said yes. Same layout, same scalar walk (forest_walk.hpp) and same sums in the same order as the AVX-512
 // kernel, so the same floats as the portable walk.
 //
-// A block of 16 rows is two vectors of 8. AVX2 has neither mask registers nor unsigned compares, so a top
-// level node costs, per vector, a signed compare of keys with their top bit flipped, a compare of the lanes'
-// positions with the node and an and/or into the level's decisions. Outcome tables of 32 entries are read
-// with four in-register permutes and blends by the outcome's high bits (no gathers, slow on many AVX2 CPUs).
+// A block of 16 rows is two vectors of 8. AVX2 has neither mask registers nor unsigned compares: a top
+// level node costs, per vector, a signed compare of keys with their top bit flipped, and each lane's own
+// node's result is picked by blends on its earlier decisions (one blend per node). Outcome tables of 32
+// entries are read with four in-register permutes and blends on the first decisions (no gathers, which
+// are slow on many AVX2 CPUs).
 
 #include <immintrin.h>
 
@@ -22,66 +23,70 @@ namespace {
 
 constexpr int kVectorLanes = 8;  // int32 lanes of an AVX2 register
 static_assert(kBlockLanes == 2 * kVectorLanes);
-static_assert(kTopOutcomes % kVectorLanes == 0);
+static_assert(kShallowTopOutcomes % kVectorLanes == 0);
 
-// Both halves' outcomes after the top levels of one tree (each lane's path decisions as binary digits).
-struct Outcomes {
-  __m256i low, high;
+// Where 8 lanes went in the top levels of one tree: per level, all ones in the lanes that went right.
+struct Decisions {
+  __m256i level[kShallowTopLevels];
 };
 
-// The top levels of one tree for the block. signed_columns holds the block's order keys with the top bit
-// flipped, so that the signed compare orders them as the unsigned keys.
-__attribute__((target("avx2"), always_inline)) inline Outcomes top_level_outcomes(const TopLevels& top,
-                                                                                 const char* signed_columns) {
-  const __m256i one = _mm256_set1_epi32(1);
-  __m256i position_low = _mm256_setzero_si256(), position_high = _mm256_setzero_si256();
-#pragma GCC unroll 8
-  for (int level = 0; level < kTopLevels; ++level) {
-    const int first = (1 << level) - 1;
-    __m256i right_low = _mm256_setzero_si256(), right_high = _mm256_setzero_si256();
-#pragma GCC unroll 16
-    for (int node = first; node <= 2 * first; ++node) {
-      const char* column = signed_columns + top.column_offset[node];
-      const __m256i threshold = _mm256_set1_epi32(static_cast<int>(top.threshold_key[node] ^ 0x80000000u));
-      const __m256i greater_low =
-          _mm256_cmpgt_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(column)), threshold);
-      const __m256i greater_high = _mm256_cmpgt_epi32(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(column + kVectorLanes * sizeof(float))), threshold);
-      if (level == 0) {  // every lane is at the root
-        right_low = greater_low;
-        right_high = greater_high;
-      } else {
-        const __m256i here = _mm256_set1_epi32(node);
-        right_low = _mm256_or_si256(right_low, _mm256_and_si256(_mm256_cmpeq_epi32(position_low, here), greater_low));
-        right_high =
-            _mm256_or_si256(right_high, _mm256_and_si256(_mm256_cmpeq_epi32(position_high, here), greater_high));
-      }
-    }
-    // Left child 2p + 1; a right decision is -1, so subtracting it gives the right child 2p + 2.
-    position_low = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(position_low, position_low), one), right_low);
-    position_high =
-        _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(position_high, position_high), one), right_high);
+// The right-going mask of each lane's own node among the kSpan nodes from `node`: the nodes at one level
+// of the subtree the lanes' earlier decisions chose, decisions[0] being the decision that splits the span
+// in halves. Depth first, so few masks are live at once and they stay in registers.
+template <int kSpan>
+__attribute__((target("avx2"), always_inline)) inline __m256i own_node_goes_right(const ShallowTopLevels& top,
+                                                                                 const char* signed_columns,
+                                                                                 int node, const __m256i* decisions) {
+  if constexpr (kSpan == 1) {
+    const __m256i column = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(signed_columns + top.column_offset[node]));
+    return _mm256_cmpgt_epi32(column, _mm256_set1_epi32(top.signed_threshold_key[node]));
+  } else {
+    const __m256i left = own_node_goes_right<kSpan / 2>(top, signed_columns, node, decisions + 1);
+    const __m256i right = own_node_goes_right<kSpan / 2>(top, signed_columns, node + kSpan / 2, decisions + 1);
+    return _mm256_blendv_epi8(left, right, decisions[0]);  // masks are whole lanes, so a byte blend serves
   }
-  const __m256i first_outcome = _mm256_set1_epi32(kTopNodes);
-  return {_mm256_sub_epi32(position_low, first_outcome), _mm256_sub_epi32(position_high, first_outcome)};
 }
 
-// Each lane's entry of a per-outcome table: a permute per 8 entries, then blends on the outcome's bits
-// above the low three, pairing the pieces.
-__attribute__((target("avx2"), always_inline)) inline __m256i outcome_lookup(__m256i outcome,
+// The top levels of one tree for 8 lanes: every node's compare, each lane's own chosen by blends on its
+// earlier decisions (no position vector, no per-node equality test). signed_columns holds the lanes' order
+// keys with the top bit flipped, so the signed compare orders them as the unsigned keys.
+template <std::size_t... Level>
+__attribute__((target("avx2"), always_inline)) inline Decisions top_level_decisions(const ShallowTopLevels& top,
+                                                                                   const char* signed_columns,
+                                                                                   std::index_sequence<Level...>) {
+  Decisions decisions;
+  ((decisions.level[Level] = own_node_goes_right<(1 << Level)>(top, signed_columns, (1 << Level) - 1, decisions.level)),
+   ...);
+  return decisions;
+}
+
+// Each lane's entry of a per-outcome table (outcome = the decisions as binary digits, first level highest):
+// a permute per 8 entries on the last three decisions, then blends on the earlier ones pairing the pieces.
+__attribute__((target("avx2"), always_inline)) inline __m256i outcome_lookup(const Decisions& decisions,
+                                                                           __m256i outcome,
                                                                            const std::int32_t* table) {
-  constexpr int kPieces = kTopOutcomes / kVectorLanes;
-  __m256 pieces[kPieces];
+  constexpr int kPieces = kShallowTopOutcomes / kVectorLanes;
+  __m256i pieces[kPieces];
   for (int i = 0; i < kPieces; ++i) {
     const __m256i entries = _mm256_load_si256(reinterpret_cast<const __m256i*>(table + i * kVectorLanes));
-    pieces[i] = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(entries, outcome));
+    pieces[i] = _mm256_permutevar8x32_epi32(entries, outcome);
   }
-  int bit = 3;
-  for (int count = kPieces; count > 1; count /= 2, ++bit) {
-    const __m256 take_upper = _mm256_castsi256_ps(_mm256_sll_epi32(outcome, _mm_cvtsi32_si128(31 - bit)));
-    for (int i = 0; i < count / 2; ++i) pieces[i] = _mm256_blendv_ps(pieces[2 * i], pieces[2 * i + 1], take_upper);
+  int level = kShallowTopLevels - 4;  // the decision just above the permute's three
+  for (int count = kPieces; count > 1; count /= 2, --level) {
+    for (int i = 0; i < count / 2; ++i) {
+      pieces[i] = _mm256_blendv_epi8(pieces[2 * i], pieces[2 * i + 1], decisions.level[level]);
+    }
   }
-  return _mm256_castps_si256(pieces[0]);
+  return pieces[0];
+}
+
+// The outcome as a number: the decisions (-1 for right) as binary digits, first level highest.
+__attribute__((target("avx2"), always_inline)) inline __m256i outcome_of(const Decisions& decisions) {
+  __m256i outcome = _mm256_setzero_si256();
+  for (int level = 0; level < kShallowTopLevels; ++level) {
+    outcome = _mm256_sub_epi32(_mm256_add_epi32(outcome, outcome), decisions.level[level]);
+  }
+  return outcome;
 }
 
 // The largest of the 8 lanes.
@@ -120,17 +125,24 @@ __attribute__((target("avx2"), always_inline)) inline void sum_trees(const Fores
   __m256 sum0_high = _mm256_setzero_ps(), sum1_high = _mm256_setzero_ps();
   // The next tree's top levels are computed before this tree's walks, as in the AVX-512 kernel, so the
   // vector work overlaps the walks' chains of dependent loads.
-  const TopLevels* trees = layout.trees.data();
-  const std::size_t tree_count = layout.trees.size();
-  Outcomes next_outcomes = top_level_outcomes(trees[0], signed_columns);
+  const ShallowTopLevels* trees = layout.shallow_trees.data();
+  const std::size_t tree_count = layout.shallow_trees.size();
+  const char* signed_high = signed_columns + kVectorLanes * sizeof(float);
+  const auto levels = std::make_index_sequence<kShallowTopLevels>{};
+  Decisions next_low = top_level_decisions(trees[0], signed_columns, levels);
+  Decisions next_high = top_level_decisions(trees[0], signed_high, levels);
   for (std::size_t t = 0; t < tree_count; ++t) {
-    const TopLevels& top = trees[t];
-    const Outcomes outcomes = next_outcomes;
-    _mm256_store_si256(reinterpret_cast<__m256i*>(at), outcome_lookup(outcomes.low, top.subtree));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(at + kVectorLanes), outcome_lookup(outcomes.high, top.subtree));
-    const int rounds_low = lane_maximum(outcome_lookup(outcomes.low, top.height));
-    const int rounds_high = lane_maximum(outcome_lookup(outcomes.high, top.height));
-    if (t + 1 < tree_count) next_outcomes = top_level_outcomes(trees[t + 1], signed_columns);
+    const ShallowTopLevels& top = trees[t];
+    const Decisions low = next_low, high = next_high;
+    const __m256i outcome_low = outcome_of(low), outcome_high = outcome_of(high);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at), outcome_lookup(low, outcome_low, top.subtree));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(at + kVectorLanes), outcome_lookup(high, outcome_high, top.subtree));
+    const int rounds_low = lane_maximum(outcome_lookup(low, outcome_low, top.height));
+    const int rounds_high = lane_maximum(outcome_lookup(high, outcome_high, top.height));
+    if (t + 1 < tree_count) {
+      next_low = top_level_decisions(trees[t + 1], signed_columns, levels);
+      next_high = top_level_decisions(trees[t + 1], signed_high, levels);
+    }
     const int second_half = kClasses == 2 ? 2 * kVectorLanes : kVectorLanes;
     walk_lanes<kClasses>(nodes, columns, at, rounds_low, probabilities, classes, leaf_values,
                          std::make_index_sequence<kVectorLanes>{});

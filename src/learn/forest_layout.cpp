@@ -41,6 +41,7 @@ void RandomForest::build_vector_layout() {
     if (!nodes_[i].is_leaf) height[i] = 1 + std::max(height[nodes_[i].next], height[nodes_[i].next + 1]);
   }
   layout->trees.resize(roots_.size());
+  layout->shallow_trees.resize(roots_.size());
   for (size_t t = 0; t < roots_.size(); ++t) {
     detail::TopLevels& top = layout->trees[t];
     // The node at each position of the perfect tree; below a leaf every position holds the leaf.
@@ -62,6 +63,15 @@ void RandomForest::build_vector_layout() {
     for (int outcome = 0; outcome < detail::kTopOutcomes; ++outcome) {
       top.subtree[outcome] = node_at[detail::kTopNodes + outcome];
       top.height[outcome] = height[top.subtree[outcome]];
+    }
+    detail::ShallowTopLevels& shallow = layout->shallow_trees[t];
+    for (int position = 0; position < detail::kShallowTopNodes; ++position) {
+      shallow.signed_threshold_key[position] = static_cast<std::int32_t>(top.threshold_key[position] ^ 0x80000000u);
+      shallow.column_offset[position] = top.column_offset[position];
+    }
+    for (int outcome = 0; outcome < detail::kShallowTopOutcomes; ++outcome) {
+      shallow.subtree[outcome] = node_at[detail::kShallowTopNodes + outcome];
+      shallow.height[outcome] = height[shallow.subtree[outcome]];
     }
   }
   vector_layout_ = std::move(layout);

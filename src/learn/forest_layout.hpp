@@ -45,11 +45,26 @@ struct alignas(64) TopLevels {
   std::uint16_t column_offset[kTopNodes] = {};
 };
 
+// The same for the AVX2 kernel, which evaluates fewer levels for the whole block (its compares and blends
+// cost more than AVX-512's masked compares; measured: 4 levels beat 5) and compares signed integers only,
+// so its thresholds are the order keys with the top bit flipped.
+constexpr int kShallowTopLevels = 4;
+constexpr int kShallowTopNodes = (1 << kShallowTopLevels) - 1;
+constexpr int kShallowTopOutcomes = 1 << kShallowTopLevels;
+static_assert(kShallowTopLevels <= kTopLevels);
+struct alignas(64) ShallowTopLevels {
+  std::int32_t subtree[kShallowTopOutcomes] = {};
+  std::int32_t height[kShallowTopOutcomes] = {};
+  std::int32_t signed_threshold_key[kShallowTopNodes] = {};
+  std::uint16_t column_offset[kShallowTopNodes] = {};
+};
+
 struct ForestLayout {
   int feature_count = 0;
   int class_count = 0;
   std::vector<TopLevels> trees;
   std::vector<WalkNode> nodes;  // indexed like the forest's nodes and node probabilities
+  std::vector<ShallowTopLevels> shallow_trees;  // the AVX2 kernel's, kept apart so `trees` stay as compact
 };
 
 // An unsigned integer in the order of the floats: key(a) > key(b) exactly when a > b, for b not NaN.
