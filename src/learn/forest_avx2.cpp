@@ -1,13 +1,16 @@
 // The AVX2 prediction kernel, for CPUs without AVX-512. The build targets baseline x86-64, so only this
 // file's functions carry the AVX2 target and they run only after cpu_runs_forest_kernel(ForestKernel::avx2)
-// said yes. Same layout, same scalar walk (forest_walk.hpp) and same sums in the same order as the AVX-512
-// kernel, so the same floats as the portable walk.
+// said yes. Same blocks, walk nodes, scalar walk (forest_walk.hpp) and sums in the same order as the
+// AVX-512 kernel, so the same floats as the portable walk; the top levels are its own (ShallowTopLevels).
 //
 // A block of 16 rows is two vectors of 8. AVX2 has neither mask registers nor unsigned compares: a top
 // level node costs, per vector, a signed compare of keys with their top bit flipped, and each lane's own
-// node's result is picked by blends on its earlier decisions (one blend per node). Outcome tables of 32
-// entries are read with four in-register permutes and blends on the first decisions (no gathers, which
-// are slow on many AVX2 CPUs).
+// node's result is picked by blends on its earlier decisions (one blend per node). Outcome tables of 16
+// entries are read with two in-register permutes and a blend on the first decision (no gathers, which are
+// slow on many AVX2 CPUs). Measured on 1024^2 (100 trees, depth 12, one thread, load ~4.5): 0.91 s against
+// the portable walk's 1.58 s and the AVX-512 kernel's 0.79 s; 5 top levels took 1.03 s, 3 took 0.96 s;
+// picking each lane's node by comparing its position with every node (as the AVX-512 kernel does with
+// mask registers) took 1.11 s.
 
 #include <immintrin.h>
 
