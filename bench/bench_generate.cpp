@@ -1,14 +1,19 @@
-// Point-prompted mask latency (scripts/bench_generate.sh): one click per object on a generated 1024x1024 grey
-// image of cell-like ellipses (radii 8-60 px) with noise, through the default segmenter, against the anchor:
-// OpenCV's cv::grabCut on the full image with the same seed (sure foreground under the click, probable
-// foreground in a disk of the object's true radius, probable background elsewhere; 3 iterations as ours).
-//   tessera_bench_generate [--size N] [--clicks K] [--anchor-clicks K]
+// Point-prompted mask latency (scripts/bench_generate.sh), one click per object through the default segmenter,
+// on two generated SIZE x SIZE images, one per path the segmenter takes:
+//  - grey: cell-like ellipses (radii 8-60 px) with noise: clean blobs, the blob watershed path;
+//  - colour: textured ellipses (radii 30-90 px) of a shifted colour on a textured colour ground: colour images
+//    always take GrabCut over assumed scales (the path of EM nuclei and polyps, far slower).
+// Each against its anchor in the same run: OpenCV's cv::grabCut on the full image with the same seed (sure
+// foreground under the click, probable foreground in a disk of the object's true radius, probable background
+// elsewhere; 3 iterations as ours). One output line per path; `methods` counts the paths the clicks really took.
+//   tessera_bench_generate [--size N] [--clicks K] [--anchor-clicks K] [--grabcut-clicks K]
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,10 +34,11 @@ double percentile(std::vector<double> v, double q) {
   return v[static_cast<std::size_t>(q * (v.size() - 1))];
 }
 
-// CPU time of this thread: on a machine shared with other builds, wall time measures the queue, this the work.
+// CPU time of the process: on a machine shared with other builds, wall time measures the queue, this the work
+// (the process's, not the thread's: the GrabCut path cuts its scales on worker threads).
 double cpu_ms() {
   timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
@@ -40,19 +46,10 @@ double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  int size = 1024, clicks = 40, anchor_clicks = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--size")) size = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--clicks")) clicks = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--anchor-clicks")) anchor_clicks = std::atoi(argv[i + 1]);
-  }
-  cv::RNG rng(11);
+// Grey ellipses with noise: every click is a clean blob.
+cv::Mat grey_cells(int size, int count, cv::RNG& rng, std::vector<Object>& objects) {
   cv::Mat image(size, size, CV_32F, cv::Scalar(60));
-  std::vector<Object> objects;
-  for (int i = 0; i < clicks; ++i) {
+  for (int i = 0; i < count; ++i) {
     const int r = rng.uniform(8, 60);
     const Object o{{rng.uniform(r, size - r), rng.uniform(r, size - r)}, r};
     cv::ellipse(image, o.centre, {r, r * 3 / 4}, rng.uniform(0, 180), 0, 360, rng.uniform(140, 220), cv::FILLED);
@@ -63,21 +60,61 @@ int main(int argc, char** argv) {
   image += noise;
   cv::Mat image8;
   image.convertTo(image8, CV_8U);
+  return image8;
+}
 
+// Texture: noise smoothed at a few pixels, so neighbouring pixels differ as on tissue rather than as sensor noise.
+cv::Mat texture(cv::Size size, cv::RNG& rng, double sigma, double amplitude) {
+  cv::Mat noise(size, CV_32FC3);
+  rng.fill(noise, cv::RNG::NORMAL, 0, amplitude);
+  cv::GaussianBlur(noise, noise, cv::Size(), sigma);
+  return noise;
+}
+
+// Textured reddish objects on a textured pink ground that shades across the image (as mucosa under an
+// endoscope's light): a colour image, so every click takes GrabCut over assumed scales.
+cv::Mat colour_tissue(int size, int count, cv::RNG& rng, std::vector<Object>& objects) {
+  cv::Mat image(size, size, CV_32FC3);
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x) {
+      const float shade = 0.75f + 0.25f * static_cast<float>(x + y) / (2.0f * size);
+      image.at<cv::Vec3f>(y, x) = cv::Vec3f(110, 120, 190) * shade;  // BGR
+    }
+  image += texture(image.size(), rng, 3.0, 40.0);
+  cv::Mat objects_layer = cv::Mat::zeros(image.size(), CV_8U);
+  for (int i = 0; i < count; ++i) {
+    const int r = rng.uniform(30, 90);
+    const Object o{{rng.uniform(r, size - r), rng.uniform(r, size - r)}, r};
+    cv::ellipse(objects_layer, o.centre, {r, r * 4 / 5}, rng.uniform(0, 180), 0, 360, 255, cv::FILLED);
+    objects.push_back(o);
+  }
+  cv::Mat shifted = image * 0.85 + cv::Scalar(-10, -20, 25) + texture(image.size(), rng, 1.5, 30.0);
+  shifted.copyTo(image, objects_layer);
+  cv::Mat image8;
+  image.convertTo(image8, CV_8UC3);
+  return image8;
+}
+
+struct Timings {
+  std::vector<double> wall, cpu, anchor_wall, anchor_cpu;
+  std::map<std::string, int> methods;
+};
+
+Timings measure(const cv::Mat& image8, const std::vector<Object>& objects, int anchor_clicks) {
   const auto segmenter = tessera::segment::make_segmenter();
-  std::vector<double> ours, ours_cpu, anchor_cpu;
+  Timings t;
   for (const Object& o : objects) {
     tessera::segment::Prompts prompts;
     prompts.points = {{static_cast<double>(o.centre.x), static_cast<double>(o.centre.y), true}};
     const double t0 = now_ms(), c0 = cpu_ms();
     const auto result = segmenter->segment(image8, prompts);
-    ours.push_back(now_ms() - t0);
-    ours_cpu.push_back(cpu_ms() - c0);
+    t.wall.push_back(now_ms() - t0);
+    t.cpu.push_back(cpu_ms() - c0);
+    ++t.methods[result.method];
     if (cv::countNonZero(result.mask) == 0) fmt::print(stderr, "empty mask at ({}, {})\n", o.centre.x, o.centre.y);
   }
-  std::vector<double> anchor;
-  cv::Mat bgr;
-  cv::cvtColor(image8, bgr, cv::COLOR_GRAY2BGR);
+  cv::Mat bgr = image8;
+  if (image8.channels() == 1) cv::cvtColor(image8, bgr, cv::COLOR_GRAY2BGR);
   for (int i = 0; i < std::min<int>(anchor_clicks, static_cast<int>(objects.size())); ++i) {
     const Object& o = objects[i];
     const double t0 = now_ms(), c0 = cpu_ms();
@@ -86,15 +123,39 @@ int main(int argc, char** argv) {
     cv::circle(labels, o.centre, std::max(1, o.radius / 5), cv::GC_FGD, cv::FILLED);
     cv::Mat bg, fg;
     cv::grabCut(bgr, labels, cv::Rect(), bg, fg, 3, cv::GC_INIT_WITH_MASK);
-    anchor.push_back(now_ms() - t0);
-    anchor_cpu.push_back(cpu_ms() - c0);
+    t.anchor_wall.push_back(now_ms() - t0);
+    t.anchor_cpu.push_back(cpu_ms() - c0);
   }
-  const double median = percentile(ours, 0.5), p95 = percentile(ours, 0.95), anchor_median = percentile(anchor, 0.5);
+  return t;
+}
+
+void report(const std::string& image, int size, const Timings& t) {
+  std::string methods;
+  for (const auto& [name, n] : t.methods) methods += (methods.empty() ? "" : ",") + name + ":" + std::to_string(n);
+  const double median = percentile(t.wall, 0.5), anchor_median = percentile(t.anchor_wall, 0.5);
+  const double cpu_median = percentile(t.cpu, 0.5), anchor_cpu_median = percentile(t.anchor_cpu, 0.5);
   fmt::print(
-      "size={} clicks={} median_ms={:.1f} p95_ms={:.1f} cpu_median_ms={:.1f} cpu_p95_ms={:.1f} anchor_clicks={} "
-      "anchor_median_ms={:.1f} anchor_cpu_median_ms={:.1f} ratio={:.3f} cpu_ratio={:.3f}\n",
-      size, ours.size(), median, p95, percentile(ours_cpu, 0.5), percentile(ours_cpu, 0.95), anchor.size(),
-      anchor_median, percentile(anchor_cpu, 0.5), median / anchor_median,
-      percentile(ours_cpu, 0.5) / percentile(anchor_cpu, 0.5));
+      "image={} methods={} size={} clicks={} median_ms={:.1f} p95_ms={:.1f} cpu_median_ms={:.1f} cpu_p95_ms={:.1f} "
+      "anchor_clicks={} anchor_median_ms={:.1f} anchor_cpu_median_ms={:.1f} ratio={:.3f} cpu_ratio={:.3f}\n",
+      image, methods, size, t.wall.size(), median, percentile(t.wall, 0.95), cpu_median, percentile(t.cpu, 0.95),
+      t.anchor_wall.size(), anchor_median, anchor_cpu_median, median / anchor_median, cpu_median / anchor_cpu_median);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int size = 1024, clicks = 40, anchor_clicks = 5, grabcut_clicks = 8;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--size")) size = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--clicks")) clicks = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--anchor-clicks")) anchor_clicks = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--grabcut-clicks")) grabcut_clicks = std::atoi(argv[i + 1]);
+  }
+  cv::RNG rng(11);
+  std::vector<Object> cells, tissue;
+  const cv::Mat grey = grey_cells(size, clicks, rng, cells);
+  report("grey_cells", size, measure(grey, cells, anchor_clicks));
+  const cv::Mat colour = colour_tissue(size, grabcut_clicks, rng, tissue);
+  report("colour_tissue", size, measure(colour, tissue, anchor_clicks));
   return 0;
 }
