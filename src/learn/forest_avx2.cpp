@@ -41,7 +41,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256i own_node_goes_righ
                                                                                  const char* signed_columns,
                                                                                  int node, const __m256i* decisions) {
   if constexpr (kSpan == 1) {
-    const __m256i column = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(signed_columns + top.column_offset[node]));
+    const char* column_start = signed_columns + top.column_offset[node];
+    const __m256i column = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(column_start));
     return _mm256_cmpgt_epi32(column, _mm256_set1_epi32(top.signed_threshold_key[node]));
   } else {
     const __m256i left = own_node_goes_right<kSpan / 2>(top, signed_columns, node, decisions + 1);

@@ -80,8 +80,9 @@ inline std::uint32_t order_key(float value) {
 // Mean class probabilities of one block: block holds feature_count columns of kBlockLanes floats
 // (block[f * 16 + lane]), which the kernel overwrites with their order keys, followed by as many floats of
 // scratch (block_floats() in all); class_means receives class_count columns of kBlockLanes floats
-// (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same floats. Requires: cpu_runs_forest_kernel(ForestKernel::avx512)
-// (or avx2 for predict_block_avx2); probabilities = the forest's node probabilities.
+// (class_means[c * 16 + lane]). The same sums in the same tree order as the portable walk, so the same
+// floats. Requires: cpu_runs_forest_kernel(ForestKernel::avx512) (or avx2 for predict_block_avx2);
+// probabilities = the forest's node probabilities.
 void predict_block_avx512(const ForestLayout& layout, const float* probabilities, float* block,
                           float* class_means);
 void predict_block_avx2(const ForestLayout& layout, const float* probabilities, float* block, float* class_means);

@@ -220,7 +220,8 @@ TEST(RandomForest, VectorKernelsAgreeOnNanHugeValuesAndManyClasses) {
   cv::Mat odd = rows.rowRange(0, 40).clone();
   for (int i = 0; i < odd.rows; i += 3) odd.at<float>(i, i % 6) = std::numeric_limits<float>::quiet_NaN();
   for (int i = 1; i < odd.rows; i += 5) odd.at<float>(i, (i + 1) % 6) = (i % 2 ? 1 : -1) * 1e30f;
-  for (int i = 2; i < odd.rows; i += 7) odd.at<float>(i, (i + 2) % 6) = (i % 2 ? 1 : -1) * std::numeric_limits<float>::infinity();
+  const float infinity = std::numeric_limits<float>::infinity();
+  for (int i = 2; i < odd.rows; i += 7) odd.at<float>(i, (i + 2) % 6) = (i % 2 ? 1 : -1) * infinity;
   expect_every_kernel_matches_portable(forest, rows, "training rows");
   expect_every_kernel_matches_portable(forest, odd, "NaN, huge and infinite values");
 }
