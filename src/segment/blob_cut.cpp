@@ -19,6 +19,10 @@ namespace {
 // Every length below is in object radii; the ROI is resampled so a radius spans at most this many pixels.
 constexpr double kBlobWorkingRadius = 24.0;
 constexpr double kRoiRadii = 4.0;
+// '+' clicks farther than this many radii from the first are no edit of one blob (the ROI would span them all at
+// full resolution: two clicks 3,800 px apart on a 4000² image took 17 s and 1.1 GB): the blob path declines and
+// the GrabCut path, whose '+' edits are bounded by their distance to the mask, takes them.
+constexpr double kMaxClickSpreadRadii = 10.0;
 // Pixels darker than this share of the way from the ground to the click's core are sure background.
 constexpr double kGroundShare = 0.45;
 // Weight of the shape term in the flood's elevation, in units of the core-to-ground contrast.
@@ -144,8 +148,11 @@ cv::Mat distance_to(const std::vector<cv::Point>& points, cv::Size size) {
 
 void set_ground_level(BlobField& field, double level) {
   field.level = level;
-  field.ground = field.signed_smooth < level;
-  // A new matrix, not distanceTransform into the old one: a copied field shares its buffers.
+  // New matrices throughout: a copied field shares its buffers, and `ground = smooth < level` or a
+  // distanceTransform into the old matrix would write through into the field it was copied from.
+  cv::Mat ground;
+  cv::compare(field.signed_smooth, level, ground, cv::CMP_LT);
+  field.ground = ground;
   cv::Mat to_ground;
   cv::distanceTransform(~field.ground, to_ground, cv::DIST_L2, 3);
   field.to_ground = to_ground;
@@ -175,6 +182,8 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   const cv::Point click(static_cast<int>(positives.front().x), static_cast<int>(positives.front().y));
   const BlobEstimate blob = scales.estimate(click, 0.5 * std::min(gray8.cols, gray8.rows));
   BlobCut out;
+  for (const auto& p : positives)
+    if (std::hypot(p.x - click.x, p.y - click.y) > kMaxClickSpreadRadii * blob.radius) return out;  // blobness 0
   // The ROI: every positive click plus 4 radii, resampled so the radius spans <= kBlobWorkingRadius pixels.
   double x0 = click.x, x1 = click.x, y0 = click.y, y1 = click.y;
   for (const auto& p : positives)
