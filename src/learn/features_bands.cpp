@@ -6,6 +6,7 @@
 #include "features_bands.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 
 #include <opencv2/core/utility.hpp>
@@ -33,7 +34,9 @@ void run_in_bands(const std::vector<BandedTask>& tasks) {
     const int wanted = piece > 0 ? static_cast<int>(std::ceil(task.cost / piece)) : 1;
     const int count = std::clamp(std::min(wanted, task.rows / min_rows), 1, task.rows);
     for (int b = 0; b < count; ++b) {
-      bands.push_back({&task, task.rows * b / count, task.rows * (b + 1) / count, task.cost / count});
+      // In 64 bits: rows x band count can pass 2^31 on tall images with many threads.
+      const auto row_at = [&](int k) { return static_cast<int>(std::int64_t{task.rows} * k / count); };
+      bands.push_back({&task, row_at(b), row_at(b + 1), task.cost / count});
     }
   }
   std::stable_sort(bands.begin(), bands.end(), [](const Band& a, const Band& b) { return a.cost > b.cost; });

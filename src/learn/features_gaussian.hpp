@@ -36,8 +36,10 @@ void pad_reflected(const float* row, int width, int radius, float* padded);
 void symmetric_sum(const float* center, std::ptrdiff_t step, const float* weights, int radius, int width, float* out,
                    Simd simd);
 
-// A blur's horizontal pass is buffered per thread for a band and its margins, at most this many floats
-// (4 MB): wider images are blurred in thinner pieces, so the scratch kept by each thread stays bounded.
+// A blur's horizontal pass is buffered per thread for a band and its margins, this many floats (4 MB) unless
+// the image is so wide that a piece of 2 kernel radii needs more (4 radii of rows: 12.8 MB for a 20,000-wide
+// image at sigma 10): wider images are blurred in thinner pieces, so the scratch kept by each thread stays
+// bounded without the margins' recomputation outweighing the piece.
 constexpr int kScratchFloats = 1 << 20;
 
 // Rows of a band done in one piece for images `width` wide and a kernel of `radius` (at least 1).
