@@ -192,10 +192,13 @@ __attribute__((target("avx2"))) void predict_block_avx2(const ForestLayout& layo
   float* signed_keys = block + values;
   const __m256i sign = _mm256_set1_epi32(std::numeric_limits<std::int32_t>::min());
   for (std::size_t i = 0; i < values; i += kVectorLanes) {
-    __m256 value = _mm256_add_ps(_mm256_loadu_ps(block + i), _mm256_setzero_ps());
-    value = _mm256_blendv_ps(value, _mm256_set1_ps(-std::numeric_limits<float>::infinity()),
-                             _mm256_cmp_ps(value, value, _CMP_UNORD_Q));
-    const __m256i bits = _mm256_castps_si256(value);
+    // -0 to +0 on the bits, not by adding 0: with flush-to-zero set that add would also zero denormals.
+    const __m256 loaded = _mm256_loadu_ps(block + i);
+    __m256i bits = _mm256_castps_si256(loaded);
+    bits = _mm256_andnot_si256(_mm256_cmpeq_epi32(bits, sign), bits);
+    bits = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bits),
+                                                _mm256_set1_ps(-std::numeric_limits<float>::infinity()),
+                                                _mm256_cmp_ps(loaded, loaded, _CMP_UNORD_Q)));
     const __m256i key = _mm256_xor_si256(bits, _mm256_or_si256(_mm256_srai_epi32(bits, 31), sign));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(block + i), key);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(signed_keys + i), _mm256_xor_si256(key, sign));

@@ -132,14 +132,17 @@ __attribute__((target("avx512f"), always_inline)) inline void sum_trees(const Fo
 __attribute__((target("avx512f"))) void predict_block_avx512(const ForestLayout& layout, const float* probabilities,
                                                              float* block, float* class_means) {
   static_assert(kBlockLanes == 16);
-  // The values' order keys, as order_key computes them: NaN as -inf, -0 as +0 (x + 0 is x, and +0 for -0),
-  // then negative floats bit-flipped and positive ones given the top bit.
+  // The values' order keys, as order_key computes them: NaN as -inf, -0 as +0 (on the bits, not by adding 0:
+  // with flush-to-zero set that add would also zero denormals), then negative floats bit-flipped and positive
+  // ones given the top bit.
+  const __m512i sign = _mm512_set1_epi32(std::numeric_limits<std::int32_t>::min());
   for (int f = 0; f < layout.feature_count; ++f) {
     float* column = block + f * kBlockLanes;
-    __m512 values = _mm512_add_ps(_mm512_loadu_ps(column), _mm512_setzero_ps());
-    values = _mm512_mask_mov_ps(values, _mm512_cmp_ps_mask(values, values, _CMP_UNORD_Q),
-                                _mm512_set1_ps(-std::numeric_limits<float>::infinity()));
-    const __m512i bits = _mm512_castps_si512(values);
+    const __m512 loaded = _mm512_loadu_ps(column);
+    __m512i bits = _mm512_castps_si512(loaded);
+    bits = _mm512_mask_mov_epi32(bits, _mm512_cmpeq_epi32_mask(bits, sign), _mm512_setzero_si512());
+    bits = _mm512_mask_mov_epi32(bits, _mm512_cmp_ps_mask(loaded, loaded, _CMP_UNORD_Q),
+                                 _mm512_castps_si512(_mm512_set1_ps(-std::numeric_limits<float>::infinity())));
     const __m512i flip = _mm512_or_si512(_mm512_srai_epi32(bits, 31), _mm512_set1_epi32(INT32_MIN));
     _mm512_storeu_si512(column, _mm512_xor_si512(bits, flip));
   }

@@ -72,8 +72,8 @@ struct ForestLayout {
 // equal as floats). predict_block_avx512 computes the same keys for the block's values.
 inline std::uint32_t order_key(float value) {
   if (std::isnan(value)) value = -std::numeric_limits<float>::infinity();
-  if (value == 0.0f) value = 0.0f;
-  const auto bits = std::bit_cast<std::uint32_t>(value);
+  auto bits = std::bit_cast<std::uint32_t>(value);
+  if (bits == 0x80000000u) bits = 0;  // -0 as +0, on the bits: `value == 0` would also catch denormals under DAZ
   return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
 }
 

@@ -220,6 +220,15 @@ PixelPrediction PixelClassifier::predict(const PixelFeatures& features) const {
   if (features.names != pixel_feature_names(feature_options_)) {
     throw bad("features", "were computed with other options than the model's");
   }
+  // The planes are read row by row as the names promise: one CV_32F plane of `size` per name.
+  if (features.planes.size() != features.names.size())
+    throw bad("features", fmt::format("hold {} planes for {} names", features.planes.size(), features.names.size()));
+  for (std::size_t f = 0; f < features.planes.size(); ++f) {
+    const cv::Mat& plane = features.planes[f];
+    if (plane.type() != CV_32FC1 || plane.size() != features.size)
+      throw bad("features", fmt::format("plane '{}' is not CV_32F of {}x{}", features.names[f], features.size.width,
+                                        features.size.height));
+  }
   const int classes = static_cast<int>(class_names_.size());
   const int feature_count = static_cast<int>(features.planes.size());
   const cv::Size size = features.size;

@@ -145,3 +145,20 @@ TEST(InstanceLabels, TwoTouchingDisksSplitAtTheirNeck) {
   EXPECT_EQ(max_label, 2);
   expect_invalid([&] { instance_labels(probability, {.threshold = 1.5}); }, "'threshold'");
 }
+
+// Features handed in by a caller are checked against their names before any plane is read (a missing plane
+// or planes smaller than `size` were read out of bounds).
+TEST(PixelClassifier, FeaturesWhosePlanesDoNotMatchTheirNamesAreRefused) {
+  const auto model = PixelClassifier::train({disks(0)}, {"background", "nucleus"}, small_options());
+  const PixelFeatures good = compute_pixel_features(disks(5).image, small_options().features);
+  EXPECT_NO_THROW(model.predict(good));
+  PixelFeatures missing = good;
+  missing.planes.pop_back();
+  expect_invalid([&] { model.predict(missing); }, "planes");
+  PixelFeatures larger = good;
+  larger.size = {good.size.width + 1, good.size.height};
+  expect_invalid([&] { model.predict(larger); }, "is not CV_32F of 97x96");
+  PixelFeatures wrong_type = good;
+  wrong_type.planes[1].convertTo(wrong_type.planes[1], CV_64F);
+  expect_invalid([&] { model.predict(wrong_type); }, wrong_type.names[1]);
+}

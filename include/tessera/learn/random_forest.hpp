@@ -25,8 +25,10 @@ struct ForestLayout;  // the vector kernel's rearranged trees (src/learn/forest_
 
 // Which prediction code runs. `fastest` is fastest_forest_kernel(); `portable` always the portable walk;
 // `avx2` and `avx512` the vector kernels, which need the CPU feature (cpu_runs_forest_kernel) and a forest
-// that fits their layout (else the portable walk runs; see RandomForest::kernel). All give the same floats;
-// the choice is there so tests and benchmarks can run each.
+// that fits their layout (else the portable walk runs; see RandomForest::kernel). All give the same floats
+// under the default floating-point mode; with denormals-are-zero set (MXCSR DAZ, as -ffast-math programs set
+// it) the portable walk's float compares treat denormal features as 0 and the vector kernels' integer order
+// keys do not, so the two may differ on denormal inputs. The choice is there so tests and benchmarks can run each.
 enum class ForestKernel { fastest, portable, avx2, avx512 };
 
 // Whether this CPU (and its operating system) runs the kernel; always true for fastest and portable.
