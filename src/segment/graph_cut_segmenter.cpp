@@ -179,6 +179,33 @@ double mask_iou(const Candidate& a, const Candidate& b) {
   return joint > 0 ? static_cast<double>(cv::countNonZero(ma & mb)) / joint : 0.0;
 }
 
+// True when the cut reaches the edge of its working region: it leaked into the surroundings (a whole object's
+// cut at an assumed radius that fits it stays inside the ROI drawn around that radius).
+bool touches_region_edge(const Candidate& c) {
+  const cv::Mat& m = c.cut.mask;
+  return cv::countNonZero(m.row(0)) + cv::countNonZero(m.row(m.rows - 1)) + cv::countNonZero(m.col(0)) +
+             cv::countNonZero(m.col(m.cols - 1)) > 0;
+}
+
+// The ranked cut may be an inner structure of the object (a nucleolus, a dense patch of a textured nucleus): its
+// own outline is sharp and stable, the whole object's is fainter. So the smallest larger self-consistent cut that
+// encloses it (>= 95% of its pixels), keeps at least a quarter of its boundary contrast and stays inside its ROI
+// wins instead. Measured (one click / after the corrective click, summed 1-IoU): EM 19 nuclei 5.11 -> 4.33 /
+// 4.29 -> 3.52 (image 2's nucleus, nucleolus picked: 0.11 -> 0.90), polyps 3.22 -> 2.80 / 2.06 -> 1.94. Without
+// the ROI-edge test the enclosing cut was often an overgrown one: EM 5.11 -> 5.17 (four nuclei lost 0.15-0.69).
+std::size_t enclosing_cut(const std::vector<Candidate>& candidates, std::size_t best) {
+  const Candidate& inner = candidates[best];
+  const double inner_area = cv::countNonZero(mask_in_frame(inner, inner.region.roi));
+  for (std::size_t k = best + 1; k < candidates.size(); ++k) {
+    const Candidate& outer = candidates[k];
+    if (!outer.consistent || outer.cut.contrast < 0.25 * inner.cut.contrast || touches_region_edge(outer)) continue;
+    const cv::Rect frame = inner.region.roi | outer.region.roi;
+    const double shared = cv::countNonZero(mask_in_frame(inner, frame) & mask_in_frame(outer, frame));
+    if (shared >= 0.95 * inner_area) return k;
+  }
+  return best;
+}
+
 // One '+' click alone (later clicks are edits: click_corrections.cpp): GrabCut over a series of assumed radii.
 // A self-consistent cut wins over any other; among them the rank is the boundary contrast times the cut's
 // stability (its best mask IoU with the cuts at the neighbouring radii): an object's own outline comes back
@@ -235,6 +262,7 @@ SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts, dou
                             : -std::abs(std::log(std::max(candidates[k].area_ratio, 1e-6)));
     if (rank > best_rank) best = k, best_rank = rank;
   }
+  if (any_consistent) best = enclosing_cut(candidates, best);
   return {to_image_mask(candidates[best], image8.size()), confidence_of(candidates[best]), "grabcut_scales"};
 }
 
