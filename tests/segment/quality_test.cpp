@@ -191,10 +191,10 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::cout << fmt::format("issue's bar: one click 0.80 {} (gap {:+.3f}), after correction 0.88 {} (gap {:+.3f})\n",
                            verdict(all.mean(all.first), 0.80), all.mean(all.first) - 0.80,
                            verdict(all.mean(all.corrected), 0.88), all.mean(all.corrected) - 0.88);
-  // Measured: 0.792 / 0.827 (DSB 0.817 / 0.843, EM 0.731 / 0.774, polyps 0.463 / 0.657; the session before:
+  // Measured: 0.800 / 0.833 (DSB 0.817 / 0.843, EM 0.772 / 0.815, polyps 0.534 / 0.677; the session before:
   // 0.746 / 0.784); deterministic (GrabCut seeds per cut), so the floors leave only a small margin.
-  EXPECT_GE(all.mean(all.first), 0.78);
-  EXPECT_GE(all.mean(all.corrected), 0.815);
+  EXPECT_GE(all.mean(all.first), 0.79);
+  EXPECT_GE(all.mean(all.corrected), 0.82);
 }
 
 }  // namespace
