@@ -128,17 +128,24 @@ double confidence_of(const Candidate& c) {
   return std::clamp(from_contrast * (c.consistent ? 1.0 : 0.3), 0.0, 1.0);
 }
 
-cv::Mat to_image_mask(const Candidate& c, cv::Size image_size) {
-  cv::Mat full = cv::Mat::zeros(image_size, CV_8U);
-  cv::Mat target = full(c.region.roi);
-  if (c.cut.mask.size() == target.size()) {
-    c.cut.mask.copyTo(target);
+// The candidate's mask inside `frame` (image pixels), CV_8U 0/255 of the frame's size.
+cv::Mat mask_in_frame(const Candidate& c, const cv::Rect& frame) {
+  cv::Mat out = cv::Mat::zeros(frame.size(), CV_8U);
+  const cv::Rect overlap = c.region.roi & frame;
+  if (overlap.empty()) return out;
+  cv::Mat placed;
+  if (c.cut.mask.size() == c.region.roi.size()) {
+    placed = c.cut.mask;
   } else {
-    cv::Mat up;
-    cv::resize(c.cut.mask, up, target.size(), 0, 0, cv::INTER_LINEAR);
-    cv::threshold(up, target, 127, 255, cv::THRESH_BINARY);
+    cv::resize(c.cut.mask, placed, c.region.roi.size(), 0, 0, cv::INTER_LINEAR);
+    placed = placed > 127;
   }
-  return full;
+  placed(overlap - c.region.roi.tl()).copyTo(out(overlap - frame.tl()));
+  return out;
+}
+
+cv::Mat to_image_mask(const Candidate& c, cv::Size image_size) {
+  return mask_in_frame(c, cv::Rect(cv::Point(0, 0), image_size));
 }
 
 // Clicks on a compact object of a grey image (a nucleus, a spot) take the blob watershed (blob_cut.hpp):
@@ -154,22 +161,6 @@ std::optional<SegmentResult> clean_blob(const cv::Mat& image8, const Prompts& pr
   result.confidence = std::clamp(1.0 - std::exp(-cut.contrast / 1.5), 0.0, 1.0);
   result.method = "blob_watershed";
   return result;
-}
-
-// The candidate's mask inside `frame` (image pixels), CV_8U 0/255 of the frame's size.
-cv::Mat mask_in_frame(const Candidate& c, const cv::Rect& frame) {
-  cv::Mat out = cv::Mat::zeros(frame.size(), CV_8U);
-  const cv::Rect overlap = c.region.roi & frame;
-  if (overlap.empty()) return out;
-  cv::Mat placed;
-  if (c.cut.mask.size() == c.region.roi.size()) {
-    placed = c.cut.mask;
-  } else {
-    cv::resize(c.cut.mask, placed, c.region.roi.size(), 0, 0, cv::INTER_LINEAR);
-    placed = placed > 127;
-  }
-  placed(overlap - c.region.roi.tl()).copyTo(out(overlap - frame.tl()));
-  return out;
 }
 
 double mask_iou(const Candidate& a, const Candidate& b) {
