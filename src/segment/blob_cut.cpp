@@ -8,6 +8,7 @@
 
 #include "segment/blob_corrections.hpp"
 #include "segment/blob_field.hpp"
+#include "segment/blob_split.hpp"
 #include "segment/graph_cut.hpp"
 #include "segment/marker_watershed.hpp"
 #include "segment/roi.hpp"
@@ -174,6 +175,11 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
   const double far = kFarInscribedRadii * field.radius / kRadiusPerInscribed;
   markers.setTo(kBlobNeighbour, far_lobes(field, distance_to(positives, markers.size()), far));
   mark_neighbours(field.signed_raw, field.ground, field.radius, centres, markers);
+  // A later '+' on a thin missed band next to the split would otherwise flood the whole neighbour back in;
+  // a '+' inside it says the split was wrong.
+  const auto inside_split_off = [&](const cv::Point& p) { return field.split_off.at<uchar>(p) != 0; };
+  if (!field.split_off.empty() && std::none_of(positives.begin(), positives.end(), inside_split_off))
+    markers.setTo(kBlobNeighbour, field.split_off);
   return markers;
 }
 
@@ -240,6 +246,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
 
   // The first '+' click alone makes the object; every later click edits it (blob_corrections.hpp).
   cv::Mat object = one_click_object(field, {core_at}, core_at);
+  field.split_off = split_side_by_side(object, core_at);
   const auto first = std::find_if(prompts.points.begin(), prompts.points.end(),
                                   [](const PromptPoint& p) { return p.positive; });
   std::vector<BlobClick> later;

@@ -4,7 +4,8 @@
 // click's blob scale sizes the ROI, the object's own core level and the local ground set a half-way level
 // below which pixels are sure background, the distance from the click to that ground sizes the object, blob
 // centres found at the object's scale and all foreground too far from the click mark the neighbours, and a
-// marker watershed on the gradient gives each pixel to the click, a neighbour or the ground. Later clicks edit
+// marker watershed on the gradient gives each pixel to the click, a neighbour or the ground; a neighbour
+// flooded in alongside is cut off at the two concavities where they meet (blob_split.hpp). Later clicks edit
 // that object (blob_corrections.hpp). Measured against GrabCut on the DSB nuclei (docs/api/masks.md) it is
 // both better and ~50x cheaper; on textured objects (EM nuclei) it is worse, which the blobness below tells
 // apart.

@@ -23,10 +23,13 @@ struct BlobField {
   cv::Mat to_ground;      // CV_32F: distance (working pixels) to the nearest ground pixel
   cv::Mat elevation;      // CV_32F: gradient magnitude plus the shape term (high near the ground)
   double radius = 0;      // the clicked object's radius (working pixels)
+  cv::Mat split_off;      // CV_8U 255 on the neighbour the one-click cut split off the first flood
+                          // (blob_split.hpp); empty when it split nothing
 };
 
 // Labels (CV_32S, field size) marking what is not the object (working pixels): the ground, every foreground
-// pixel too far from all `positives` to be the object, and the centres of blobs not near any of `centres`.
+// pixel too far from all `positives` to be the object, the centres of blobs not near any of `centres`, and
+// the split-off neighbour unless a positive lies in it.
 cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
                         const std::vector<cv::Point>& centres);
 
