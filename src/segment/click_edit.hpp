@@ -3,8 +3,8 @@
 // Corrective clicks as edits of the mask the earlier clicks made, for the GrabCut path. Re-running the
 // multi-scale cut with every click moved the masks far from the first one (EM nuclei: 0.63 -> 0.55 mean IoU
 // after one corrective click): a '-' cut the scale search short and a second '+' widened the ROI. An edit
-// changes only the part the click is about: a '-' inside the mask removes the part it floods first, a '+'
-// outside it adds that point's own one-click mask.
+// changes only the part the click is about: here a '-' deep inside the mask (a second body the mask took in)
+// removes the part it floods first; a '+' and a '-' at the mask's edge re-cut from the mask (click_recut.hpp).
 
 #include <vector>
 

@@ -83,30 +83,4 @@ TEST(RemoveAround, NegativeClickInALeakedStripKeepsTheObjectAroundAWalledInPosit
   EXPECT_EQ(cv::countNonZero(edited & ~(object | strip)), 0) << "an edit by a '-' only removes pixels";
 }
 
-// The policy around the cuts (click_corrections.hpp), with cuts that record what they were asked: the first
-// '+' searches every scale; a '+' outside the mask may assume at most 5x its distance to the mask; a '+' the
-// mask already holds and a '-' outside it change nothing.
-TEST(ClickCorrections, APositiveOutsideTheMaskAddsACutNoLargerThanItsDistanceAllows) {
-  const cv::Mat image(200, 200, CV_8U, cv::Scalar(60));
-  std::vector<double> asked_radii;
-  const ClickPaths paths{[](const Prompts&) { return std::optional<SegmentResult>(); },
-                         [&](const Prompts& prompts, double max_radius) {
-                           asked_radii.push_back(max_radius);
-                           SegmentResult r;
-                           r.mask = cv::Mat::zeros(image.size(), CV_8U);
-                           const auto& p = prompts.points.front();
-                           cv::circle(r.mask, {static_cast<int>(p.x), static_cast<int>(p.y)}, 20, 255, cv::FILLED);
-                           return r;
-                         }};
-  Prompts prompts;
-  prompts.points = {{60, 100, true}, {110, 100, true}, {65, 100, true}, {190, 10, false}};
-  const SegmentResult result = segment_clicks(image, prompts, paths);
-  ASSERT_EQ(asked_radii.size(), 2u) << "the '+' inside and the '-' outside cut nothing";
-  EXPECT_TRUE(std::isinf(asked_radii[0]));
-  EXPECT_NEAR(asked_radii[1], 5.0 * (110 - 80), 1.0) << "5x the click's distance to the first disk's edge";
-  EXPECT_EQ(result.mask.at<uchar>(100, 110), 255);
-  EXPECT_EQ(result.mask.at<uchar>(100, 60), 255);
-  EXPECT_EQ(result.method, "grabcut_edited");
-}
-
 }  // namespace
