@@ -1,5 +1,6 @@
 #include "segment/blob_corrections.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
@@ -22,6 +23,17 @@ constexpr double kClickDisk = 0.125;
 constexpr double kKeptCoreDisk = 0.5;
 
 int disk_of(const BlobField& field, double radii) { return static_cast<int>(radii * field.radius); }
+
+// The ground's signed grey level: the field's 10th percentile, as the one-click cut measured it on its ROI.
+double ground_of(const BlobField& field) {
+  std::vector<float> values;
+  values.reserve(field.signed_smooth.total());
+  for (int y = 0; y < field.signed_smooth.rows; ++y)
+    values.insert(values.end(), field.signed_smooth.ptr<float>(y), field.signed_smooth.ptr<float>(y) + field.signed_smooth.cols);
+  const auto tenth = values.begin() + static_cast<std::ptrdiff_t>(0.1 * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), tenth, values.end());
+  return *tenth;
+}
 
 // A '-' inside the object: a flood inside the object only, from the '+' clicks inside it and from the '-',
 // on the field's elevation (which rises towards the ground, so the split follows the neck between two
@@ -64,7 +76,8 @@ void add_part(const BlobField& field, const std::vector<cv::Point>& positives, c
   if (clicked > 0) object.setTo(255, parts == clicked);
 }
 
-// A '+' outside the object, first tried as a level edit: a click on a missed band at the boundary says the
+// A '+' outside the object whose band (edit_band below) is the click alone (none of the DSB corrective clicks
+// since the band edit came first), tried as a level edit: a click on a missed band at the boundary says the
 // edge there lies below the click's level, so the object is made again with the ground level at most just
 // below it (kLevelStep contrasts) and the far lobes measured from every '+', and of what it gains only the
 // part within kLevelReach radii of the click and connected to it is added. Returns false when that gains
@@ -92,6 +105,67 @@ bool add_by_level(const BlobField& field, const std::vector<cv::Point>& positive
   return true;
 }
 
+// A click near the outline, where the largest error is a thin band along it (on the DSB nuclei mostly 1-4 px
+// wide, the click in its middle): the annotator expects that stretch of the outline moved so the click lies
+// inside (a '+') or outside (a '-') with as much margin beyond it as the outline is away from it. The band
+// taken is every pixel on the click's side within (2 d - 1/2) of the outline, d being the click's distance to
+// it, tapered to nothing at a reach of some object radii from the click (1 - r^2 for a '+', 1 - r for a '-'),
+// and connected to the click; a '+' takes only band pixels still bright (above kBandShade of the way from the
+// click's level down to the ground), which ends the stretch where the nucleus' edge does. The level edit
+// below moved the outline only up to the click, where the band goes as far beyond it again.
+// Measured on the DSB nuclei (summed IoU change of the corrective clicks over the edits before, simulated on
+// the first masks of cef3221): '+' reach 1.0 / 1.3 / 1.6 radii: +1.40 / +1.59 / +1.48; shade 0.2 / 0.3 / 0.4 /
+// 0.5 / none: +1.48 / +1.59 / +1.42 / +1.27 / ~+1.06; '-' reach 0.7 / 0.85 / 1.0: +0.37 / +0.50 / +0.53 (a
+// shade limit for '-' bands lost: -0.05); band width 2d - 1.5 / 2d - 1 / 2d - 0.5: '+' +1.45 / +1.59 / +1.60,
+// '-' +0.38 / +0.53 / +0.64. Built here, with the one-click object of the blob_cut.cpp then in progress
+// (one click 0.823): corrected 0.845 -> 0.861 (the '+' clicks +1.28 -> +2.66, the '-' +1.43 -> +2.07).
+constexpr double kPlusBandReach = 1.3;
+constexpr double kMinusBandReach = 1.0;
+constexpr double kBandShade = 0.3;
+// A '-' deeper than this (working pixels) inside is no band but a merged neighbour: remove_part splits it.
+// Measured: band edits for '-' up to 2.5 / 3.5 / 5 px deep: +0.20 / +0.53 / +0.41 (simulated as above).
+constexpr double kBandMaxDepth = 3.5;
+
+// Returns false (the object untouched) when the click is no band edit: a '-' too deep inside or whose band
+// would take a '+' click, a '+' whose band is the click alone.
+bool edit_band(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point at, bool positive,
+               cv::Mat& object) {
+  cv::Mat distance;
+  cv::distanceTransform(positive ? ~object : object, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const double depth = distance.at<float>(at);
+  if (!positive && depth > kBandMaxDepth) return false;
+  const double width = 2.0 * depth - 0.5;
+  const double reach =
+      std::max(1.0, (positive ? kPlusBandReach : kMinusBandReach) * std::sqrt(cv::countNonZero(object) / CV_PI));
+  double shade_floor = -HUGE_VAL;
+  if (positive) {
+    const double level = field.signed_smooth.at<float>(at);
+    shade_floor = level - kBandShade * (level - ground_of(field));
+  }
+  cv::Mat band(object.size(), CV_8U, cv::Scalar(0));
+  for (int y = 0; y < band.rows; ++y) {
+    const float* to_outline = distance.ptr<float>(y);
+    const float* shade = field.signed_smooth.ptr<float>(y);
+    uchar* out = band.ptr<uchar>(y);
+    for (int x = 0; x < band.cols; ++x) {
+      if (to_outline[x] <= 0 || shade[x] < shade_floor) continue;
+      const double r = std::hypot(x - at.x, y - at.y) / reach;
+      const double taper = positive ? 1.0 - r * r : 1.0 - r;
+      if (to_outline[x] <= width * taper + 1e-3) out[x] = 255;
+    }
+  }
+  band.at<uchar>(at) = 255;
+  cv::Mat parts;
+  cv::connectedComponents(band, parts, 8, CV_32S);
+  const cv::Mat taken = parts == parts.at<int>(at);
+  if (positive && cv::countNonZero(taken) <= 1) return false;
+  if (!positive && std::any_of(positives.begin(), positives.end(),
+                               [&](const cv::Point& p) { return taken.at<uchar>(p) != 0; }))
+    return false;
+  object.setTo(positive ? 255 : 0, taken);
+  return true;
+}
+
 }  // namespace
 
 void apply_blob_corrections(const BlobField& field, cv::Point first, const std::vector<BlobClick>& clicks,
@@ -101,8 +175,10 @@ void apply_blob_corrections(const BlobField& field, cv::Point first, const std::
     const bool inside = object.at<uchar>(click.at) != 0;
     if (click.positive) {
       positives.push_back(click.at);
-      if (!inside && !add_by_level(field, positives, object)) add_part(field, positives, object);
-    } else if (inside) {
+      if (!inside && !edit_band(field, positives, click.at, true, object) &&
+          !add_by_level(field, positives, object))
+        add_part(field, positives, object);
+    } else if (inside && !edit_band(field, positives, click.at, false, object)) {
       remove_part(field, positives, click.at, object);
     }
   }
