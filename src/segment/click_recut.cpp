@@ -81,7 +81,8 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
   // The ROI: the mask, the '+' click's reach, and the band around both.
   const int reach = positive ? static_cast<int>(kReachPerDistance * click_distance) : 0;
   const int margin = static_cast<int>(band) + 4;
-  const cv::Rect bounds = (cv::boundingRect(mask) | cv::Rect(click.x - reach, click.y - reach, 2 * reach + 1, 2 * reach + 1));
+  const cv::Rect bounds =
+      cv::boundingRect(mask) | cv::Rect(click.x - reach, click.y - reach, 2 * reach + 1, 2 * reach + 1);
   const cv::Rect roi = cv::Rect(bounds.x - margin, bounds.y - margin, bounds.width + 2 * margin,
                                 bounds.height + 2 * margin) & cv::Rect(0, 0, mask.cols, mask.rows);
   WorkRegion region;

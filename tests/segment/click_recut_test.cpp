@@ -23,7 +23,7 @@ double iou(const cv::Mat& a, const cv::Mat& b) {
   return static_cast<double>(cv::countNonZero(a & b)) / std::max(1, cv::countNonZero(a | b));
 }
 
-// A bright elongated object (an ellipse 110 x 60 px) on a dark noisy ground, and a noisy texture on both so the
+// A bright elongated object (an ellipse of half-axes 110 x 60 px) on a dark ground, Gaussian noise on both so the
 // colour models have spread.
 struct Scene {
   cv::Mat image;
