@@ -1,0 +1,78 @@
+// Corrective clicks on the blob path (src/segment/blob_corrections.hpp) near the outline: a generated bright
+// disc whose first mask is a few pixels off, so the stretch a click is about and the rest are both known.
+
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
+
+#include "segment/blob_corrections.hpp"
+#include "segment/blob_field.hpp"
+
+using tessera::segment::apply_blob_corrections;
+using tessera::segment::BlobClick;
+using tessera::segment::BlobField;
+
+namespace {
+
+const cv::Point kCentre{60, 60};
+
+cv::Mat disc(int radius) {
+  cv::Mat out = cv::Mat::zeros(120, 120, CV_8U);
+  cv::circle(out, kCentre, radius, 255, cv::FILLED);
+  return out;
+}
+
+// The field the one-click cut would flood on for a disc of `radius` on a ground of 20: 200 at the centre,
+// falling to 80 at its edge (a nucleus' rim is dimmer than its core: the level at a click says little
+// about where the edge lies beyond it).
+BlobField field_of_disc(int radius) {
+  cv::Mat raw(120, 120, CV_32F, cv::Scalar(20));
+  for (int y = 0; y < raw.rows; ++y)
+    for (int x = 0; x < raw.cols; ++x) {
+      const double r = std::hypot(x - kCentre.x, y - kCentre.y);
+      if (r <= radius) raw.at<float>(y, x) = static_cast<float>(200 - 120 * r / radius);
+    }
+  BlobField field;
+  field.signed_raw = raw;
+  cv::GaussianBlur(raw, field.signed_smooth, cv::Size(), 1.0);
+  field.contrast = 180;
+  field.radius = radius;
+  tessera::segment::set_ground_level(field, 20 + 0.45 * 180);
+  cv::Mat gx, gy;
+  cv::Sobel(field.signed_smooth, gx, CV_32F, 1, 0);
+  cv::Sobel(field.signed_smooth, gy, CV_32F, 0, 1);
+  cv::magnitude(gx, gy, field.elevation);
+  return field;
+}
+
+bool inside(const cv::Mat& mask, int dx, int dy) { return mask.at<uchar>(kCentre + cv::Point(dx, dy)) != 0; }
+
+TEST(BlobCorrections, APositiveJustOutsideMovesThatStretchOfTheOutlinePastIt) {
+  const BlobField field = field_of_disc(20);
+  const cv::Mat first = disc(13);  // the first mask 7 px short all round
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{kCentre + cv::Point(16, 0), true}}, object);
+  EXPECT_TRUE(inside(object, 16, 0)) << "the click itself";
+  EXPECT_TRUE(inside(object, 18, 0)) << "a margin beyond the click, as far as the outline was from it";
+  EXPECT_FALSE(inside(object, -15, 0)) << "the opposite stretch of the outline stays where it was";
+  EXPECT_FALSE(inside(object, 0, 15)) << "a quarter turn away the outline stays where it was";
+  EXPECT_EQ(cv::countNonZero(first & ~object), 0) << "a '+' only adds";
+  EXPECT_EQ(cv::countNonZero(object & ~disc(21)), 0) << "nothing added beyond the bright disc";
+}
+
+TEST(BlobCorrections, ANegativeJustInsideMovesThatStretchOfTheOutlineInsideIt) {
+  const BlobField field = field_of_disc(16);
+  const cv::Mat first = disc(20);  // the first mask 4 px too wide all round
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{kCentre + cv::Point(0, 18), false}}, object);
+  EXPECT_FALSE(inside(object, 0, 18)) << "the click itself";
+  EXPECT_FALSE(inside(object, 0, 17)) << "a margin inside the click";
+  EXPECT_TRUE(inside(object, 0, -18)) << "the opposite stretch of the outline stays where it was";
+  EXPECT_TRUE(inside(object, 18, 0)) << "a quarter turn away the outline stays where it was";
+  EXPECT_TRUE(inside(object, 0, 0)) << "the first click's core";
+  EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+}
+
+}  // namespace
