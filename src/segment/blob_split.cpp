@@ -14,20 +14,22 @@ namespace {
 // Lengths in units of the flood's inscribed radius (the largest distance inside it). Measured on the DSB
 // nuclei one-click masks (the 124 objects of tests/segment/quality_test.cpp): merged side-by-side pairs have
 // concavities 0.25-0.5 radii deep and a chord of 1.5-1.8 radii; single nuclei notched by a neighbour have
-// them too, but there the chord crosses the kept part (chord / its width 0.6-0.96, merged pairs 1.3-1.4).
+// them too, but there the chord mostly crosses the kept part (chord / its width 0.6-1.02; merged 0.95-1.4).
 constexpr double kMinConcavityDepth = 0.2;
 constexpr double kMaxChord = 1.8;
 // The part cut off must have a body of its own, not be a nucleus' tip: its inscribed radius at least this.
 constexpr double kMinRemovedRadius = 0.5;
 // The chord must be at least this many times the kept part's width (twice its inscribed radius). Measured on
-// the DSB nuclei (summed IoU change, one click / corrected): 1.0 splits two notched single nuclei and a triple
-// merge whose '+' correction then floods the third nucleus, +0.80 / -0.14; 1.1 and 1.2 split the two
-// side-by-side pairs only, +0.67 / +0.14.
-constexpr double kMinChordPerKeptWidth = 1.2;
+// the DSB nuclei (summed IoU change, one click / corrected), with the outline-band corrections of d511648:
+// 1.2 splits the two side-by-side pairs only, +0.67 / +0.16; 1.0 also a triple merge (+0.25 / +0.07) and one
+// notched single nucleus (-0.13 / -0.01); 0.9 four more notched singles, -0.17 / +0.17 against 1.2.
+constexpr double kMinChordPerKeptWidth = 1.0;
 // What is returned as the neighbour leaves out a band this wide along the chord: a corrective '+' there (the
 // chord runs a little inside the clicked nucleus) must be able to take it back, while the neighbour's body
-// stays marked (blob_field.hpp, context_markers). Measured on the DSB nuclei, corrected IoU of the two split
-// pairs: band 0 (the whole part marked) 0.71 / 0.83, 0.25 radii 0.81 / 0.89, 0.5 radii 0.79 / 0.89.
+// stays marked (blob_field.hpp, context_markers) for the corrections' flood edit. Measured on the DSB nuclei
+// before the outline-band corrections (d511648), corrected IoU of the two split pairs: band 0 (the whole part
+// marked) 0.71 / 0.83, 0.25 radii 0.81 / 0.89, 0.5 radii 0.79 / 0.89, no marker 0.71 / 0.83. Since d511648 the
+// band edit takes those clicks first and band and marker change nothing on this set.
 constexpr double kFreeBand = 0.25;
 
 double inscribed_radius(const cv::Mat& mask) {
