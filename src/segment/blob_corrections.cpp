@@ -26,10 +26,11 @@ int disk_of(const BlobField& field, double radii) { return static_cast<int>(radi
 
 // The ground's signed grey level: the field's 10th percentile, as the one-click cut measured it on its ROI.
 double ground_of(const BlobField& field) {
+  const cv::Mat& shade = field.signed_smooth;
   std::vector<float> values;
-  values.reserve(field.signed_smooth.total());
-  for (int y = 0; y < field.signed_smooth.rows; ++y)
-    values.insert(values.end(), field.signed_smooth.ptr<float>(y), field.signed_smooth.ptr<float>(y) + field.signed_smooth.cols);
+  values.reserve(shade.total());
+  for (int y = 0; y < shade.rows; ++y)
+    values.insert(values.end(), shade.ptr<float>(y), shade.ptr<float>(y) + shade.cols);
   const auto tenth = values.begin() + static_cast<std::ptrdiff_t>(0.1 * static_cast<double>(values.size() - 1));
   std::nth_element(values.begin(), tenth, values.end());
   return *tenth;
@@ -60,9 +61,10 @@ void remove_part(const BlobField& field, const std::vector<cv::Point>& positives
 // A '+' outside the object that the level edit below does not take: the one-click flood again with the
 // object itself and the click as markers; of what the object gains, only the part connected to the click is
 // kept. The neighbour centres stay those of the first click: a '+' on a thin missed band at the boundary
-// otherwise hides the neighbour behind it from the markers and the object leaks into it (the '+' clicks on the DSB nuclei: summed IoU change -0.06 with
-// centres around every '+', +0.70 without). The far marker, though, is measured from every '+', or the end of
-// an elongated nucleus beyond it cannot be added back (+0.70 -> +1.04; corrected 0.834 -> 0.837).
+// otherwise hides the neighbour behind it from the markers and the object leaks into it (the '+' clicks on
+// the DSB nuclei: summed IoU change -0.06 with centres around every '+', +0.70 without). The far marker,
+// though, is measured from every '+', or the end of an elongated nucleus beyond it cannot be added back
+// (+0.70 -> +1.04; corrected 0.834 -> 0.837).
 void add_part(const BlobField& field, const std::vector<cv::Point>& positives, cv::Mat& object) {
   const cv::Point positive = positives.back();
   cv::Mat markers = context_markers(field, positives, {positives.front()});
