@@ -13,8 +13,10 @@ namespace tessera::segment {
 
 // The ROI of the 8-bit image at working scale as three 8-bit channels for the colour models. Grey images get
 // the grey level smoothed at three scales (1, 2.5, 5 working pixels): three copies of one channel make GrabCut's
-// covariances singular and it then drops the object, and the coarser scales carry texture (EM nuclei).
-cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region);
+// covariances singular and it then drops the object, and the coarser scales carry texture (EM nuclei); the
+// scales grow with `object_radius` (the assumed radius in working pixels; 0: unknown, the scales above). Colour
+// images are smoothed at 1 working pixel.
+cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region, double object_radius = 0.0);
 
 struct CutInput {
   cv::Mat features;                // CV_8UC3, working size

@@ -59,8 +59,8 @@ void stamp_points(cv::Mat& trimap, const Prompts& prompts, const WorkRegion& reg
 Candidate cut_at_radius(const cv::Mat& image8, const Prompts& prompts, double radius) {
   Candidate c;
   c.region = region_around_points(positive_points(prompts), radius, image8.size());
-  const cv::Mat features = working_features(image8, c.region);
   const double r = radius * c.region.scale;
+  const cv::Mat features = working_features(image8, c.region, r);
   // Distance (working pixels) to the nearest positive click.
   cv::Mat seeds(features.size(), CV_8U, cv::Scalar(255));
   const auto positives = working_points(prompts, c.region, true);
