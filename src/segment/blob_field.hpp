@@ -29,15 +29,17 @@ struct BlobField {
 
 // Labels (CV_32S, field size) marking what is not the object (working pixels): the ground, every foreground
 // pixel too far from all `positives` to be the object, the centres of blobs not near any of `centres`, and
-// the split-off neighbour unless a positive lies in it.
+// the split-off neighbour unless a positive lies in it. Without `hold_far_lobes` the far foreground is left to
+// the flood (blob_cut.cpp: the one-click cut's test for an elongated nucleus).
 cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
-                        const std::vector<cv::Point>& centres);
+                        const std::vector<cv::Point>& centres, bool hold_far_lobes = true);
 
 // Moves the ground level: ground, distance to it and (once set) the elevation follow; the radius stays.
 void set_ground_level(BlobField& field, double level);
 
 // The object the first click makes: a flood from a disk of a quarter radius at `first` against the context
-// markers of `positives` (far lobes) and `first` (neighbour centres).
-cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point first);
+// markers of `positives` (far lobes, unless not `hold_far_lobes`) and `first` (neighbour centres).
+cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point first,
+                         bool hold_far_lobes = true);
 
 }  // namespace tessera::segment
