@@ -23,12 +23,12 @@ constexpr double kGreySmoothingPerRadius = 0.025;
 // radius, on the 6 polyps (one click, summed 1-IoU; the dumped cuts of every scale replayed through the same
 // scale choice, sigma at the 60-px working radius): 1.0: 2.80, 2.0: 2.47, 2.5: 2.42, 3.0: 2.25, 3.5: 2.27, 4.0:
 // 2.99: two polyps gain 0.17 and 0.34 from 2.0 on (the cut no longer splits on specular dots and vessels), but a
-// third flips between a 0.30 and a 0.12 cut; in the quality test at 2.4 (0.04 x radius) one click 2.80 -> 2.42
-// but corrected 1.55 -> 1.73 (that flip); at 3.0 a 30-px disc's outline blurred into its ground
-// (segmenter_test NegativeClickRemovesATouchingObject 0.74 IoU). Also not kept (sigma 1 x, replayed): Lab 3.51,
-// Lab with L relative to its local mean 4.57, the grey level at three scales as for grey images 4.32, coarse L
-// with a and b 3.28, specular highlights inpainted 3.24, a bilateral filter (colour 30, space 3) 3.62, a median
-// over 5 x 5 working pixels 2.45 (quality test, corrected 1.82 at the earlier corrections).
+// third flips between a 0.30 and a 0.12 cut. In the quality test, one click / corrected: sigma 1: 2.80 / 1.55,
+// 2.4 (0.04 x radius): 2.42 / 1.73 (that flip), 2.7 (0.045 x radius): 3.10 / 2.34; at 3.0 a 30-px disc's outline
+// blurs into its ground (segmenter_test NegativeClickRemovesATouchingObject 0.74 IoU). Also not kept (replayed,
+// at sigma 1): Lab 3.51, Lab with L relative to its local mean 4.57, the grey level at three scales as for grey
+// images 4.32, coarse L with a and b 3.28, specular highlights inpainted 3.24, a bilateral filter (colour 30,
+// space 3) 3.62, a median over 5 x 5 working pixels 2.45 (quality test; corrected 1.82 at the earlier corrections).
 
 }  // namespace
 
