@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tessera/core/error.hpp"
+#include "tessera/ops/metrics.hpp"
 #include "tessera/segment/propagate.hpp"
 
 namespace tessera::segment {
@@ -107,13 +108,6 @@ cv::Mat warp_mask(const cv::Mat& source_mask, const cv::Mat& back_flow) {
   return warped;
 }
 
-double mask_iou(const cv::Mat& a, const cv::Mat& b) {
-  cv::Mat ia, ib;
-  cv::compare(a, 0, ia, cv::CMP_NE);
-  cv::compare(b, 0, ib, cv::CMP_NE);
-  const double inter = cv::countNonZero(ia & ib);
-  const double uni = cv::countNonZero(ia | ib);
-  return uni == 0 ? 1.0 : inter / uni;
-}
+double mask_iou(const cv::Mat& a, const cv::Mat& b) { return ops::mask_overlap(a, b, "mask_iou").iou(); }
 
 }  // namespace tessera::segment

@@ -9,6 +9,7 @@
 
 #include "segment/click_corrections.hpp"
 #include "segment/click_edit.hpp"
+#include "tessera/segment/propagate.hpp"
 
 using tessera::segment::ClickPaths;
 using tessera::segment::Prompts;
@@ -16,6 +17,8 @@ using tessera::segment::remove_around;
 using tessera::segment::SegmentResult;
 
 namespace {
+
+using tessera::segment::mask_iou;
 
 // Two touching discs of one grey level on a dark ground, with a darker seam where they meet (the edge a '-'
 // on the right disc should cut along); the mask wrongly holds both, as a cut that leaked into a twin would.
@@ -40,15 +43,11 @@ Twins make_twins(int channels) {
   return t;
 }
 
-double iou(const cv::Mat& a, const cv::Mat& b) {
-  return static_cast<double>(cv::countNonZero(a & b)) / std::max(1, cv::countNonZero(a | b));
-}
-
 TEST(RemoveAround, NegativeClickOnTheLeakedTwinRemovesItAlongTheSeam) {
   for (int channels : {1, 3}) {
     const Twins t = make_twins(channels);
     const cv::Mat edited = remove_around(t.image, t.mask, {{70, 60}}, {135, 60});
-    EXPECT_GT(iou(edited, t.left), 0.9) << channels << " channel(s)";
+    EXPECT_GT(mask_iou(edited, t.left), 0.9) << channels << " channel(s)";
     EXPECT_EQ(cv::countNonZero(edited & ~t.mask), 0) << "an edit by a '-' only removes pixels";
   }
 }
@@ -79,7 +78,7 @@ TEST(RemoveAround, NegativeClickInALeakedStripKeepsTheObjectAroundAWalledInPosit
   strip.setTo(0, object);
   image.setTo(120, strip);
   const cv::Mat edited = remove_around(image, object | strip, {{100, 120}}, {40, 52});
-  EXPECT_GT(iou(edited, object), 0.9);
+  EXPECT_GT(mask_iou(edited, object), 0.9);
   EXPECT_EQ(cv::countNonZero(edited & ~(object | strip)), 0) << "an edit by a '-' only removes pixels";
 }
 

@@ -11,6 +11,7 @@
 
 #include "segment/click_corrections.hpp"
 #include "segment/click_recut.hpp"
+#include "tessera/segment/propagate.hpp"
 
 using tessera::segment::ClickPaths;
 using tessera::segment::Prompts;
@@ -19,9 +20,7 @@ using tessera::segment::SegmentResult;
 
 namespace {
 
-double iou(const cv::Mat& a, const cv::Mat& b) {
-  return static_cast<double>(cv::countNonZero(a & b)) / std::max(1, cv::countNonZero(a | b));
-}
+using tessera::segment::mask_iou;
 
 // A bright elongated object (an ellipse of half-axes 110 x 60 px) on a dark ground, Gaussian noise on both so the
 // colour models have spread.
@@ -59,7 +58,7 @@ TEST(RecutWithClick, APositiveInTheMissedPartAddsThatPartAndNoGround) {
     const cv::Mat edited = recut_with_click(s.image, first, {{60, 100}}, {140, 100}, true);
     // Measured 0.73 (first 0.13): the whole missed part up to its far end, though its outline runs ~8 px inside
     // the object's (GrabCut's smoothed grey features blur the edge).
-    EXPECT_GT(iou(edited, s.object), 0.7) << channels << " channel(s); first " << iou(first, s.object);
+    EXPECT_GT(mask_iou(edited, s.object), 0.7) << channels << " channel(s); first " << mask_iou(first, s.object);
     EXPECT_EQ(edited.at<uchar>(100, 200), 255) << "the far end of the missed part";
     EXPECT_LT(cv::countNonZero(edited & ~s.object), cv::countNonZero(s.object) / 100) << "no ground added";
     EXPECT_EQ(cv::countNonZero(first & ~edited), 0) << "a '+' only adds pixels";
@@ -78,7 +77,7 @@ TEST(RecutWithClick, ANegativeInALeakAtTheEdgeRemovesTheLeakAndKeepsTheObject) {
     cv::Point deepest;
     cv::minMaxLoc(leak_distance, nullptr, nullptr, nullptr, &deepest);
     const cv::Mat edited = recut_with_click(s.image, first, {{120, 100}}, deepest, false);
-    EXPECT_GT(iou(edited, s.object), 0.95) << channels << " channel(s); first " << iou(first, s.object);
+    EXPECT_GT(mask_iou(edited, s.object), 0.95) << channels << " channel(s); first " << mask_iou(first, s.object);
     EXPECT_EQ(cv::countNonZero(edited & ~first), 0) << "a '-' only removes pixels";
   }
 }
@@ -117,7 +116,7 @@ TEST(ClickCorrections, APositiveOutsideTheMaskRecutsFromTheFirstMaskWithoutANewS
   prompts.points = {{60, 100, true}, {140, 100, true}, {65, 100, true}, {235, 5, false}};
   const SegmentResult result = segment_clicks(s.image, prompts, paths);
   EXPECT_EQ(searches, 1);
-  EXPECT_GT(iou(result.mask, s.object), 0.7);
+  EXPECT_GT(mask_iou(result.mask, s.object), 0.7);
   EXPECT_EQ(result.confidence, 0.7) << "the confidence stays the first cut's";
   EXPECT_EQ(result.method, "grabcut_edited");
 }
@@ -136,7 +135,7 @@ TEST(ClickCorrections, ANegativeOnASecondBodyAsDeepAsTheObjectSplitsItOff) {
                          [&](const Prompts&, double) { return SegmentResult{left | right, 0.7, "grabcut_scales"}; }};
   Prompts prompts;
   prompts.points = {{70, 60, true}, {135, 60, false}};
-  EXPECT_GT(iou(segment_clicks(image, prompts, paths).mask, left), 0.9);
+  EXPECT_GT(mask_iou(segment_clicks(image, prompts, paths).mask, left), 0.9);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tessera/core/error.hpp"
+#include "tessera/segment/propagate.hpp"
 #include "tessera/segment/segmenter.hpp"
 
 using tessera::Error;
@@ -13,9 +14,7 @@ using tessera::segment::Prompts;
 
 namespace {
 
-double iou(const cv::Mat& a, const cv::Mat& b) {
-  return static_cast<double>(cv::countNonZero(a & b)) / std::max(1, cv::countNonZero(a | b));
-}
+using tessera::segment::mask_iou;
 
 // Bright ellipses on a noisy dark background, 8- or 16-bit.
 struct Scene {
@@ -59,11 +58,11 @@ TEST(GraphCutSegmenter, OneClickFindsSmallAndLargeObjectsAtTheirScale) {
     const auto a = segmenter->segment(s.image, small);
     ASSERT_EQ(a.mask.size(), s.image.size());
     ASSERT_EQ(a.mask.type(), CV_8UC1);
-    EXPECT_GT(iou(a.mask, s.small_truth), 0.85) << "depth " << depth;
+    EXPECT_GT(mask_iou(a.mask, s.small_truth), 0.85) << "depth " << depth;
     Prompts large;
     large.points = {{250, 180, true}};
     const auto b = segmenter->segment(s.image, large);
-    EXPECT_GT(iou(b.mask, s.large_truth), 0.9) << "depth " << depth;
+    EXPECT_GT(mask_iou(b.mask, s.large_truth), 0.9) << "depth " << depth;
     EXPECT_GT(b.confidence, 0.5);
   }
 }
@@ -95,14 +94,14 @@ TEST(GraphCutSegmenter, NegativeClickRemovesATouchingObject) {
   const auto result = segmenter->segment(image, prompts);
   EXPECT_EQ(result.mask.at<uchar>(100, 120), 255);
   EXPECT_EQ(result.mask.at<uchar>(100, 185), 0);
-  EXPECT_GT(iou(result.mask, truth), 0.75);
+  EXPECT_GT(mask_iou(result.mask, truth), 0.75);
 }
 
 TEST(GraphCutSegmenter, BoxAloneSegmentsTheObjectInside) {
   const Scene s = make_scene(CV_8U);
   Prompts prompts;
   prompts.box = cv::Rect(150, 100, 200, 160);
-  EXPECT_GT(iou(make_segmenter()->segment(s.image, prompts).mask, s.large_truth), 0.85);
+  EXPECT_GT(mask_iou(make_segmenter()->segment(s.image, prompts).mask, s.large_truth), 0.85);
 }
 
 TEST(GraphCutSegmenter, PriorMaskIsRefinedOntoTheObject) {
@@ -113,8 +112,8 @@ TEST(GraphCutSegmenter, PriorMaskIsRefinedOntoTheObject) {
   Prompts prompts;
   prompts.prior_mask = shifted;
   const auto result = make_segmenter()->segment(s.image, prompts);
-  EXPECT_GT(iou(result.mask, s.large_truth), iou(shifted, s.large_truth));
-  EXPECT_GT(iou(result.mask, s.large_truth), 0.9);
+  EXPECT_GT(mask_iou(result.mask, s.large_truth), mask_iou(shifted, s.large_truth));
+  EXPECT_GT(mask_iou(result.mask, s.large_truth), 0.9);
 }
 
 TEST(GraphCutSegmenter, BadPromptsAreInvalidArguments) {
