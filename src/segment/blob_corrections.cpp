@@ -146,13 +146,17 @@ constexpr double kBandShade = 0.3;
 constexpr double kThinBandDepth = 1.5;
 constexpr double kThinBandShade = 0.1;
 // A '-' less than kThinBandDepth inside, the same way: its band takes only pixels no brighter than the click
-// plus kThinBandCeiling of the way up to the core's level, and with that limit reaches further
-// (kThinMinusReach radii), since the extra stretch of a thin excess band is as dim as the click. Measured
-// on the DSB nuclei (corrected summed 1-IoU, 16.53 before; 17 such clicks): ceiling 0.1 at reach 1 / 2 / 2.5
-// / 3 / 4 radii: 16.52 / 16.29 / 16.22 / 16.19 / 16.19; at reach 3, ceiling 0 / 0.05 / 0.1 / 0.15 / 0.2 /
-// none: 16.55 / 16.33 / 16.19 / 16.12 / 16.22 / ~16.39 (none, reach 2); thin depth < 1.01 / < 1.5 / < 2.1:
-// 16.36 / 16.19 / 16.61. A ceiling on wider '-' bands loses (0.3 at reach 1 / 1.6: 16.76 / 17.07).
-constexpr double kThinBandCeiling = 0.15;
+// plus kThinBandCeiling of the way up to the core's level (the ground plus the contrast), and with that
+// limit reaches further (kThinMinusReach radii), since the extra stretch of a thin excess band is as dim as
+// the click. Measured on the DSB nuclei (corrected summed 1-IoU; 17 such clicks), first at bc61530's
+// one-click objects (16.53 before) with the ceiling's top at the ground level plus the contrast (about 1.45
+// contrasts above the ground): ceiling 0.1 at reach 1 / 2 / 2.5 / 3 / 4 radii: 16.52 / 16.29 / 16.22 /
+// 16.19 / 16.19; at reach 3, ceiling 0 / 0.05 / 0.1 / 0.15 / 0.2: 16.55 / 16.33 / 16.19 / 16.12 / 16.22;
+// no ceiling at reach 2: 16.39; thin depth < 1.01 / < 1.5 / < 2.1: 16.36 / 16.19 / 16.61. Then at
+// 5623226's one-click objects (16.42 before) with the top at the core, reach 3: ceiling 0.15 / 0.2 / 0.25
+// / 0.3 / 0.4: 16.05 / 16.02 / 15.99 / 15.96 / 16.01. A ceiling on wider '-' bands loses (0.3 at reach 1 /
+// 1.6: 16.76 / 17.07).
+constexpr double kThinBandCeiling = 0.3;
 constexpr double kThinMinusReach = 3.0;
 // A '-' deeper than this (working pixels) inside is no band but a merged neighbour: remove_part splits it.
 // Measured: band edits for '-' up to 2.5 / 3.5 / 5 px deep: +0.20 / +0.53 / +0.41 (simulated as above).
@@ -176,7 +180,7 @@ bool edit_band(const BlobField& field, const std::vector<cv::Point>& positives, 
   if (positive)
     shade_floor = level - (thin ? kThinBandShade : kBandShade) * (level - ground_of(field));
   else if (thin)
-    shade_ceiling = level + kThinBandCeiling * (field.level + field.contrast - level);
+    shade_ceiling = level + kThinBandCeiling * (ground_of(field) + field.contrast - level);
   cv::Mat band(object.size(), CV_8U, cv::Scalar(0));
   for (int y = 0; y < band.rows; ++y) {
     const float* to_outline = distance.ptr<float>(y);
