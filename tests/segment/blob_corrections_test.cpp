@@ -75,4 +75,28 @@ TEST(BlobCorrections, ANegativeJustInsideMovesThatStretchOfTheOutlineInsideIt) {
   EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
 }
 
+TEST(BlobCorrections, ANegativeOnePixelInsideTakesTheDimExcessAlongTheOutlineFarBeyondTheClick) {
+  const BlobField field = field_of_disc(16);
+  const cv::Mat first = disc(17);  // the first mask one pixel too wide all round, on the dark ground
+  const cv::Point click = kCentre + cv::Point(0, 17);
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{click, false}}, object);
+  const cv::Mat excess = first & ~disc(16);
+  int far_excess = 0;
+  int far_removed = 0;
+  for (int y = 0; y < excess.rows; ++y)
+    for (int x = 0; x < excess.cols; ++x) {
+      const double from_click = std::hypot(x - click.x, y - click.y);
+      if (excess.at<uchar>(y, x) == 0 || from_click < 8 || from_click > 12) continue;
+      ++far_excess;
+      if (object.at<uchar>(y, x) == 0) ++far_removed;
+    }
+  EXPECT_FALSE(inside(object, 0, 17)) << "the click itself";
+  ASSERT_GT(far_excess, 0);
+  EXPECT_GE(far_removed, far_excess / 2) << "the dim excess half a radius and more along the outline goes too";
+  EXPECT_TRUE(inside(object, 0, -17)) << "the opposite stretch of the outline stays where it was";
+  EXPECT_EQ(cv::countNonZero(disc(14) & ~object), 0) << "the bright disc stays";
+  EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+}
+
 }  // namespace
