@@ -1,7 +1,6 @@
 #include "segment/click_corrections.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -15,7 +14,6 @@ namespace {
 
 cv::Point pixel_of(const PromptPoint& p) { return {static_cast<int>(p.x), static_cast<int>(p.y)}; }
 
-constexpr double kAnyRadius = std::numeric_limits<double>::infinity();
 
 // A '-' inside the mask either marks a leak at its edge or a second body the mask took in: the depth of the '-'
 // (distance to the mask's edge) over the deepest '+' inside the mask tells them apart. A leak is re-cut
@@ -44,7 +42,7 @@ bool marks_second_body(const cv::Mat& mask, const std::vector<cv::Point>& positi
 SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const ClickPaths& paths) {
   const auto first = std::find_if(prompts.points.begin(), prompts.points.end(),
                                   [](const PromptPoint& p) { return p.positive; });
-  SegmentResult result = paths.grabcut_one_click(Prompts{{*first}, std::nullopt, {}}, kAnyRadius);
+  SegmentResult result = paths.grabcut_one_click(Prompts{{*first}, std::nullopt, {}});
   std::vector<cv::Point> positives{pixel_of(*first)};
   for (auto p = prompts.points.begin(); p != prompts.points.end(); ++p) {
     if (p == first) continue;
@@ -68,7 +66,7 @@ SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const
 SegmentResult segment_clicks(const cv::Mat& image8, const Prompts& prompts, const ClickPaths& paths) {
   if (auto blob = paths.blob(prompts)) return *blob;
   if (prompts.points.size() > 1) return cut_then_edit(image8, prompts, paths);
-  return paths.grabcut_one_click(prompts, kAnyRadius);
+  return paths.grabcut_one_click(prompts);
 }
 
 }  // namespace tessera::segment

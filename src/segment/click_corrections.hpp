@@ -18,9 +18,8 @@ namespace tessera::segment {
 struct ClickPaths {
   // The blob watershed over all the prompts' points; nullopt when the first '+' click is no clean blob.
   std::function<std::optional<SegmentResult>(const Prompts&)> blob;
-  // GrabCut over a series of assumed radii for ONE '+' click, trying no radius above `max_radius` (image pixels;
-  // the smallest radius is always tried).
-  std::function<SegmentResult(const Prompts&, double max_radius)> grabcut_one_click;
+  // GrabCut over a series of assumed radii for ONE '+' click.
+  std::function<SegmentResult(const Prompts&)> grabcut_one_click;
 };
 
 // `image8`: 8-bit, 1 or 3 channels; prompts validated (points only: no box, no prior mask; >= one '+').

@@ -240,10 +240,8 @@ std::size_t enclosing_cut(const std::vector<Candidate>& candidates, std::size_t 
 // needing the cut to leave half (or 20%) of its ROI: polyps 2.93; stability as the mean or the lower of the two
 // neighbours' IoU: EM 5.06 / 4.89; the enclosing cut's contrast share 0.2 or 0.3 instead of 0.25: EM 3.76 / 5.19
 // (4.12 / 3.50 with the grey smoothing of working_features).
-SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts, double max_radius) {
-  std::vector<double> radii;
-  for (double radius : candidate_radii(image8.size()))
-    if (radii.empty() || radius <= max_radius) radii.push_back(radius);
+SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts) {
+  const std::vector<double> radii = candidate_radii(image8.size());
   std::vector<Candidate> candidates(radii.size());
   std::vector<std::exception_ptr> failures(radii.size());
   const int count = static_cast<int>(radii.size());
@@ -296,7 +294,7 @@ class GraphCutSegmenter final : public Segmenter {
       method = "grabcut_box";
     } else {
       const ClickPaths paths{[&](const Prompts& p) { return clean_blob(image8, p); },
-                             [&](const Prompts& p, double max_radius) { return cut_over_scales(image8, p, max_radius); }};
+                             [&](const Prompts& p) { return cut_over_scales(image8, p); }};
       return segment_clicks(image8, prompts, paths);
     }
     return {to_image_mask(*best, image.size()), confidence_of(*best), method};

@@ -106,10 +106,9 @@ TEST(ClickCorrections, APositiveOutsideTheMaskRecutsFromTheFirstMaskWithoutANewS
   const Scene s = make_scene(1);
   int searches = 0;
   const ClickPaths paths{[](const Prompts&) { return std::optional<SegmentResult>(); },
-                         [&](const Prompts& prompts, double max_radius) {
+                         [&](const Prompts& prompts) {
                            ++searches;
                            EXPECT_EQ(prompts.points.size(), 1u);
-                           EXPECT_TRUE(std::isinf(max_radius)) << "the first click searches every scale";
                            return SegmentResult{short_first_mask(s), 0.7, "grabcut_scales"};
                          }};
   Prompts prompts;
@@ -132,7 +131,7 @@ TEST(ClickCorrections, ANegativeOnASecondBodyAsDeepAsTheObjectSplitsItOff) {
   image.setTo(180, left | right);
   cv::line(image, {100, 20}, {100, 100}, 90, 3);  // the seam
   const ClickPaths paths{[](const Prompts&) { return std::optional<SegmentResult>(); },
-                         [&](const Prompts&, double) { return SegmentResult{left | right, 0.7, "grabcut_scales"}; }};
+                         [&](const Prompts&) { return SegmentResult{left | right, 0.7, "grabcut_scales"}; }};
   Prompts prompts;
   prompts.points = {{70, 60, true}, {135, 60, false}};
   EXPECT_GT(mask_iou(segment_clicks(image, prompts, paths).mask, left), 0.9);
