@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "tessera/segment/propagate.hpp"
 #include "tessera/segment/segmenter.hpp"
 
 namespace fs = std::filesystem;
@@ -20,6 +21,8 @@ using tessera::segment::Prompts;
 using tessera::segment::PromptPoint;
 
 namespace {
+
+using tessera::segment::mask_iou;
 
 const fs::path kData = fs::path(TESSERA_SOURCE_DIR) / ".." / "shared" / "data";
 
@@ -67,10 +70,22 @@ std::vector<Sample> load_kvasir() {
   return out;
 }
 
-double iou(const cv::Mat& a, const cv::Mat& b) {
-  const double inter = cv::countNonZero(a & b);
-  const double uni = cv::countNonZero(a | b);
-  return uni > 0 ? inter / uni : 1.0;
+// Held out: fluorescent nuclei of another lab's time-lapse (LapTrack's napari example, 200² uint16 frames with
+// labels), never looked at while the segmenter was tuned on the three sets above. Frames 0 and 5: two
+// configurations of the same cells; ids cut into several pieces are skipped (not one object).
+std::vector<Sample> load_heldout_nuclei() {
+  const fs::path dir = kData / "laptrack_timelapse" / "napari_interactive_fix_data";
+  std::vector<cv::Mat> frames, label_frames;
+  cv::imreadmulti((dir / "example_images.tif").string(), frames, cv::IMREAD_UNCHANGED);
+  cv::imreadmulti((dir / "example_label.tif").string(), label_frames, cv::IMREAD_UNCHANGED);
+  std::vector<Sample> out;
+  for (std::size_t t : {0u, 5u}) {
+    if (t >= frames.size() || t >= label_frames.size()) continue;
+    cv::Mat labels;
+    label_frames[t].convertTo(labels, CV_32S);
+    out.push_back({frames[t], labels});
+  }
+  return out;
 }
 
 // The object's centroid, or its pixel nearest the centroid when the centroid falls outside (a crescent).
@@ -140,16 +155,18 @@ Score evaluate(const std::string& name, const std::vector<Sample>& samples,
     for (int label = 1; label <= static_cast<int>(max_label); ++label) {
       const cv::Mat truth = s.labels == label;
       if (cv::countNonZero(truth) < 30) continue;  // annotation fragments, not objects
+      cv::Mat pieces;
+      if (cv::connectedComponents(truth, pieces, 8) > 2) continue;  // one id in several pieces: not one object
       const cv::Point c = click_at_centroid(truth);
       Prompts prompts;
       prompts.points.push_back({static_cast<double>(c.x), static_cast<double>(c.y), true});
       const auto first = segmenter.segment(s.image, prompts);
-      score.first.push_back(iou(first.mask > 0, truth));
+      score.first.push_back(mask_iou(first.mask > 0, truth));
       score.confidence.push_back(first.confidence);
       const auto fix = corrective_click(first.mask > 0, truth);
       if (fix) prompts.points.push_back(*fix);
       const auto fixed = segmenter.segment(s.image, prompts);
-      score.corrected.push_back(iou(fixed.mask > 0, truth));
+      score.corrected.push_back(mask_iou(fixed.mask > 0, truth));
       if (detail.is_open())
         detail << fmt::format("{},{},{},{},{},{},{:.4f},{},{:.4f},{},{},{},{:.4f},{},{:.4f}\n", name, image, label,
                               cv::countNonZero(truth), c.x, c.y, score.first.back(), first.method,
@@ -158,6 +175,19 @@ Score evaluate(const std::string& name, const std::vector<Sample>& samples,
     }
   }
   return score;
+}
+
+// One line per dataset: the means and how far the confidence follows the IoU (Pearson correlation).
+void print_score(const std::string& name, const Score& s) {
+  double mc = s.mean(s.confidence), mi = s.mean(s.first), sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < s.first.size(); ++i) {
+    sxy += (s.confidence[i] - mc) * (s.first[i] - mi);
+    sxx += (s.confidence[i] - mc) * (s.confidence[i] - mc);
+    syy += (s.first[i] - mi) * (s.first[i] - mi);
+  }
+  std::cout << fmt::format("{:22s} objects {:4d}  one click IoU {:.3f}  + correction {:.3f}  corr(conf, IoU) {:.2f}\n",
+                           name, s.first.size(), s.mean(s.first), s.mean(s.corrected),
+                           sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0);
 }
 
 TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
@@ -169,19 +199,11 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::ofstream detail = detail_file();
   // TESSERA_QUALITY_ONLY=<dataset>: measure one dataset (a parameter sweep on the fast DSB clicks).
   const char* only = std::getenv("TESSERA_QUALITY_ONLY");
+  if (only != nullptr && datasets.count(only) == 0) GTEST_SKIP() << "TESSERA_QUALITY_ONLY=" << only;
   for (const auto& [name, samples] : datasets) {
     if (only != nullptr && name != only) continue;
     const Score s = evaluate(name, samples, *segmenter, detail);
-    // Confidence vs IoU: Pearson correlation, to show the confidence means something.
-    double mc = s.mean(s.confidence), mi = s.mean(s.first), sxy = 0, sxx = 0, syy = 0;
-    for (std::size_t i = 0; i < s.first.size(); ++i) {
-      sxy += (s.confidence[i] - mc) * (s.first[i] - mi);
-      sxx += (s.confidence[i] - mc) * (s.confidence[i] - mc);
-      syy += (s.first[i] - mi) * (s.first[i] - mi);
-    }
-    std::cout << fmt::format("{:22s} objects {:4d}  one click IoU {:.3f}  + correction {:.3f}  corr(conf, IoU) {:.2f}\n",
-                             name, s.first.size(), s.mean(s.first), s.mean(s.corrected),
-                             sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0);
+    print_score(name, s);
     all.first.insert(all.first.end(), s.first.begin(), s.first.end());
     all.corrected.insert(all.corrected.end(), s.corrected.begin(), s.corrected.end());
   }
@@ -191,10 +213,27 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::cout << fmt::format("issue's bar: one click 0.80 {} (gap {:+.3f}), after correction 0.88 {} (gap {:+.3f})\n",
                            verdict(all.mean(all.first), 0.80), all.mean(all.first) - 0.80,
                            verdict(all.mean(all.corrected), 0.88), all.mean(all.corrected) - 0.88);
-  // Measured: 0.800 / 0.833 (DSB 0.817 / 0.843, EM 0.772 / 0.815, polyps 0.534 / 0.677; the session before:
-  // 0.746 / 0.784); deterministic (GrabCut seeds per cut), so the floors leave only a small margin.
-  EXPECT_GE(all.mean(all.first), 0.79);
-  EXPECT_GE(all.mean(all.corrected), 0.82);
+  // Measured: 0.815 / 0.869 (DSB 0.828 / 0.870, EM 0.817 / 0.900, polyps 0.534 / 0.742; the session before:
+  // 0.800 / 0.833); deterministic (GrabCut seeds per cut), so the floors leave only a small margin.
+  EXPECT_GE(all.mean(all.first), 0.80);
+  EXPECT_GE(all.mean(all.corrected), 0.855);
+}
+
+// The segmenter's constants were measured on the three sets above; nuclei it was never tuned on show whether
+// they carried over. Not part of the issue's bar (its sets were chosen before), reported beside it.
+TEST(SegmenterQuality, HeldOutNucleiKeepTheirLevel) {
+  if (!fs::exists(kData / "laptrack_timelapse")) GTEST_SKIP() << "no ../shared/data";
+  const char* only = std::getenv("TESSERA_QUALITY_ONLY");
+  if (only != nullptr && std::string(only) != "heldout_nuclei") GTEST_SKIP() << "TESSERA_QUALITY_ONLY=" << only;
+  const auto segmenter = tessera::segment::make_segmenter();
+  std::ofstream no_detail;
+  const Score s = evaluate("heldout_nuclei", load_heldout_nuclei(), *segmenter, no_detail);
+  print_score("heldout_nuclei", s);
+  ASSERT_GE(s.first.size(), 80u);
+  // Measured: 0.747 / 0.839 (87 nuclei); at the session's start (cef3221) 0.743 / 0.786: the corrections
+  // carried over, the one-click gains on the tuned sets barely.
+  EXPECT_GE(s.mean(s.first), 0.73);
+  EXPECT_GE(s.mean(s.corrected), 0.82);
 }
 
 }  // namespace
