@@ -22,9 +22,9 @@ struct BlobClick {
 // `object`: CV_8U 0/255 of the field's size, the first click's object (its core at `first`); edited in place,
 // click by click in order: a click near the outline moves that stretch of it past the click (a band along
 // the outline about twice the click's distance to it wide), a '-' deeper inside removes the part of the
-// object it floods first, a '+' whose band is itself alone adds the part near it that a ground level just
-// below its own adds (else the region it floods first), a click the object already agrees with changes
-// nothing.
+// object it floods first, a '+' whose band is itself alone or that lies deep in a second object (foreground
+// the object does not touch) adds the part near it that a ground level just below its own adds (else the
+// region it floods first), a click the object already agrees with changes nothing.
 void apply_blob_corrections(const BlobField& field, cv::Point first, const std::vector<BlobClick>& clicks,
                             cv::Mat& object);
 

@@ -37,9 +37,10 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
 // Moves the ground level: ground, distance to it and (once set) the elevation follow; the radius stays.
 void set_ground_level(BlobField& field, double level);
 
-// The object the first click makes: a flood from a disk of a quarter radius at `first` against the context
-// markers of `positives` (far lobes, unless not `hold_far_lobes`) and `first` (neighbour centres).
-cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point first,
-                         bool hold_far_lobes = true);
+// The object the first click makes: a flood from a disk of a quarter radius at `centres.front()` (the first
+// click) against the context markers of `positives` (far lobes, unless not `hold_far_lobes`) and `centres`
+// (no neighbour centre near them).
+cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives,
+                         const std::vector<cv::Point>& centres, bool hold_far_lobes = true);
 
 }  // namespace tessera::segment

@@ -9,10 +9,12 @@
 
 #include "segment/blob_corrections.hpp"
 #include "segment/blob_field.hpp"
+#include "tessera/segment/propagate.hpp"
 
 using tessera::segment::apply_blob_corrections;
 using tessera::segment::BlobClick;
 using tessera::segment::BlobField;
+using tessera::segment::mask_iou;
 
 namespace {
 
@@ -24,16 +26,17 @@ cv::Mat disc(int radius) {
   return out;
 }
 
-// The field the one-click cut would flood on for a disc of `radius` on a ground of 20: 200 at the centre,
-// falling to 80 at its edge (a nucleus' rim is dimmer than its core: the level at a click says little
-// about where the edge lies beyond it).
-BlobField field_of_disc(int radius) {
-  cv::Mat raw(120, 120, CV_32F, cv::Scalar(20));
+// The field the one-click cut would flood on for discs of `radius` at `centres` on a ground of 20: 200 at
+// each centre, falling to 80 at its edge (a nucleus' rim is dimmer than its core: the level at a click says
+// little about where the edge lies beyond it).
+BlobField field_of_discs(cv::Size size, const std::vector<cv::Point>& centres, int radius) {
+  cv::Mat raw(size, CV_32F, cv::Scalar(20));
   for (int y = 0; y < raw.rows; ++y)
-    for (int x = 0; x < raw.cols; ++x) {
-      const double r = std::hypot(x - kCentre.x, y - kCentre.y);
-      if (r <= radius) raw.at<float>(y, x) = static_cast<float>(200 - 120 * r / radius);
-    }
+    for (int x = 0; x < raw.cols; ++x)
+      for (const auto& centre : centres) {
+        const double r = std::hypot(x - centre.x, y - centre.y);
+        if (r <= radius) raw.at<float>(y, x) = static_cast<float>(200 - 120 * r / radius);
+      }
   BlobField field;
   field.signed_raw = raw;
   cv::GaussianBlur(raw, field.signed_smooth, cv::Size(), 1.0);
@@ -46,6 +49,8 @@ BlobField field_of_disc(int radius) {
   cv::magnitude(gx, gy, field.elevation);
   return field;
 }
+
+BlobField field_of_disc(int radius) { return field_of_discs({120, 120}, {kCentre}, radius); }
 
 bool inside(const cv::Mat& mask, int dx, int dy) { return mask.at<uchar>(kCentre + cv::Point(dx, dy)) != 0; }
 
@@ -97,6 +102,25 @@ TEST(BlobCorrections, ANegativeOnePixelInsideTakesTheDimExcessAlongTheOutlineFar
   EXPECT_TRUE(inside(object, 0, -17)) << "the opposite stretch of the outline stays where it was";
   EXPECT_EQ(cv::countNonZero(disc(14) & ~object), 0) << "the bright disc stays";
   EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+}
+
+TEST(BlobCorrections, APositiveOnASeparateDiscAddsThatDiscWhole) {
+  // A '+' far outside is no stretch of the outline to move: a band around the first disc clipped the second.
+  for (const int apart : {60, 90, 140}) {
+    const cv::Point near_centre{60, 100};
+    const cv::Point far_centre = near_centre + cv::Point(apart, 0);
+    const BlobField field = field_of_discs({300, 200}, {near_centre, far_centre}, 20);
+    cv::Mat first_disc = cv::Mat::zeros(200, 300, CV_8U);
+    cv::circle(first_disc, near_centre, 20, 255, cv::FILLED);
+    cv::Mat object = first_disc.clone();
+    apply_blob_corrections(field, near_centre, {BlobClick{far_centre, true}}, object);
+    cv::Mat far_side = cv::Mat::zeros(200, 300, CV_8U);
+    far_side(cv::Rect(near_centre.x + apart / 2, 0, 300 - near_centre.x - apart / 2, 200)).setTo(255);
+    // The second disc as far as it is not ground (its dim rim is below the field's ground level).
+    const cv::Mat second_disc = ~field.ground & far_side;
+    EXPECT_GT(mask_iou(object & far_side, second_disc), 0.9) << "the second disc, centres " << apart << " px apart";
+    EXPECT_EQ(cv::countNonZero(first_disc & ~object), 0) << "a '+' only adds";
+  }
 }
 
 }  // namespace
