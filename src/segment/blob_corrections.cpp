@@ -24,18 +24,6 @@ constexpr double kKeptCoreDisk = 0.5;
 
 int disk_of(const BlobField& field, double radii) { return static_cast<int>(radii * field.radius); }
 
-// The ground's signed grey level: the field's 10th percentile, as the one-click cut measured it on its ROI.
-double ground_of(const BlobField& field) {
-  const cv::Mat& shade = field.signed_smooth;
-  std::vector<float> values;
-  values.reserve(shade.total());
-  for (int y = 0; y < shade.rows; ++y)
-    values.insert(values.end(), shade.ptr<float>(y), shade.ptr<float>(y) + shade.cols);
-  const auto tenth = values.begin() + static_cast<std::ptrdiff_t>(0.1 * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), tenth, values.end());
-  return *tenth;
-}
-
 // A '-' inside the object: a flood inside the object only, from the '+' clicks inside it and from the '-',
 // on the field's elevation (which rises towards the ground, so the split follows the neck between two
 // merged nuclei); the part the '-' floods is removed.
@@ -194,9 +182,9 @@ bool edit_band(const BlobField& field, const std::vector<cv::Point>& positives, 
   double shade_floor = -HUGE_VAL;
   double shade_ceiling = HUGE_VAL;
   if (positive)
-    shade_floor = level - (thin ? kThinBandShade : kBandShade) * (level - ground_of(field));
+    shade_floor = level - (thin ? kThinBandShade : kBandShade) * (level - field.ground_shade);
   else if (thin)
-    shade_ceiling = level + kThinBandCeiling * (ground_of(field) + field.contrast - level);
+    shade_ceiling = level + kThinBandCeiling * (field.ground_shade + field.contrast - level);
   cv::Mat band(object.size(), CV_8U, cv::Scalar(0));
   for (int y = 0; y < band.rows; ++y) {
     const float* to_outline = distance.ptr<float>(y);

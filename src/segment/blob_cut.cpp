@@ -266,6 +266,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   BlobField field;
   field.signed_raw = sign * raw;
   field.signed_smooth = sign * smooth;
+  field.ground_shade = ground_s;
   field.contrast = contrast;
   set_ground_level(field, ground_s + kGroundShare * contrast);
   double inscribed = 0;

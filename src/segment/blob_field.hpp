@@ -17,6 +17,7 @@ enum BlobLabel : int { kBlobGround = 1, kBlobObject = 2, kBlobNeighbour = 3 };
 struct BlobField {
   cv::Mat signed_raw;     // CV_32F: grey levels, negated for a dark object, so the object is always bright
   cv::Mat signed_smooth;  // CV_32F: signed_raw smoothed at 1 px
+  double ground_shade = 0;  // the ground's signed grey level: the ROI's 10th percentile (90th for a dark object)
   double contrast = 0;    // the click's core level minus the ground's (signed grey levels)
   double level = 0;       // signed grey level below which pixels are ground (first: 0.45 of the contrast up)
   cv::Mat ground;         // CV_8U 255 where signed_smooth is below `level`: sure background

@@ -40,6 +40,7 @@ BlobField field_of_discs(cv::Size size, const std::vector<cv::Point>& centres, i
   BlobField field;
   field.signed_raw = raw;
   cv::GaussianBlur(raw, field.signed_smooth, cv::Size(), 1.0);
+  field.ground_shade = 20;
   field.contrast = 180;
   field.radius = radius;
   tessera::segment::set_ground_level(field, 20 + 0.45 * 180);
