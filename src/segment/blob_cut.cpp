@@ -12,6 +12,7 @@
 #include "segment/graph_cut.hpp"
 #include "segment/marker_watershed.hpp"
 #include "segment/roi.hpp"
+#include "tessera/segment/propagate.hpp"
 
 namespace tessera::segment {
 
@@ -161,8 +162,7 @@ double ellipse_fit_iou(const cv::Mat& object) {
   if (contours.size() != 1 || contours.front().size() < 5) return 0;
   cv::Mat ellipse(object.size(), CV_8U, cv::Scalar(0));
   cv::ellipse(ellipse, cv::fitEllipse(contours.front()), 255, cv::FILLED);
-  const int either = std::max(1, cv::countNonZero(ellipse | object));
-  return static_cast<double>(cv::countNonZero(ellipse & object)) / either;
+  return mask_iou(ellipse, object);
 }
 
 // Distance (working pixels) from every pixel to the nearest of `points`.
