@@ -43,18 +43,20 @@ SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const
   const auto first = std::find_if(prompts.points.begin(), prompts.points.end(),
                                   [](const PromptPoint& p) { return p.positive; });
   SegmentResult result = paths.grabcut_one_click(Prompts{{*first}, std::nullopt, {}});
-  std::vector<cv::Point> positives{pixel_of(*first)};
+  std::vector<cv::Point> positives{pixel_of(*first)}, negatives;
   for (auto p = prompts.points.begin(); p != prompts.points.end(); ++p) {
     if (p == first) continue;
     const cv::Point at = pixel_of(*p);
     const bool inside = result.mask.at<uchar>(at) != 0;
     if (p->positive) {
-      if (!inside) result.mask = recut_with_click(image8, result.mask, positives, at, true);
+      if (!inside) result.mask = recut_with_click(image8, result.mask, positives, negatives, at, true);
       positives.push_back(at);
-    } else if (inside) {
-      result.mask = marks_second_body(result.mask, positives, at)
-                        ? remove_around(image8, result.mask, positives, at)
-                        : recut_with_click(image8, result.mask, positives, at, false);
+    } else {
+      if (inside)
+        result.mask = marks_second_body(result.mask, positives, at)
+                          ? remove_around(image8, result.mask, positives, at)
+                          : recut_with_click(image8, result.mask, positives, negatives, at, false);
+      negatives.push_back(at);
     }
   }
   result.method = "grabcut_edited";

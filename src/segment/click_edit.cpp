@@ -67,18 +67,18 @@ cv::Mat remove_around(const cv::Mat& image8, const cv::Mat& mask, const std::vec
     return std::max(speck, static_cast<int>(std::min(core, apart)));
   };
   const cv::Point removed_at = to_working(negative);
-  bool any_kept = false;
-  for (const auto& p : positives) {
-    if (!bounds.contains(p) || mask.at<uchar>(p) == 0) continue;
-    cv::circle(labels, to_working(p), disk_radius(to_working(p), removed_at), kKept, cv::FILLED);
-    any_kept = true;
-  }
-  if (!any_kept) return mask.clone();
-  int removed_radius = std::numeric_limits<int>::max();
+  std::vector<cv::Point> kept_at;
   for (const auto& p : positives)
-    if (bounds.contains(p) && mask.at<uchar>(p) != 0)
-      removed_radius = std::min(removed_radius, disk_radius(removed_at, to_working(p)));
+    if (bounds.contains(p) && mask.at<uchar>(p) != 0) kept_at.push_back(to_working(p));
+  if (kept_at.empty()) return mask.clone();
+  int removed_radius = std::numeric_limits<int>::max();
+  for (const auto& k : kept_at) removed_radius = std::min(removed_radius, disk_radius(removed_at, k));
   cv::circle(labels, removed_at, removed_radius, kRemoved, cv::FILLED);
+  // The kept disks are drawn last, and each '+' pixel itself: a '-' a pixel or two from a '+' (the speck-sized
+  // disks overlap there) had covered the '+' and the object was removed with the '+' inside it.
+  for (const auto& k : kept_at) cv::circle(labels, k, disk_radius(k, removed_at), kKept, cv::FILLED);
+  labels.at<int>(removed_at) = kRemoved;
+  for (const auto& k : kept_at) labels.at<int>(k) = kKept;
   labels.setTo(kOutside, crop_mask == 0);  // the disks do not reach beyond the mask
   if (cv::countNonZero(labels == kKept) == 0 || cv::countNonZero(labels == kRemoved) == 0) return mask.clone();
   flood_from_markers(gradient_of(crop_image), labels);

@@ -43,6 +43,13 @@ constexpr double kSureDiskPerDistance = 0.8;
 // 0.51 -> 0.53), or its '+' disks alone as sure foreground (all four worse than the watershed).
 constexpr double kInteriorErosion = 0.15;
 constexpr double kGrowBand = 0.25;
+// The click's distance to the mask stands for the size of the part it marks only near the mask: a '+' on a
+// separate part far away (a second bar 590 px from the first bar's mask) drew a sure disk and a reach of hundreds
+// of pixels over the ground and took the whole image. So the distance the disks and the reach are drawn from is
+// capped at the mask's inscribed radius (the equivalent radius, 44 px for a 300 x 20 bar, still took 8,500 ground
+// pixels): the part a click marks is not assumed thicker than the object it corrects. Measured on the 25
+// corrections of EM nuclei and polyps: every IoU after the click unchanged.
+constexpr double kMaxClaimPerInscribed = 1.0;
 
 cv::Mat disk_mask(cv::Size size, cv::Point2d centre, double radius) {
   cv::Mat out(size, CV_8U, cv::Scalar(0));
@@ -63,26 +70,42 @@ cv::Mat distance_to_points(cv::Size size, const std::vector<cv::Point>& points) 
   return distance;
 }
 
+// The radius of the largest disk inside the mask (the image border counting as outside).
+double inscribed_radius(const cv::Mat& mask) {
+  cv::Mat padded, distance;
+  cv::copyMakeBorder(mask(cv::boundingRect(mask)), padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
+  cv::distanceTransform(padded, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  double largest = 0;
+  cv::minMaxLoc(distance, nullptr, &largest);
+  return largest;
+}
+
 }  // namespace
 
 double distance_to_edge(const cv::Mat& mask, cv::Point at) {
-  cv::Mat distance;
+  // On the crop that holds the mask and the point only (the nearest mask pixel, or the nearest pixel outside it,
+  // lies within it or on the one-pixel frame around it): a transform of the whole image for one value cost 0.4 s
+  // a call on 4000² and the policy asks once per '+' click.
+  const cv::Rect bounds = cv::boundingRect(mask) | cv::Rect(at, cv::Size(1, 1));
+  cv::Mat padded, distance;
+  cv::copyMakeBorder(mask(bounds), padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
+  const cv::Point in_padded = at - bounds.tl() + cv::Point(1, 1);
   if (mask.at<uchar>(at) == 0) {
-    cv::distanceTransform(mask == 0, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-    return distance.at<float>(at);
+    if (cv::countNonZero(mask(bounds)) == 0) return 0;  // no mask: no edge to be away from
+    cv::distanceTransform(padded == 0, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  } else {
+    cv::distanceTransform(padded, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
   }
-  cv::Mat padded;
-  cv::copyMakeBorder(mask, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::distanceTransform(padded, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  return distance.at<float>(at.y + 1, at.x + 1);
+  return distance.at<float>(in_padded);
 }
 
 cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::vector<cv::Point>& positives,
-                         cv::Point click, bool positive) {
+                         const std::vector<cv::Point>& negatives, cv::Point click, bool positive) {
   const double area = cv::countNonZero(mask);
   if (area == 0 || (mask.at<uchar>(click) != 0) == positive) return mask.clone();
   const double object_radius = std::sqrt(area / CV_PI);
-  const double click_distance = std::max(1.0, distance_to_edge(mask, click));
+  const double click_distance =
+      std::clamp(distance_to_edge(mask, click), 1.0, std::max(1.0, kMaxClaimPerInscribed * inscribed_radius(mask)));
   const double band = kGrowBand * object_radius;
   // The ROI: the mask, the '+' click's reach, and the band around both.
   const int reach = positive ? static_cast<int>(kReachPerDistance * click_distance) : 0;
@@ -129,6 +152,9 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
     trimap.setTo(cv::GC_FGD, interior & kept_side);
     trimap.setTo(cv::GC_BGD, disk_mask(working, at, sure_radius));
   }
+  // Earlier '-' clicks stay background: without them a later re-cut took back a part a '-' had removed.
+  for (const auto& n : negatives)
+    if (roi.contains(n)) cv::circle(trimap, to_working(n), 2, cv::GC_BGD, cv::FILLED);
   for (const auto& a : anchors) cv::circle(trimap, a, 2, cv::GC_FGD, cv::FILLED);
   const CutOutcome cut = run_cut({features, trimap, anchors, 3});
   cv::Mat placed;

@@ -11,11 +11,11 @@
 
 namespace tessera::segment {
 
-// `mask`: CV_8U 0/255, image size, the mask before the click; `image8`: 8-bit, 1 or 3 channels; `positives`: the
-// '+' clicks so far (image pixels); `click` is the corrective click, `positive` its sign. Returns the re-cut mask
-// (image size, 0/255); a '+' click only adds pixels, a '-' click only removes them.
+// `mask`: CV_8U 0/255, image size, the mask before the click; `image8`: 8-bit, 1 or 3 channels; `positives` /
+// `negatives`: the '+' / '-' clicks so far (image pixels); `click` is the corrective click, `positive` its sign.
+// Returns the re-cut mask (image size, 0/255); a '+' click only adds pixels, a '-' click only removes them.
 cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::vector<cv::Point>& positives,
-                         cv::Point click, bool positive);
+                         const std::vector<cv::Point>& negatives, cv::Point click, bool positive);
 
 // Distance (pixels) of `at` to the edge of `mask` (CV_8U 0/255): from outside, to the nearest mask pixel; from
 // inside, to the nearest pixel outside it, the image border counting as outside.

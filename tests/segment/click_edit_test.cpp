@@ -63,6 +63,18 @@ TEST(RemoveAround, ClicksTheMaskAlreadyAgreesWithOrCannotAnchorChangeNothing) {
 // A textured object whose '+' sits on a dark clump ringed by strong edges, with a strip of ground the mask
 // wrongly holds along its top. The '-' in the strip must take the strip only: a marker no bigger than a speck
 // under the '+' stays walled in by the clump's edges while the '-' floods the rest of the object.
+// A '-' two pixels from the '+' (an annotator's slip) on a mask filling a featureless image: the '+' stays in the
+// mask. The markers were speck-sized disks there (3 px), the '-' disk was drawn last over the '+' and the '+'
+// went out with the rest.
+TEST(RemoveAround, NegativeNextToThePositiveKeepsThePositive) {
+  for (int channels : {1, 3}) {
+    const cv::Mat image(120, 120, channels == 1 ? CV_8UC1 : CV_8UC3, cv::Scalar::all(77));
+    const cv::Mat mask(image.size(), CV_8U, cv::Scalar(255));
+    const cv::Mat edited = remove_around(image, mask, {{50, 50}}, {52, 50});
+    EXPECT_NE(edited.at<uchar>(50, 50), 0) << channels << " channel(s)";
+  }
+}
+
 TEST(RemoveAround, NegativeClickInALeakedStripKeepsTheObjectAroundAWalledInPositive) {
   cv::Mat image(200, 200, CV_8U, cv::Scalar(60));
   cv::Mat object = cv::Mat::zeros(image.size(), CV_8U);

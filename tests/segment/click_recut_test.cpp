@@ -55,7 +55,7 @@ TEST(RecutWithClick, APositiveInTheMissedPartAddsThatPartAndNoGround) {
   for (int channels : {1, 3}) {
     const Scene s = make_scene(channels);
     const cv::Mat first = short_first_mask(s);
-    const cv::Mat edited = recut_with_click(s.image, first, {{60, 100}}, {140, 100}, true);
+    const cv::Mat edited = recut_with_click(s.image, first, {{60, 100}}, {}, {140, 100}, true);
     // Measured 0.73 (first 0.13): the whole missed part up to its far end, though its outline runs ~8 px inside
     // the object's (GrabCut's smoothed grey features blur the edge).
     EXPECT_GT(mask_iou(edited, s.object), 0.7) << channels << " channel(s); first " << mask_iou(first, s.object);
@@ -76,7 +76,7 @@ TEST(RecutWithClick, ANegativeInALeakAtTheEdgeRemovesTheLeakAndKeepsTheObject) {
     cv::distanceTransform(leak, leak_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
     cv::Point deepest;
     cv::minMaxLoc(leak_distance, nullptr, nullptr, nullptr, &deepest);
-    const cv::Mat edited = recut_with_click(s.image, first, {{120, 100}}, deepest, false);
+    const cv::Mat edited = recut_with_click(s.image, first, {{120, 100}}, {}, deepest, false);
     EXPECT_GT(mask_iou(edited, s.object), 0.95) << channels << " channel(s); first " << mask_iou(first, s.object);
     EXPECT_EQ(cv::countNonZero(edited & ~first), 0) << "a '-' only removes pixels";
   }
@@ -85,10 +85,10 @@ TEST(RecutWithClick, ANegativeInALeakAtTheEdgeRemovesTheLeakAndKeepsTheObject) {
 TEST(RecutWithClick, ClicksTheMaskAlreadyAgreesWithChangeNothing) {
   const Scene s = make_scene(1);
   const cv::Mat first = short_first_mask(s);
-  EXPECT_EQ(cv::countNonZero(recut_with_click(s.image, first, {{60, 100}}, {60, 110}, true) != first), 0);
-  EXPECT_EQ(cv::countNonZero(recut_with_click(s.image, first, {{60, 100}}, {200, 20}, false) != first), 0);
+  EXPECT_EQ(cv::countNonZero(recut_with_click(s.image, first, {{60, 100}}, {}, {60, 110}, true) != first), 0);
+  EXPECT_EQ(cv::countNonZero(recut_with_click(s.image, first, {{60, 100}}, {}, {200, 20}, false) != first), 0);
   // A '-' with no '+' inside the mask: nothing says which part to keep.
-  EXPECT_EQ(cv::countNonZero(recut_with_click(s.image, first, {{230, 190}}, {60, 100}, false) != first), 0);
+  EXPECT_EQ(cv::countNonZero(recut_with_click(s.image, first, {{230, 190}}, {}, {60, 100}, false) != first), 0);
 }
 
 TEST(RecutWithClick, DistanceToEdgeIsMeasuredFromEitherSide) {
@@ -98,6 +98,37 @@ TEST(RecutWithClick, DistanceToEdgeIsMeasuredFromEitherSide) {
   EXPECT_NEAR(tessera::segment::distance_to_edge(mask, {40, 40}), 21.0, 0.5) << "inside: to the nearest pixel outside";
   mask.setTo(255);
   EXPECT_NEAR(tessera::segment::distance_to_edge(mask, {3, 50}), 4.0, 0.5) << "the image border counts as outside";
+}
+
+// Two bright bars on a dark ground, the mask holding the first one: a '+' on the second bar, 700 px from the
+// mask, adds that bar and not the ground between (the click's distance had drawn a sure disk of ~560 px and
+// the whole 1000 x 60 image came back).
+TEST(RecutWithClick, APositiveFarFromTheMaskDoesNotTakeTheGround) {
+  cv::Mat bars = cv::Mat::zeros(60, 1000, CV_8U), first = bars.clone();
+  cv::rectangle(first, cv::Rect(10, 20, 300, 20), 255, cv::FILLED);
+  cv::rectangle(bars, cv::Rect(700, 20, 290, 20), 255, cv::FILLED);
+  bars |= first;
+  cv::Mat image(bars.size(), CV_8U, cv::Scalar(60));
+  image.setTo(170, bars);
+  cv::Mat noise(image.size(), CV_8S);
+  cv::RNG rng(11);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 12);
+  cv::add(image, noise, image, cv::noArray(), CV_8U);
+  const cv::Mat edited = recut_with_click(image, first, {{160, 30}}, {}, {900, 30}, true);
+  EXPECT_LT(cv::countNonZero(edited & ~bars), cv::countNonZero(bars) / 10) << "ground taken";
+  EXPECT_EQ(cv::countNonZero(first & ~edited), 0) << "a '+' only adds";
+}
+
+// A '-' on the object's far end (the annotator does not want it), then a '+' between: the re-cut grows the mask
+// towards the far end but leaves the '-' out (without it the re-cut took the object to its far end).
+TEST(RecutWithClick, AnEarlierNegativeStaysBackgroundInALaterRecut) {
+  const Scene s = make_scene(1);
+  const cv::Mat first = short_first_mask(s);
+  const cv::Mat without = recut_with_click(s.image, first, {{60, 100}}, {}, {140, 100}, true);
+  ASSERT_NE(without.at<uchar>(100, 200), 0) << "the scene must reach the '-' without it";
+  const cv::Mat with = recut_with_click(s.image, first, {{60, 100}}, {{200, 100}}, {140, 100}, true);
+  EXPECT_EQ(with.at<uchar>(100, 200), 0);
+  EXPECT_NE(with.at<uchar>(100, 140), 0) << "the '+' is still added";
 }
 
 // The policy (click_corrections.hpp) with a recording first cut: only the first '+' runs the scale search; a '+'
