@@ -11,6 +11,7 @@
 #include "segment/blob_split.hpp"
 #include "segment/graph_cut.hpp"
 #include "segment/marker_watershed.hpp"
+#include "segment/mask_geometry.hpp"
 #include "segment/roi.hpp"
 #include "tessera/segment/propagate.hpp"
 
@@ -165,14 +166,6 @@ double ellipse_fit_iou(const cv::Mat& object) {
   return mask_iou(ellipse, object);
 }
 
-// Distance (working pixels) from every pixel to the nearest of `points`.
-cv::Mat distance_to(const std::vector<cv::Point>& points, cv::Size size) {
-  cv::Mat seeds(size, CV_8U, cv::Scalar(255));
-  for (const auto& p : points) seeds.at<uchar>(p) = 0;
-  cv::Mat distance;
-  cv::distanceTransform(seeds, distance, cv::DIST_L2, 3);
-  return distance;
-}
 
 }  // namespace
 
@@ -203,7 +196,7 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
   cv::Mat markers(field.ground.size(), CV_32S, cv::Scalar(0));
   markers.setTo(kBlobGround, field.ground);
   const double far = kFarInscribedRadii * field.radius / kRadiusPerInscribed;
-  if (hold_far_lobes) markers.setTo(kBlobNeighbour, far_lobes(field, distance_to(positives, markers.size()), far));
+  if (hold_far_lobes) markers.setTo(kBlobNeighbour, far_lobes(field, distance_to_points(markers.size(), positives, 3), far));
   mark_neighbours(field.signed_raw, field.ground, field.radius, centres, markers);
   // A later '+' on a thin missed band next to the split would otherwise flood the whole neighbour back in;
   // a '+' inside it says the split was wrong.

@@ -7,6 +7,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "segment/mask_geometry.hpp"
+
 namespace tessera::segment {
 
 namespace {
@@ -31,15 +33,6 @@ constexpr double kMinChordPerKeptWidth = 1.0;
 // marked) 0.71 / 0.83, 0.25 radii 0.81 / 0.89, 0.5 radii 0.79 / 0.89, no marker 0.71 / 0.83. Since d511648 the
 // band edit takes those clicks first and band and marker change nothing on this set.
 constexpr double kFreeBand = 0.25;
-
-double inscribed_radius(const cv::Mat& mask) {
-  cv::Mat padded, distance;
-  cv::copyMakeBorder(mask, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::distanceTransform(padded, distance, cv::DIST_L2, 3);
-  double largest = 0;
-  cv::minMaxLoc(distance, nullptr, &largest);
-  return largest;
-}
 
 struct Concavity {
   cv::Point at;
@@ -74,7 +67,7 @@ std::vector<Concavity> deep_concavities(const cv::Mat& object, double min_depth)
 }  // namespace
 
 cv::Mat split_side_by_side(cv::Mat& object, cv::Point click) {
-  const double radius = inscribed_radius(object);
+  const double radius = inscribed_radius(object, 3);
   if (radius < 2 || object.at<uchar>(click) == 0) return {};
   const std::vector<Concavity> concavities = deep_concavities(object, kMinConcavityDepth * radius);
   std::optional<cv::Mat> best_kept;
@@ -92,8 +85,8 @@ cv::Mat split_side_by_side(cv::Mat& object, cv::Point click) {
       const int clicked = parts.at<int>(click);
       if (clicked == 0) continue;  // the chord runs through the click
       const cv::Mat kept = parts == clicked;
-      if (chord < kMinChordPerKeptWidth * 2 * inscribed_radius(kept)) continue;
-      if (inscribed_radius(object & ~kept) < kMinRemovedRadius * radius) continue;
+      if (chord < kMinChordPerKeptWidth * 2 * inscribed_radius(kept, 3)) continue;
+      if (inscribed_radius(object & ~kept, 3) < kMinRemovedRadius * radius) continue;
       // The shortest chord for the deepest concavities is the neck.
       const double score = chord / (a.depth + b.depth);
       if (best_kept && score >= best_score) continue;

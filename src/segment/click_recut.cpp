@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segment/graph_cut.hpp"
+#include "segment/mask_geometry.hpp"
 #include "segment/roi.hpp"
 
 namespace tessera::segment {
@@ -58,28 +59,6 @@ cv::Mat disk_mask(cv::Size size, cv::Point2d centre, double radius) {
   return out;
 }
 
-cv::Mat ellipse_kernel(int radius) {
-  return cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1));
-}
-
-cv::Mat distance_to_points(cv::Size size, const std::vector<cv::Point>& points) {
-  cv::Mat seeds(size, CV_8U, cv::Scalar(255));
-  for (const auto& p : points) seeds.at<uchar>(p) = 0;
-  cv::Mat distance;
-  cv::distanceTransform(seeds, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  return distance;
-}
-
-// The radius of the largest disk inside the mask (the image border counting as outside).
-double inscribed_radius(const cv::Mat& mask) {
-  cv::Mat padded, distance;
-  cv::copyMakeBorder(mask(cv::boundingRect(mask)), padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
-  cv::distanceTransform(padded, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
-  double largest = 0;
-  cv::minMaxLoc(distance, nullptr, &largest);
-  return largest;
-}
-
 }  // namespace
 
 double distance_to_edge(const cv::Mat& mask, cv::Point at) {
@@ -105,7 +84,7 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
   if (area == 0 || (mask.at<uchar>(click) != 0) == positive) return mask.clone();
   const double object_radius = std::sqrt(area / CV_PI);
   const double click_distance =
-      std::clamp(distance_to_edge(mask, click), 1.0, std::max(1.0, kMaxClaimPerInscribed * inscribed_radius(mask)));
+      std::clamp(distance_to_edge(mask, click), 1.0, std::max(1.0, kMaxClaimPerInscribed * inscribed_radius(mask, cv::DIST_MASK_PRECISE)));
   const double band = kGrowBand * object_radius;
   // The ROI: the mask, the '+' click's reach, and the band around both.
   const int reach = positive ? static_cast<int>(kReachPerDistance * click_distance) : 0;
@@ -127,8 +106,8 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
   cv::Mat prior, interior, grown;
   cv::resize(mask(roi), prior, working, 0, 0, cv::INTER_AREA);
   prior = prior > 127;
-  cv::erode(prior, interior, ellipse_kernel(std::max(1, static_cast<int>(kInteriorErosion * object_radius * s))));
-  cv::dilate(prior, grown, ellipse_kernel(std::max(2, static_cast<int>(band * s))));
+  cv::erode(prior, interior, disk_kernel(std::max(1, static_cast<int>(kInteriorErosion * object_radius * s))));
+  cv::dilate(prior, grown, disk_kernel(std::max(2, static_cast<int>(band * s))));
   std::vector<cv::Point> anchors;
   for (const auto& p : positives)
     if (roi.contains(p)) anchors.push_back(to_working(p));
@@ -146,7 +125,8 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
     // The interior stays sure foreground only on the positives' side (nearer a '+' click than the '-'): the part
     // beyond the '-' is the cut's to decide.
     if (anchors.empty()) return mask.clone();
-    const cv::Mat kept_side = distance_to_points(working, anchors) < distance_to_points(working, {at});
+    const cv::Mat kept_side = distance_to_points(working, anchors, cv::DIST_MASK_PRECISE) <
+                              distance_to_points(working, {at}, cv::DIST_MASK_PRECISE);
     trimap.setTo(cv::GC_PR_BGD, grown);
     trimap.setTo(cv::GC_PR_FGD, prior);
     trimap.setTo(cv::GC_FGD, interior & kept_side);

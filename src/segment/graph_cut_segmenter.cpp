@@ -22,6 +22,7 @@
 #include "segment/blob_scale.hpp"
 #include "segment/click_corrections.hpp"
 #include "segment/graph_cut.hpp"
+#include "segment/mask_geometry.hpp"
 #include "segment/prompt_validation.hpp"
 #include "segment/roi.hpp"
 #include "segment/segmenters.hpp"
@@ -62,11 +63,8 @@ Candidate cut_at_radius(const cv::Mat& image8, const Prompts& prompts, double ra
   const double r = radius * c.region.scale;
   const cv::Mat features = working_features(image8, c.region, r);
   // Distance (working pixels) to the nearest positive click.
-  cv::Mat seeds(features.size(), CV_8U, cv::Scalar(255));
   const auto positives = working_points(prompts, c.region, true);
-  for (const auto& p : positives) seeds.at<uchar>(p) = 0;
-  cv::Mat distance;
-  cv::distanceTransform(seeds, distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const cv::Mat distance = distance_to_points(features.size(), positives, cv::DIST_MASK_PRECISE);
   cv::Mat trimap(features.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
   trimap.setTo(cv::GC_PR_FGD, distance <= r);
   trimap.setTo(cv::GC_BGD, distance > kRoiRadiusFactor * r);
@@ -107,7 +105,7 @@ Candidate cut_from_prior(const cv::Mat& image8, const Prompts& prompts) {
   cv::resize(prompts.prior_mask(c.region.roi), prior, features.size(), 0, 0, cv::INTER_AREA);
   prior = prior > 127;
   const int band = std::max(2, static_cast<int>(0.2 * radius * c.region.scale));
-  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1));
+  const cv::Mat kernel = disk_kernel(band);
   cv::Mat interior, reach;
   cv::erode(prior, interior, kernel);
   cv::dilate(prior, reach, kernel);
