@@ -166,6 +166,14 @@ double ellipse_fit_iou(const cv::Mat& object) {
   return mask_iou(ellipse, object);
 }
 
+// one_click_object's flood, every label kept (the caller also asks which markers met the object).
+cv::Mat one_click_labels(const BlobField& field, const std::vector<cv::Point>& positives,
+                         const std::vector<cv::Point>& centres, bool hold_far_lobes) {
+  cv::Mat markers = context_markers(field, positives, centres, hold_far_lobes);
+  cv::circle(markers, centres.front(), std::max(1, static_cast<int>(field.radius / 4)), kBlobObject, cv::FILLED);
+  flood_from_markers(field.elevation, markers);
+  return markers;
+}
 
 }  // namespace
 
@@ -185,10 +193,7 @@ void set_ground_level(BlobField& field, double level) {
 
 cv::Mat one_click_object(const BlobField& field, const std::vector<cv::Point>& positives,
                          const std::vector<cv::Point>& centres, bool hold_far_lobes) {
-  cv::Mat markers = context_markers(field, positives, centres, hold_far_lobes);
-  cv::circle(markers, centres.front(), std::max(1, static_cast<int>(field.radius / 4)), kBlobObject, cv::FILLED);
-  flood_from_markers(field.elevation, markers);
-  return markers == kBlobObject;
+  return one_click_labels(field, positives, centres, hold_far_lobes) == kBlobObject;
 }
 
 cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& positives,
@@ -196,7 +201,8 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
   cv::Mat markers(field.ground.size(), CV_32S, cv::Scalar(0));
   markers.setTo(kBlobGround, field.ground);
   const double far = kFarInscribedRadii * field.radius / kRadiusPerInscribed;
-  if (hold_far_lobes) markers.setTo(kBlobNeighbour, far_lobes(field, distance_to_points(markers.size(), positives, 3), far));
+  if (hold_far_lobes)
+    markers.setTo(kBlobNeighbour, far_lobes(field, distance_to_points(markers.size(), positives, 3), far));
   mark_neighbours(field.signed_raw, field.ground, field.radius, centres, markers);
   // A later '+' on a thin missed band next to the split would otherwise flood the whole neighbour back in;
   // a '+' inside it says the split was wrong.
@@ -269,13 +275,10 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   field.elevation = elevation_of(smooth, field.to_ground, field.radius, contrast);
 
   // The first '+' click alone makes the object; every later click edits it (blob_corrections.hpp).
-  // one_click_object, keeping the labels: the flood without the far lobes is run only when a far lobe's region
-  // borders the object. bench_generate, grey cells, CPU median / p95 ms per click under load ~4.7 on 2 cores:
-  // without the whole flood 11.4 / 14.8 and 10.6 / 13.8, always run 17.9 / 22.1, run only then 14.5 / 22.9 and
-  // 12.9 / 22.0.
-  cv::Mat labels = context_markers(field, {core_at}, {core_at});
-  cv::circle(labels, core_at, std::max(1, static_cast<int>(field.radius / 4)), kBlobObject, cv::FILLED);
-  flood_from_markers(field.elevation, labels);
+  // The labels are kept: the flood without the far lobes is run only when a far lobe's region borders the
+  // object. bench_generate, grey cells, CPU median / p95 ms per click under load ~4.7 on 2 cores: without the
+  // whole flood 11.4 / 14.8 and 10.6 / 13.8, always run 17.9 / 22.1, run only then 14.5 / 22.9 and 12.9 / 22.0.
+  const cv::Mat labels = one_click_labels(field, {core_at}, {core_at}, true);
   cv::Mat object = labels == kBlobObject;
   cv::Mat around;
   cv::dilate(object, around, cv::Mat());

@@ -14,7 +14,6 @@ namespace {
 
 cv::Point pixel_of(const PromptPoint& p) { return {static_cast<int>(p.x), static_cast<int>(p.y)}; }
 
-
 // A '-' inside the mask either marks a leak at its edge or a second body the mask took in: the depth of the '-'
 // (distance to the mask's edge) over the deepest '+' inside the mask tells them apart. A leak is re-cut
 // (click_recut.hpp: the cut learns the object from the mask and moves that stretch of the boundary), a second body

@@ -83,8 +83,8 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
   const double area = cv::countNonZero(mask);
   if (area == 0 || (mask.at<uchar>(click) != 0) == positive) return mask.clone();
   const double object_radius = std::sqrt(area / CV_PI);
-  const double click_distance =
-      std::clamp(distance_to_edge(mask, click), 1.0, std::max(1.0, kMaxClaimPerInscribed * inscribed_radius(mask, cv::DIST_MASK_PRECISE)));
+  const double claim_cap = std::max(1.0, kMaxClaimPerInscribed * inscribed_radius(mask, cv::DIST_MASK_PRECISE));
+  const double click_distance = std::clamp(distance_to_edge(mask, click), 1.0, claim_cap);
   const double band = kGrowBand * object_radius;
   // The ROI: the mask, the '+' click's reach, and the band around both.
   const int reach = positive ? static_cast<int>(kReachPerDistance * click_distance) : 0;

@@ -26,6 +26,7 @@
 #include "segment/prompt_validation.hpp"
 #include "segment/roi.hpp"
 #include "segment/segmenters.hpp"
+#include "tessera/segment/propagate.hpp"
 
 namespace tessera::segment {
 
@@ -163,9 +164,7 @@ std::optional<SegmentResult> clean_blob(const cv::Mat& image8, const Prompts& pr
 
 double mask_iou(const Candidate& a, const Candidate& b) {
   const cv::Rect frame = a.region.roi | b.region.roi;
-  const cv::Mat ma = mask_in_frame(a, frame), mb = mask_in_frame(b, frame);
-  const int joint = cv::countNonZero(ma | mb);
-  return joint > 0 ? static_cast<double>(cv::countNonZero(ma & mb)) / joint : 0.0;
+  return segment::mask_iou(mask_in_frame(a, frame), mask_in_frame(b, frame));
 }
 
 // The share of the cut's outline (its pixels with a background 8-neighbour) that lies on the edge of its working
