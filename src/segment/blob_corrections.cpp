@@ -31,15 +31,24 @@ void remove_part(const BlobField& field, const std::vector<cv::Point>& positives
                  cv::Mat& object) {
   cv::Mat labels(object.size(), CV_32S, cv::Scalar(0));
   bool any_kept = false;
+  int nearest_half_way = disk_of(field, kKeptCoreDisk);
   for (const auto& p : positives) {
     if (object.at<uchar>(p) == 0) continue;
     // Never past half-way to the '-': a wide core there would hold the part the '-' is about.
     const int half_way = static_cast<int>(0.5 * std::hypot(p.x - negative.x, p.y - negative.y));
+    nearest_half_way = std::min(nearest_half_way, half_way);
     cv::circle(labels, p, std::max(1, std::min(half_way, disk_of(field, kKeptCoreDisk))), kKept, cv::FILLED);
     any_kept = true;
   }
   if (!any_kept) return;
-  cv::circle(labels, negative, disk_of(field, kClickDisk), kRemoved, cv::FILLED);
+  // The '-' here lies deeper than any band (kBandMaxDepth): it marks a second body as the first click marks the
+  // object, so it gets a core as wide as the kept one (up to half-way to the nearest '+'). With the band
+  // edit's small click disk (kClickDisk) on a raised speck of texture, the kept core flooded the low flat top of
+  // a merged neighbour before the '-' rose over it (the flood takes the lowest pixels first): 5 of the
+  // object's 493 px removed, then filled back as a hole. Measured on the DSB nuclei (the 3 such clicks, IoU
+  // after the click, that small disk -> this core): 0.41 -> 0.59, 0.69 -> 0.75, 0.85 -> 0.84 (corrected mean
+  // 0.870 -> 0.872; a fixed disk of 0.25 / 0.375 / 0.5 radii gave 0.8719 / 0.8721 / 0.8722).
+  cv::circle(labels, negative, std::max(1, nearest_half_way), kRemoved, cv::FILLED);
   labels.setTo(kOutside, object == 0);
   if (cv::countNonZero(labels == kKept) == 0) return;
   flood_from_markers(field.elevation, labels);

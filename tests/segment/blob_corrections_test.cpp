@@ -124,4 +124,42 @@ TEST(BlobCorrections, APositiveOnASeparateDiscAddsThatDiscWhole) {
   }
 }
 
+// Two flat-topped discs merged into one first mask: the '-' at the second one's centre, deeper than any band,
+// marks it as a body. Its marker was a one-pixel disk inside the gradient ring of a speck under the click: the
+// flood takes the lowest pixels first, so the first click's core took the whole flat top before the '-' rose
+// over its ring, and 3 of the 930 pixels only the second disc covers went.
+TEST(BlobCorrections, ANegativeDeepInAFlatMergedNeighbourRemovesThatNeighbour) {
+  const cv::Point first_centre{60, 100}, second_centre{90, 100};
+  cv::Mat raw(200, 200, CV_32F, cv::Scalar(20));
+  cv::Mat first_disc = cv::Mat::zeros(raw.size(), CV_8U), second_disc = first_disc.clone();
+  cv::circle(first_disc, first_centre, 18, 255, cv::FILLED);
+  cv::circle(second_disc, second_centre, 18, 255, cv::FILLED);
+  raw.setTo(200, first_disc | second_disc);
+  cv::circle(raw, second_centre, 1, 255, cv::FILLED);  // a bright speck under the '-': a ring of gradient around it
+  BlobField field;
+  field.signed_raw = raw;
+  cv::GaussianBlur(raw, field.signed_smooth, cv::Size(), 1.0);
+  field.ground_shade = 20;
+  field.contrast = 180;
+  field.radius = 12;  // the object's radius as the cut measures it: smaller than the merged plateau's
+  tessera::segment::set_ground_level(field, 20 + 0.45 * 180);
+  // The cut's elevation: the gradient plus a shape term rising towards the ground within a radius of it, so the
+  // plateau's middle is one flat basin.
+  cv::Mat gx, gy, shape;
+  cv::Sobel(field.signed_smooth, gx, CV_32F, 1, 0);
+  cv::Sobel(field.signed_smooth, gy, CV_32F, 0, 1);
+  cv::magnitude(gx, gy, field.elevation);
+  cv::min(field.to_ground / field.radius, 1.0, shape);
+  field.elevation += 0.4 * field.contrast * (1.0 - shape);
+  const cv::Mat first = first_disc | second_disc;
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, first_centre, {BlobClick{second_centre, false}}, object);
+  const cv::Mat second_only = second_disc & ~first_disc;
+  EXPECT_LT(cv::countNonZero(object & second_only), cv::countNonZero(second_only) / 5)
+      << "most of the second disc goes";
+  const cv::Mat first_only = first_disc & ~second_disc;
+  EXPECT_GT(cv::countNonZero(object & first_only), 4 * cv::countNonZero(first_only) / 5) << "the first disc stays";
+  EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+}
+
 }  // namespace
