@@ -212,6 +212,18 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
   return markers;
 }
 
+namespace {
+
+// The box from `low` to `high` (image pixels) grown by `margin` on every side, clipped to the image.
+cv::Rect roi_around(cv::Point2d low, cv::Point2d high, double margin, cv::Size image_size) {
+  const int left = std::max(0, static_cast<int>(low.x - margin)), top = std::max(0, static_cast<int>(low.y - margin));
+  const int right = std::min(image_size.width, static_cast<int>(high.x + margin) + 1);
+  const int bottom = std::min(image_size.height, static_cast<int>(high.y + margin) + 1);
+  return {left, top, right - left, bottom - top};
+}
+
+}  // namespace
+
 BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& prompts) {
   const std::vector<cv::Point2d> positives = positive_points(prompts);
   const cv::Point click(static_cast<int>(positives.front().x), static_cast<int>(positives.front().y));
@@ -224,10 +236,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   for (const auto& p : positives)
     x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
   const double margin = std::max(kRoiRadii * blob.radius, 20.0);
-  const int left = std::max(0, static_cast<int>(x0 - margin)), top = std::max(0, static_cast<int>(y0 - margin));
-  const int right = std::min(gray8.cols, static_cast<int>(x1 + margin) + 1);
-  const int bottom = std::min(gray8.rows, static_cast<int>(y1 + margin) + 1);
-  out.roi = cv::Rect(left, top, right - left, bottom - top);
+  out.roi = roi_around({x0, y0}, {x1, y1}, margin, gray8.size());
   WorkRegion region{out.roi, std::min(1.0, kBlobWorkingRadius / blob.radius)};
   const double radius = blob.radius * region.scale;
 
@@ -246,11 +255,19 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
                      std::clamp(static_cast<int>(std::lround(w.y)), 0, smooth.rows - 1));
   };
   const cv::Point core_at = to_working(positives.front());
+  const cv::Rect first_image_roi = roi_around(click, click, margin, gray8.size());
+  const cv::Rect first_working_roi(to_working(first_image_roi.tl()),
+                                   to_working(first_image_roi.br() - cv::Point(1, 1)) + cv::Point(1, 1));
+  // The ground's level from the first click's own ROI even when later '+' clicks widen the field: the
+  // corrections (blob_corrections.hpp) edit the object the first click made, and a ground quantile over the
+  // wider field moved that object's whole outline before any edit (a '+' at one end of an elongated nucleus
+  // grew it 1-2 px along its far side: 0.81 -> 0.76). Measured on the DSB nuclei, corrected summed 1-IoU
+  // 15.86 -> 15.69 (one click unchanged; 6 objects changed, 1 worse by 0.005).
+  const std::vector<float> all_values = values_of(smooth(first_working_roi).clone());
   const int core_half = std::max(1, static_cast<int>(radius / 2));
   const cv::Rect core_box = cv::Rect(core_at.x - core_half, core_at.y - core_half, 2 * core_half + 1,
                                      2 * core_half + 1) & cv::Rect(0, 0, smooth.cols, smooth.rows);
   const double core = quantile(values_of(smooth(core_box).clone()), 0.5);
-  const std::vector<float> all_values = values_of(smooth);
   const double low = quantile(all_values, 0.1), high = quantile(all_values, 0.9);
   // The object is bright on a dark ground or dark on a bright one, whichever end its core is farther from.
   const bool bright = std::abs(core - low) >= std::abs(core - high);
