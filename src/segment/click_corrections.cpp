@@ -7,6 +7,8 @@
 
 #include "segment/click_edit.hpp"
 #include "segment/click_recut.hpp"
+#include "segment/graph_cut.hpp"
+#include "segment/roi.hpp"
 
 namespace tessera::segment {
 
@@ -31,6 +33,63 @@ bool marks_second_body(const cv::Mat& mask, const std::vector<cv::Point>& positi
   return distance_to_edge(mask, negative) > kSecondBodyDepthRatio * deepest_positive;
 }
 
+// A '-' can also be answered by the scale search run again with the '-' as sure background: on some objects it
+// finds the object's own outline where the edit only trims the first mask (an EM nucleus whose first mask ran
+// along the image border: edit 0.79, search 0.96), on others it jumps to another object or a part of it. It
+// stands in for the edit only when it is a refinement of the edit's object (keeps the '+' clicks and leaves out
+// the '-', lies >= 90% inside the edit's mask and keeps half of its area) AND its outline separates the colours
+// better (band contrast on the same features, by a margin: below). Measured on the 13 '-' corrections of EM nuclei and polyps (IoU
+// after the click, edit -> chosen): EM 6 0.787 -> 0.957, EM 8/1 0.943 -> 0.949, EM 8/4 0.859 -> 0.900, all other
+// ten unchanged. Each condition is needed: the contrast alone took a part of the object (a polyp 0.823 -> 0.319,
+// search mask 0.38 of the edit's area) and a larger neighbour (an EM nucleus 0.911 -> 0.501, 0.53 inside the
+// edit); the refinement test alone (the lead's replay, >= 95% inside and 0.75-1.0 of the area) also took two
+// blunter ones (EM 8/5 0.870 -> 0.780, EM 1 0.947 -> 0.921). The price: one more scale search (~2 s CPU) per '-'
+// on the GrabCut path.
+constexpr double kMinSearchInsideEdit = 0.9;
+constexpr double kMinSearchAreaOfEdit = 0.5;
+// "Better" is by a margin: on a small held-out nucleus (LapTrack, 413 px) the search's outline ran 1-2 px inside
+// the watershed's and had 1.07x its contrast (0.896 -> 0.806); the three gains above had 1.27x, 1.55x, 2.1x.
+constexpr double kMinContrastGain = 1.15;
+// The features the two outlines are compared on: the working features of the masks' joint box grown by a fifth
+// of its side, on a grid of at most this many pixels (the scale search's own grid size).
+constexpr double kContrastGridSide = 300.0;
+
+double contrast_in_frame(const cv::Mat& features, const WorkRegion& frame, const cv::Mat& mask) {
+  cv::Mat working;
+  cv::resize(mask(frame.roi), working, features.size(), 0, 0, cv::INTER_AREA);
+  return band_contrast(features, working > 127);
+}
+
+bool refines(const cv::Mat& searched, const cv::Mat& edited, const std::vector<cv::Point>& positives,
+             const std::vector<cv::Point>& negatives) {
+  for (const auto& p : positives)
+    if (searched.at<uchar>(p) == 0) return false;
+  for (const auto& n : negatives)
+    if (searched.at<uchar>(n) != 0) return false;
+  const double searched_area = cv::countNonZero(searched);
+  const double edited_area = cv::countNonZero(edited);
+  return searched_area > 0 && cv::countNonZero(searched & edited) >= kMinSearchInsideEdit * searched_area &&
+         searched_area >= kMinSearchAreaOfEdit * edited_area;
+}
+
+// The edit of a '-' or the scale search with the '-' as sure background, whichever the comment above picks.
+cv::Mat edit_or_search(const cv::Mat& image8, const cv::Mat& edited, const Prompts& search_prompts,
+                       const std::vector<cv::Point>& positives, const std::vector<cv::Point>& negatives,
+                       const ClickPaths& paths) {
+  const cv::Mat searched = paths.grabcut_one_click(search_prompts).mask != 0;
+  if (!refines(searched, edited, positives, negatives)) return edited;
+  const cv::Rect joint = cv::boundingRect(searched | edited);
+  const int grow = std::max(joint.width, joint.height) / 5;
+  WorkRegion frame;
+  frame.roi = cv::Rect(joint.x - grow, joint.y - grow, joint.width + 2 * grow, joint.height + 2 * grow) &
+              cv::Rect(0, 0, image8.cols, image8.rows);
+  frame.scale = std::min(1.0, kContrastGridSide / std::max(frame.roi.width, frame.roi.height));
+  const cv::Mat features = working_features(image8, frame);
+  const double gain = contrast_in_frame(features, frame, searched) /
+                      std::max(1e-9, contrast_in_frame(features, frame, edited));
+  return gain > kMinContrastGain ? searched : edited;
+}
+
 // More than one click on the GrabCut path: the first '+' alone makes the mask, every later click edits it: a '+'
 // outside re-cuts with the mask as the prior (click_recut.hpp), a '-' inside re-cuts a leak or splits off a second
 // body (above), a click the mask already agrees with changes nothing. The confidence stays the first cut's.
@@ -43,6 +102,7 @@ SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const
                                   [](const PromptPoint& p) { return p.positive; });
   SegmentResult result = paths.grabcut_one_click(Prompts{{*first}, std::nullopt, {}});
   std::vector<cv::Point> positives{pixel_of(*first)}, negatives;
+  Prompts search_prompts{{*first}, std::nullopt, {}};
   for (auto p = prompts.points.begin(); p != prompts.points.end(); ++p) {
     if (p == first) continue;
     const cv::Point at = pixel_of(*p);
@@ -51,11 +111,16 @@ SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const
       if (!inside) result.mask = recut_with_click(image8, result.mask, positives, negatives, at, true);
       positives.push_back(at);
     } else {
-      if (inside)
-        result.mask = marks_second_body(result.mask, positives, at)
-                          ? remove_around(image8, result.mask, positives, at)
-                          : recut_with_click(image8, result.mask, positives, negatives, at, false);
-      negatives.push_back(at);
+      search_prompts.points.push_back(*p);
+      if (inside) {
+        const cv::Mat edited = marks_second_body(result.mask, positives, at)
+                                   ? remove_around(image8, result.mask, positives, at)
+                                   : recut_with_click(image8, result.mask, positives, negatives, at, false);
+        negatives.push_back(at);
+        result.mask = edit_or_search(image8, edited, search_prompts, positives, negatives, paths);
+      } else {
+        negatives.push_back(at);
+      }
     }
   }
   result.method = "grabcut_edited";

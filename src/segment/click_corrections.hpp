@@ -18,7 +18,8 @@ namespace tessera::segment {
 struct ClickPaths {
   // The blob watershed over all the prompts' points; nullopt when the first '+' click is no clean blob.
   std::function<std::optional<SegmentResult>(const Prompts&)> blob;
-  // GrabCut over a series of assumed radii for ONE '+' click.
+  // GrabCut over a series of assumed radii around the '+' clicks (the one-click cut for ONE '+'); '-' points are
+  // sure background.
   std::function<SegmentResult(const Prompts&)> grabcut_one_click;
 };
 
