@@ -184,6 +184,9 @@ void set_ground_level(BlobField& field, double level) {
   cv::Mat ground;
   cv::compare(field.signed_smooth, level, ground, cv::CMP_LT);
   field.ground = ground;
+  // The ROI's edge counts as foreground, so a nucleus cut by the image border keeps its depth. Measured and
+  // not kept, the edge as ground (the small border nuclei come out too large): DSB summed 1-IoU one click /
+  // corrected 21.30 / 15.69 -> 22.64 / 16.77 (the border nuclei shrink to slivers).
   cv::Mat to_ground;
   cv::distanceTransform(~field.ground, to_ground, cv::DIST_L2, 3);
   field.to_ground = to_ground;
