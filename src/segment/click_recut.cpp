@@ -137,8 +137,12 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
     if (roi.contains(n)) cv::circle(trimap, to_working(n), 2, cv::GC_BGD, cv::FILLED);
   for (const auto& a : anchors) cv::circle(trimap, a, 2, cv::GC_FGD, cv::FILLED);
   const CutOutcome cut = run_cut({features, trimap, anchors, 3});
+  // The cut fills its holes; a '-' the cut walled in (a speck under the click ringed by the kept mask) came back
+  // as a hole filled, and the click changed nothing. What the trimap says is sure background stays background.
+  cv::Mat cut_mask = cut.mask.clone();
+  cut_mask.setTo(0, trimap == cv::GC_BGD);
   cv::Mat placed;
-  cv::resize(cut.mask, placed, roi.size(), 0, 0, cv::INTER_LINEAR);
+  cv::resize(cut_mask, placed, roi.size(), 0, 0, cv::INTER_LINEAR);
   placed = placed > 127;
   cv::Mat out = mask.clone();
   if (positive) {
