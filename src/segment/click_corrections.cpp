@@ -38,13 +38,14 @@ bool marks_second_body(const cv::Mat& mask, const std::vector<cv::Point>& positi
 // along the image border: edit 0.79, search 0.96), on others it jumps to another object or a part of it. It
 // stands in for the edit only when it is a refinement of the edit's object (keeps the '+' clicks and leaves out
 // the '-', lies >= 90% inside the edit's mask and keeps half of its area) AND its outline separates the colours
-// better (band contrast on the same features, by a margin: below). Measured on the 13 '-' corrections of EM nuclei and polyps (IoU
-// after the click, edit -> chosen): EM 6 0.787 -> 0.957, EM 8/1 0.943 -> 0.949, EM 8/4 0.859 -> 0.900, all other
-// ten unchanged. Each condition is needed: the contrast alone took a part of the object (a polyp 0.823 -> 0.319,
-// search mask 0.38 of the edit's area) and a larger neighbour (an EM nucleus 0.911 -> 0.501, 0.53 inside the
-// edit); the refinement test alone (the lead's replay, >= 95% inside and 0.75-1.0 of the area) also took two
-// blunter ones (EM 8/5 0.870 -> 0.780, EM 1 0.947 -> 0.921). The price: one more scale search (~2 s CPU) per '-'
-// on the GrabCut path.
+// better (band contrast on the same features, by a margin: below). Measured on the 13 '-' corrections of EM
+// nuclei and polyps (IoU after the click, edit -> chosen): EM 6 0.787 -> 0.957, EM 8/1 0.943 -> 0.949, EM 8/4
+// 0.859 -> 0.900, all other ten unchanged (EM corrected 0.900 -> 0.911). Each condition is needed: the contrast
+// alone took a part of the object (a polyp 0.823 -> 0.319, search mask 0.38 of the edit's area) and a larger
+// neighbour (an EM nucleus 0.911 -> 0.501, 0.53 inside the edit); the refinement test alone (the lead's replay,
+// >= 95% inside and 0.75-1.0 of the area) also took two blunter ones (EM 8/5 0.870 -> 0.780, EM 1 0.947 ->
+// 0.921). The price: one more scale search per '-' on the GrabCut path (EM 6's '-' correction 3.4 -> 6.0 s wall,
+// load 3; the one click 2.8 s).
 constexpr double kMinSearchInsideEdit = 0.9;
 constexpr double kMinSearchAreaOfEdit = 0.5;
 // "Better" is by a margin: on a small held-out nucleus (LapTrack, 413 px) the search's outline ran 1-2 px inside
@@ -92,7 +93,8 @@ cv::Mat edit_or_search(const cv::Mat& image8, const cv::Mat& edited, const Promp
 
 // More than one click on the GrabCut path: the first '+' alone makes the mask, every later click edits it: a '+'
 // outside re-cuts with the mask as the prior (click_recut.hpp), a '-' inside re-cuts a leak or splits off a second
-// body (above), a click the mask already agrees with changes nothing. The confidence stays the first cut's.
+// body (above) unless the scale search re-run with the '-' does better (edit_or_search), a click the mask already
+// agrees with changes nothing. The confidence stays the first cut's.
 // Measured on the 12 '+' corrections of EM nuclei and polyps against the union of the mask with the click's own
 // one-click cut (bounded to 5x its distance to the mask; summed 1-IoU after the click, EM / polyps): 2.35 / 0.72
 // -> 1.16 / 0.47; that cut found a patch of the texture around the click where the nucleus went on (three EM
