@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -29,18 +31,17 @@ int disk_of(const BlobField& field, double radii) { return static_cast<int>(radi
 // merged nuclei); the part the '-' floods is removed.
 void remove_part(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point negative,
                  cv::Mat& object) {
-  cv::Mat labels(object.size(), CV_32S, cv::Scalar(0));
-  bool any_kept = false;
+  std::vector<std::pair<cv::Point, int>> kept_cores;
   int nearest_half_way = disk_of(field, kKeptCoreDisk);
   for (const auto& p : positives) {
     if (object.at<uchar>(p) == 0) continue;
     // Never past half-way to the '-': a wide core there would hold the part the '-' is about.
     const int half_way = static_cast<int>(0.5 * std::hypot(p.x - negative.x, p.y - negative.y));
     nearest_half_way = std::min(nearest_half_way, half_way);
-    cv::circle(labels, p, std::max(1, std::min(half_way, disk_of(field, kKeptCoreDisk))), kKept, cv::FILLED);
-    any_kept = true;
+    kept_cores.emplace_back(p, std::max(1, std::min(half_way, disk_of(field, kKeptCoreDisk))));
   }
-  if (!any_kept) return;
+  if (kept_cores.empty()) return;
+  cv::Mat labels(object.size(), CV_32S, cv::Scalar(0));
   // The '-' here lies deeper than any band (kBandMaxDepth): it marks a second body as the first click marks the
   // object, so it gets a core as wide as the kept one (up to half-way to the nearest '+'). With the band
   // edit's small click disk (kClickDisk) on a raised speck of texture, the kept core flooded the low flat top of
@@ -49,8 +50,11 @@ void remove_part(const BlobField& field, const std::vector<cv::Point>& positives
   // after the click, that small disk -> this core): 0.41 -> 0.59, 0.69 -> 0.75, 0.85 -> 0.84 (corrected mean
   // 0.870 -> 0.872; a fixed disk of 0.25 / 0.375 / 0.5 radii gave 0.8719 / 0.8721 / 0.8722).
   cv::circle(labels, negative, std::max(1, nearest_half_way), kRemoved, cv::FILLED);
+  // The kept cores are drawn last, over the '-': a '-' one pixel from a '+' otherwise took the '+' itself and
+  // the first click's side was removed (a review found it: 1952 -> 1045 px of a disc, the click lost).
+  for (const auto& [at, radius] : kept_cores) cv::circle(labels, at, radius, kKept, cv::FILLED);
   labels.setTo(kOutside, object == 0);
-  if (cv::countNonZero(labels == kKept) == 0) return;
+  if (cv::countNonZero(labels == kKept) == 0 || cv::countNonZero(labels == kRemoved) == 0) return;
   flood_from_markers(field.elevation, labels);
   object.setTo(0, labels == kRemoved);
 }

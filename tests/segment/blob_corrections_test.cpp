@@ -162,4 +162,17 @@ TEST(BlobCorrections, ANegativeDeepInAFlatMergedNeighbourRemovesThatNeighbour) {
   EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
 }
 
+TEST(BlobCorrections, ANegativeOnePixelFromTheFirstClickNeverRemovesIt) {
+  // A '-' deep inside, a pixel from the '+': its marker once overwrote the '+' and the first click's side went.
+  const BlobField field = field_of_disc(20);
+  for (const cv::Point offset : {cv::Point(1, 0), cv::Point(0, -1), cv::Point(1, 1), cv::Point(2, 0)}) {
+    const cv::Mat first = disc(20);
+    cv::Mat object = first.clone();
+    apply_blob_corrections(field, kCentre, {BlobClick{kCentre + offset, false}}, object);
+    EXPECT_TRUE(inside(object, 0, 0)) << "the first click, '-' at offset " << offset;
+    EXPECT_GT(cv::countNonZero(object), cv::countNonZero(first) / 2) << "offset " << offset;
+    EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+  }
+}
+
 }  // namespace
