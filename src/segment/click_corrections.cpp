@@ -9,6 +9,7 @@
 #include "segment/click_recut.hpp"
 #include "segment/graph_cut.hpp"
 #include "segment/roi.hpp"
+#include "tessera/ops/metrics.hpp"
 
 namespace tessera::segment {
 
@@ -67,10 +68,10 @@ bool refines(const cv::Mat& searched, const cv::Mat& edited, const std::vector<c
     if (searched.at<uchar>(p) == 0) return false;
   for (const auto& n : negatives)
     if (searched.at<uchar>(n) != 0) return false;
-  const double searched_area = cv::countNonZero(searched);
-  const double edited_area = cv::countNonZero(edited);
-  return searched_area > 0 && cv::countNonZero(searched & edited) >= kMinSearchInsideEdit * searched_area &&
-         searched_area >= kMinSearchAreaOfEdit * edited_area;
+  const ops::MaskOverlap overlap = ops::mask_overlap(searched, edited, "refines");
+  const double searched_area = static_cast<double>(overlap.area_a);
+  return searched_area > 0 && overlap.intersection >= kMinSearchInsideEdit * searched_area &&
+         searched_area >= kMinSearchAreaOfEdit * static_cast<double>(overlap.area_b);
 }
 
 // The edit of a '-' or the scale search with the '-' as sure background, whichever the comment above picks.
@@ -80,11 +81,8 @@ cv::Mat edit_or_search(const cv::Mat& image8, const cv::Mat& edited, const Promp
   const cv::Mat searched = paths.grabcut_one_click(search_prompts).mask != 0;
   if (!refines(searched, edited, positives, negatives)) return edited;
   const cv::Rect joint = cv::boundingRect(searched | edited);
-  const int grow = std::max(joint.width, joint.height) / 5;
-  WorkRegion frame;
-  frame.roi = cv::Rect(joint.x - grow, joint.y - grow, joint.width + 2 * grow, joint.height + 2 * grow) &
-              cv::Rect(0, 0, image8.cols, image8.rows);
-  frame.scale = std::min(1.0, kContrastGridSide / std::max(frame.roi.width, frame.roi.height));
+  const WorkRegion frame =
+      region_around_box(joint, std::max(joint.width, joint.height) / 5, image8.size(), kContrastGridSide);
   const cv::Mat features = working_features(image8, frame);
   const double gain = contrast_in_frame(features, frame, searched) /
                       std::max(1e-9, contrast_in_frame(features, frame, edited));

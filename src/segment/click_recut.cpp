@@ -91,11 +91,8 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
   const int margin = static_cast<int>(band) + 4;
   const cv::Rect bounds =
       cv::boundingRect(mask) | cv::Rect(click.x - reach, click.y - reach, 2 * reach + 1, 2 * reach + 1);
-  const cv::Rect roi = cv::Rect(bounds.x - margin, bounds.y - margin, bounds.width + 2 * margin,
-                                bounds.height + 2 * margin) & cv::Rect(0, 0, mask.cols, mask.rows);
-  WorkRegion region;
-  region.roi = roi;
-  region.scale = std::min(1.0, kMaxWorkingSide / std::max(roi.width, roi.height));
+  const WorkRegion region = region_around_box(bounds, margin, mask.size(), kMaxWorkingSide);
+  const cv::Rect roi = region.roi;
   const cv::Mat features = working_features(image8, region);
   const cv::Size working = features.size();
   const double s = static_cast<double>(working.width) / roi.width;

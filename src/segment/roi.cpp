@@ -56,6 +56,14 @@ WorkRegion region_around_rect(const cv::Rect& rect, int margin, cv::Size image_s
                  radius, kWorkingRadius, image_size);
 }
 
+WorkRegion region_around_box(const cv::Rect& box, int margin, cv::Size image_size, double max_working_side) {
+  WorkRegion region;
+  region.roi = cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) &
+               cv::Rect(cv::Point(0, 0), image_size);
+  region.scale = std::min(1.0, max_working_side / std::max(region.roi.width, region.roi.height));
+  return region;
+}
+
 std::vector<cv::Point2d> positive_points(const Prompts& prompts) {
   std::vector<cv::Point2d> out;
   for (const auto& p : prompts.points)
