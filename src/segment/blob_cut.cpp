@@ -215,18 +215,6 @@ cv::Mat context_markers(const BlobField& field, const std::vector<cv::Point>& po
   return markers;
 }
 
-namespace {
-
-// The box from `low` to `high` (image pixels) grown by `margin` on every side, clipped to the image.
-cv::Rect roi_around(cv::Point2d low, cv::Point2d high, double margin, cv::Size image_size) {
-  const int left = std::max(0, static_cast<int>(low.x - margin)), top = std::max(0, static_cast<int>(low.y - margin));
-  const int right = std::min(image_size.width, static_cast<int>(high.x + margin) + 1);
-  const int bottom = std::min(image_size.height, static_cast<int>(high.y + margin) + 1);
-  return {left, top, right - left, bottom - top};
-}
-
-}  // namespace
-
 BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& prompts) {
   const std::vector<cv::Point2d> positives = positive_points(prompts);
   const cv::Point click(static_cast<int>(positives.front().x), static_cast<int>(positives.front().y));
@@ -239,7 +227,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
   for (const auto& p : positives)
     x0 = std::min(x0, p.x), x1 = std::max(x1, p.x), y0 = std::min(y0, p.y), y1 = std::max(y1, p.y);
   const double margin = std::max(kRoiRadii * blob.radius, 20.0);
-  out.roi = roi_around({x0, y0}, {x1, y1}, margin, gray8.size());
+  out.roi = clipped_box({x0, y0}, {x1, y1}, margin, gray8.size());
   WorkRegion region{out.roi, std::min(1.0, kBlobWorkingRadius / blob.radius)};
   const double radius = blob.radius * region.scale;
 
@@ -258,7 +246,7 @@ BlobCut blob_cut(const cv::Mat& gray8, const BlobScale& scales, const Prompts& p
                      std::clamp(static_cast<int>(std::lround(w.y)), 0, smooth.rows - 1));
   };
   const cv::Point core_at = to_working(positives.front());
-  const cv::Rect first_image_roi = roi_around(click, click, margin, gray8.size());
+  const cv::Rect first_image_roi = clipped_box(click, click, margin, gray8.size());
   const cv::Rect first_working_roi(to_working(first_image_roi.tl()),
                                    to_working(first_image_roi.br() - cv::Point(1, 1)) + cv::Point(1, 1));
   // The ground's level from the first click's own ROI even when later '+' clicks widen the field: the

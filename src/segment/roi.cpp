@@ -56,10 +56,16 @@ WorkRegion region_around_rect(const cv::Rect& rect, int margin, cv::Size image_s
                  radius, kWorkingRadius, image_size);
 }
 
+cv::Rect clipped_box(cv::Point2d low, cv::Point2d high, double margin, cv::Size image_size) {
+  const int left = std::max(0, static_cast<int>(low.x - margin)), top = std::max(0, static_cast<int>(low.y - margin));
+  const int right = std::min(image_size.width, static_cast<int>(high.x + margin) + 1);
+  const int bottom = std::min(image_size.height, static_cast<int>(high.y + margin) + 1);
+  return {left, top, right - left, bottom - top};
+}
+
 WorkRegion region_around_box(const cv::Rect& box, int margin, cv::Size image_size, double max_working_side) {
   WorkRegion region;
-  region.roi = cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) &
-               cv::Rect(cv::Point(0, 0), image_size);
+  region.roi = clipped_box(box.tl(), box.br() - cv::Point(1, 1), margin, image_size);
   region.scale = std::min(1.0, max_working_side / std::max(region.roi.width, region.roi.height));
   return region;
 }

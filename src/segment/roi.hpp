@@ -43,6 +43,10 @@ WorkRegion region_around_points(const std::vector<cv::Point2d>& positives, doubl
 // `rect` grown by `margin` image pixels on each side, clipped; working scale from the rect's equivalent radius.
 WorkRegion region_around_rect(const cv::Rect& rect, int margin, cv::Size image_size);
 
+// The box from `low` to `high` (image pixels, both inside it) grown by `margin` on every side (truncated to whole
+// pixels), clipped to the image.
+cv::Rect clipped_box(cv::Point2d low, cv::Point2d high, double margin, cv::Size image_size);
+
 // `box` grown by `margin` image pixels on each side and clipped to the image, resampled so its longer side
 // spans at most `max_working_side` working pixels (the corrections' re-cut and their outline comparison).
 WorkRegion region_around_box(const cv::Rect& box, int margin, cv::Size image_size, double max_working_side);
