@@ -6,7 +6,11 @@
 // Each against its anchor in the same run: OpenCV's cv::grabCut on the full image with the same seed (sure
 // foreground under the click, probable foreground in a disk of the object's true radius, probable background
 // elsewhere; 3 iterations as ours). One output line per path; `methods` counts the paths the clicks really took.
-//   tessera_bench_generate [--size N] [--clicks K] [--anchor-clicks K] [--grabcut-clicks K]
+// Then an annotation session on the colour image: a client sends the whole point list with every click ('+',
+// then '+ -', then '+ - -', each '-' on the mask's far rim, so each is an edit and a scale search); the third
+// request's latency as the server answers it (the memo holds the first two requests' searches) against its
+// anchor, the same request with an empty memo (what every request cost before the memo).
+//   tessera_bench_generate [--size N] [--clicks K] [--anchor-clicks K] [--grabcut-clicks K] [--sessions K]
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +24,7 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include "segment/scale_search_memo.hpp"
 #include "tessera/segment/segmenter.hpp"
 
 namespace {
@@ -141,15 +146,59 @@ void report(const std::string& image, int size, const Timings& t) {
       t.anchor_wall.size(), anchor_median, anchor_cpu_median, median / anchor_median, cpu_median / anchor_cpu_median);
 }
 
+// The mask pixel farthest from all of `from`: a '-' there is inside the mask, on its rim.
+cv::Point farthest_mask_pixel(const cv::Mat& mask, const std::vector<cv::Point>& from) {
+  std::vector<cv::Point> pixels;
+  cv::findNonZero(mask, pixels);
+  cv::Point best = from.front();
+  double best_distance = -1;
+  for (const auto& p : pixels) {
+    double nearest = 1e18;
+    for (const auto& f : from) nearest = std::min(nearest, cv::norm(p - f));
+    if (nearest > best_distance) best = p, best_distance = nearest;
+  }
+  return best;
+}
+
+void report_corrections(const cv::Mat& image8, const std::vector<Object>& objects, int sessions) {
+  const auto segmenter = tessera::segment::make_segmenter();
+  auto& memo = tessera::segment::scale_search_memo();
+  std::vector<double> warm, cold;
+  for (int i = 0; i < std::min<int>(sessions, static_cast<int>(objects.size())); ++i) {
+    tessera::segment::Prompts prompts;
+    std::vector<cv::Point> clicked{objects[i].centre};
+    prompts.points = {{static_cast<double>(clicked[0].x), static_cast<double>(clicked[0].y), true}};
+    cv::Mat mask = segmenter->segment(image8, prompts).mask;
+    for (int minus = 0; minus < 2 && cv::countNonZero(mask) > 0; ++minus) {
+      clicked.push_back(farthest_mask_pixel(mask, clicked));
+      prompts.points.push_back({static_cast<double>(clicked.back().x), static_cast<double>(clicked.back().y), false});
+      const double t0 = now_ms();
+      mask = segmenter->segment(image8, prompts).mask;
+      if (minus == 1) warm.push_back(now_ms() - t0);
+    }
+    if (prompts.points.size() < 3) continue;
+    memo.clear();
+    const double t0 = now_ms();
+    segmenter->segment(image8, prompts);
+    cold.push_back(now_ms() - t0);
+    memo.clear();
+  }
+  if (warm.empty() || cold.empty()) return;
+  const double warm_median = percentile(warm, 0.5), cold_median = percentile(cold, 0.5);
+  fmt::print("corrections sessions={} requests=3 warm_median_ms={:.1f} cold_median_ms={:.1f} ratio={:.3f}\n",
+             warm.size(), warm_median, cold_median, warm_median / cold_median);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int size = 1024, clicks = 40, anchor_clicks = 5, grabcut_clicks = 8;
+  int size = 1024, clicks = 40, anchor_clicks = 5, grabcut_clicks = 8, sessions = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--size")) size = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--clicks")) clicks = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--anchor-clicks")) anchor_clicks = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--grabcut-clicks")) grabcut_clicks = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--sessions")) sessions = std::atoi(argv[i + 1]);
   }
   cv::RNG rng(11);
   std::vector<Object> cells, tissue;
@@ -157,5 +206,6 @@ int main(int argc, char** argv) {
   report("grey_cells", size, measure(grey, cells, anchor_clicks));
   const cv::Mat colour = colour_tissue(size, grabcut_clicks, rng, tissue);
   report("colour_tissue", size, measure(colour, tissue, anchor_clicks));
+  report_corrections(colour, tissue, sessions);
   return 0;
 }

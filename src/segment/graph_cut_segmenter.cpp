@@ -25,6 +25,7 @@
 #include "segment/mask_geometry.hpp"
 #include "segment/prompt_validation.hpp"
 #include "segment/roi.hpp"
+#include "segment/scale_search_memo.hpp"
 #include "segment/segmenters.hpp"
 #include "tessera/segment/propagate.hpp"
 
@@ -290,8 +291,13 @@ class GraphCutSegmenter final : public Segmenter {
       best = cut_in_box(image8, prompts);
       method = "grabcut_box";
     } else {
-      const ClickPaths paths{[&](const Prompts& p) { return clean_blob(image8, p); },
-                             [&](const Prompts& p) { return cut_over_scales(image8, p); }};
+      std::string pixels;  // the memo's key of image8, computed when a scale search is first asked for
+      const auto search = [&](const Prompts& p) {
+        if (pixels.empty()) pixels = pixels_key(image8);
+        return scale_search_memo().find_or_compute(pixels, p, image8.size(),
+                                                   [&] { return cut_over_scales(image8, p); });
+      };
+      const ClickPaths paths{[&](const Prompts& p) { return clean_blob(image8, p); }, search};
       return segment_clicks(image8, prompts, paths);
     }
     return {to_image_mask(*best, image.size()), confidence_of(*best), method};
