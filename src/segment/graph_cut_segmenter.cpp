@@ -281,7 +281,11 @@ class GraphCutSegmenter final : public Segmenter {
 
   SegmentResult segment(const cv::Mat& image, const Prompts& prompts) const override {
     validate_prompts(image, prompts);
-    const cv::Mat image8 = to_display_8bit(image);
+    // A view into a larger buffer is copied: OpenCV's filters on a submatrix read the pixels around it, so a
+    // view's mask would depend on pixels the caller did not pass (and the memo, keyed by the view's own pixels,
+    // could answer with the mask of the same pixels in other surroundings).
+    const cv::Mat shown = to_display_8bit(image);
+    const cv::Mat image8 = shown.isSubmatrix() ? shown.clone() : shown;
     std::optional<Candidate> best;
     std::string method;
     if (!prompts.prior_mask.empty() && cv::countNonZero(prompts.prior_mask) > 0) {

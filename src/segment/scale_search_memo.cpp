@@ -25,15 +25,17 @@ std::string pixels_key(const cv::Mat& image) {
   return fmt::format("{}x{}:{}:{}", bytes.cols, bytes.rows, bytes.type(), digest);
 }
 
+// The key is held twice (the entry and the index); the list and hash nodes, the crop's header and heap block
+// are about 256 bytes more (measured with malloc statistics: within 1.2x of the heap's growth for small masks).
 std::size_t ScaleSearchMemo::Entry::bytes() const {
-  return key.size() + method.size() + crop.total() * crop.elemSize() + sizeof(Entry);
+  return 2 * key.size() + method.size() + crop.total() * crop.elemSize() + sizeof(Entry) + 256;
 }
 
 ScaleSearchMemo::ScaleSearchMemo(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
 SegmentResult ScaleSearchMemo::find_or_compute(const std::string& pixels, const Prompts& prompts,
                                                cv::Size image_size, const std::function<SegmentResult()>& compute) {
-  const std::string key = pixels + "|" + prompts_key(prompts);
+  const std::string key = fmt::format("{}|{}x{}|{}", pixels, image_size.width, image_size.height, prompts_key(prompts));
   {
     std::lock_guard lock(mutex_);
     const auto found = index_.find(key);

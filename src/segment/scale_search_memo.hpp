@@ -26,8 +26,9 @@ class ScaleSearchMemo {
  public:
   explicit ScaleSearchMemo(std::size_t max_bytes);
 
-  // The stored result for (pixels, prompts' points), else compute() stored and returned. The caller gets its own
-  // copy of the mask. compute() runs outside the lock: two threads asking for the same key both compute it.
+  // The stored result for (pixels, image_size, prompts' points), else compute() stored and returned. The caller
+  // gets its own copy of the mask. compute() runs outside the lock: two threads asking for the same key both
+  // compute it; when it throws nothing is stored.
   SegmentResult find_or_compute(const std::string& pixels, const Prompts& prompts, cv::Size image_size,
                                 const std::function<SegmentResult()>& compute);
 

@@ -1,6 +1,8 @@
 // The scale-search memo (scale_search_memo.hpp): a request repeating earlier clicks gets their searches back
 // unchanged and does not run them again; the memo stays within its byte budget.
 
+#include <stdexcept>
+
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
@@ -27,17 +29,24 @@ SegmentResult disk_result(cv::Size size, cv::Point centre, int radius) {
   return r;
 }
 
+// A search that counts how often it runs.
+struct CountedSearch {
+  cv::Size size;
+  int runs = 0;
+  SegmentResult operator()() {
+    ++runs;
+    return disk_result(size, {60, 70}, 20);
+  }
+};
+
 TEST(ScaleSearchMemo, ASecondAskIsServedFromTheMemoWithTheSameMask) {
   ScaleSearchMemo memo(1u << 20);
   const cv::Size size(200, 150);
-  int computed = 0;
-  const auto compute = [&] {
-    ++computed;
-    return disk_result(size, {60, 70}, 20);
-  };
+  CountedSearch search{size};
+  const auto compute = [&] { return search(); };
   const SegmentResult first = memo.find_or_compute("img", click(60, 70), size, compute);
   SegmentResult second = memo.find_or_compute("img", click(60, 70), size, compute);
-  EXPECT_EQ(computed, 1);
+  EXPECT_EQ(search.runs, 1);
   EXPECT_EQ(cv::countNonZero(first.mask != second.mask), 0);
   EXPECT_EQ(second.confidence, first.confidence);
   EXPECT_EQ(second.method, first.method);
@@ -52,11 +61,8 @@ TEST(ScaleSearchMemo, ASecondAskIsServedFromTheMemoWithTheSameMask) {
 TEST(ScaleSearchMemo, OtherPixelsOrOtherPromptsAreOtherSearches) {
   ScaleSearchMemo memo(1u << 20);
   const cv::Size size(200, 150);
-  int computed = 0;
-  const auto compute = [&] {
-    ++computed;
-    return disk_result(size, {60, 70}, 20);
-  };
+  CountedSearch search{size};
+  const auto compute = [&] { return search(); };
   memo.find_or_compute("img", click(60, 70), size, compute);
   memo.find_or_compute("other", click(60, 70), size, compute);
   memo.find_or_compute("img", click(60.001, 70), size, compute);
@@ -65,7 +71,35 @@ TEST(ScaleSearchMemo, OtherPixelsOrOtherPromptsAreOtherSearches) {
   memo.find_or_compute("img", with_minus, size, compute);
   with_minus.points.back().positive = true;
   memo.find_or_compute("img", with_minus, size, compute);
-  EXPECT_EQ(computed, 5);
+  memo.find_or_compute("img", click(60, 70), cv::Size(150, 200), [&] {
+    ++search.runs;
+    return disk_result(cv::Size(150, 200), {60, 70}, 20);
+  });
+  EXPECT_EQ(search.runs, 6);
+}
+
+// The result of a miss is the caller's too: the server clips it to the other masks in place.
+TEST(ScaleSearchMemo, EditingTheComputedMaskLeavesTheStoredOneAlone) {
+  ScaleSearchMemo memo(1u << 20);
+  const cv::Size size(200, 150);
+  CountedSearch search{size};
+  SegmentResult first = memo.find_or_compute("img", click(60, 70), size, [&] { return search(); });
+  first.mask.setTo(0);
+  const SegmentResult again = memo.find_or_compute("img", click(60, 70), size, [&] { return search(); });
+  EXPECT_EQ(search.runs, 1);
+  EXPECT_EQ(cv::countNonZero(again.mask != disk_result(size, {60, 70}, 20).mask), 0);
+}
+
+TEST(ScaleSearchMemo, AThrowingSearchStoresNothing) {
+  ScaleSearchMemo memo(1u << 20);
+  const cv::Size size(200, 150);
+  EXPECT_THROW(memo.find_or_compute("img", click(60, 70), size,
+                                    []() -> SegmentResult { throw std::runtime_error("cut failed"); }),
+               std::runtime_error);
+  CountedSearch search{size};
+  memo.find_or_compute("img", click(60, 70), size, [&] { return search(); });
+  EXPECT_EQ(search.runs, 1);
+  EXPECT_EQ(memo.stats().entries, 1u);
 }
 
 TEST(ScaleSearchMemo, StaysWithinItsBudgetDroppingTheLeastRecentlyUsed) {
@@ -102,7 +136,7 @@ TEST(ScaleSearchMemo, AnEmptyMaskComesBackEmpty) {
   EXPECT_EQ(cv::countNonZero(again.mask), 0);
 }
 
-TEST(ScaleSearchMemo, PixelsKeyTellsImagesApartAndIgnoresStrides) {
+TEST(ScaleSearchMemo, PixelsKeyTellsImagesApart) {
   cv::Mat a(30, 40, CV_8U, cv::Scalar(7));
   cv::Mat b = a.clone();
   b.at<uchar>(29, 39) = 8;
@@ -111,7 +145,30 @@ TEST(ScaleSearchMemo, PixelsKeyTellsImagesApartAndIgnoresStrides) {
   EXPECT_NE(pixels_key(a), pixels_key(cv::Mat(30, 40, CV_8UC3, cv::Scalar::all(7))));
   cv::Mat big(60, 80, CV_8U, cv::Scalar(1));
   a.copyTo(big(cv::Rect(10, 10, 40, 30)));
-  EXPECT_EQ(pixels_key(big(cv::Rect(10, 10, 40, 30))), pixels_key(a));  // a view with a stride: same pixels
+  EXPECT_EQ(pixels_key(big(cv::Rect(10, 10, 40, 30))), pixels_key(a));  // strides aside, the same pixels
+}
+
+// An image passed as a view into a larger buffer gives the mask of its own pixels (filters on a submatrix would
+// read the pixels around it), whether or not the same pixels in other surroundings were searched before.
+TEST(ScaleSearchMemo, AViewIsSegmentedAsItsOwnPixels) {
+  cv::Mat image(180, 240, CV_8UC3, cv::Scalar(40, 60, 50));
+  cv::circle(image, {30, 90}, 28, cv::Scalar(40, 180, 200), cv::FILLED);  // at the left edge
+  cv::Mat noise(image.size(), CV_8UC3);
+  cv::RNG(5).fill(noise, cv::RNG::UNIFORM, 0, 40);
+  image += noise;
+  cv::Mat framed(220, 300, CV_8UC3, cv::Scalar(0, 0, 0));
+  image.copyTo(framed(cv::Rect(30, 20, 240, 180)));
+  const cv::Mat view = framed(cv::Rect(30, 20, 240, 180));
+  const auto segmenter = tessera::segment::make_segmenter();
+  auto& memo = tessera::segment::scale_search_memo();
+  const Prompts prompts = click(30, 90);
+  memo.clear();
+  const SegmentResult own = segmenter->segment(image, prompts);
+  memo.clear();
+  const SegmentResult of_view = segmenter->segment(view, prompts);
+  EXPECT_EQ(cv::countNonZero(own.mask != of_view.mask), 0);
+  EXPECT_EQ(own.confidence, of_view.confidence);
+  memo.clear();
 }
 
 // Through the default segmenter on the GrabCut path (a colour object): the client's second request repeats the
