@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segment/marker_watershed.hpp"
+#include "segment/mask_geometry.hpp"
 
 namespace tessera::segment {
 
@@ -83,7 +84,17 @@ cv::Mat remove_around(const cv::Mat& image8, const cv::Mat& mask, const std::vec
   if (cv::countNonZero(labels == kKept) == 0 || cv::countNonZero(labels == kRemoved) == 0) return mask.clone();
   flood_from_markers(gradient_of(crop_image), labels);
   cv::Mat removed = labels == kRemoved;
-  if (scale < 1.0) cv::resize(removed, removed, bounds.size(), 0, 0, cv::INTER_NEAREST);
+  if (scale < 1.0) {
+    // Back on the image's grid, the mask's pixels the coarse grid counted outside (along the outline, up to one
+    // working pixel wide) go with the removed part where they border it and are not in the kept part: they stayed
+    // before, a ring 1-3 px wide along the removed body's outline. Quality test, corrected: EM image 8 nucleus 3
+    // 0.670 -> 0.674, polyp 1 0.693 -> 0.697, polyp 2 0.508 -> 0.510, nothing else changed.
+    cv::Mat kept = labels == kKept, grown;
+    cv::resize(removed, removed, bounds.size(), 0, 0, cv::INTER_NEAREST);
+    cv::resize(kept, kept, bounds.size(), 0, 0, cv::INTER_NEAREST);
+    cv::dilate(removed, grown, disk_kernel(static_cast<int>(std::ceil(1.0 / scale)) + 1));
+    removed |= grown & ~kept;
+  }
   cv::Mat out = mask.clone();
   out(bounds).setTo(0, removed);
   return out;

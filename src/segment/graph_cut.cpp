@@ -33,7 +33,7 @@ constexpr double kGreySmoothingPerRadius = 0.025;
 
 }  // namespace
 
-cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region, double object_radius) {
+cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region, double object_radius, double colour_sigma) {
   cv::Mat crop = image8(region.roi);
   cv::Mat resized;
   if (region.scale < 1.0)
@@ -42,7 +42,7 @@ cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region, double
     resized = crop;
   cv::Mat features;
   if (resized.channels() == 3) {
-    cv::GaussianBlur(resized, features, cv::Size(), 1.0);
+    cv::GaussianBlur(resized, features, cv::Size(), colour_sigma);
     return features;
   }
   const double sigma = std::max(1.0, kGreySmoothingPerRadius * object_radius);

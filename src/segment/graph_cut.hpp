@@ -15,8 +15,9 @@ namespace tessera::segment {
 // the grey level smoothed at three scales (1, 2.5, 5 working pixels): three copies of one channel make GrabCut's
 // covariances singular and it then drops the object, and the coarser scales carry texture (EM nuclei); the
 // scales grow with `object_radius` (the assumed radius in working pixels; 0: unknown, the scales above). Colour
-// images are smoothed at 1 working pixel.
-cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region, double object_radius = 0.0);
+// images are smoothed at `colour_sigma` working pixels (the scale search and propagation: 1).
+cv::Mat working_features(const cv::Mat& image8, const WorkRegion& region, double object_radius = 0.0,
+                         double colour_sigma = 1.0);
 
 struct CutInput {
   cv::Mat features;                // CV_8UC3, working size
