@@ -162,6 +162,39 @@ TEST(BlobCorrections, ANegativeDeepInAFlatMergedNeighbourRemovesThatNeighbour) {
   EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
 }
 
+// An elongated nucleus whose first mask stopped at its middle: a '+' deep in the missed half (deeper than any
+// band) adds that half beyond the band's taper, and nothing off the nucleus.
+TEST(BlobCorrections, APositiveDeepInTheMissedHalfOfAnElongatedNucleusAddsItBeyondTheBand) {
+  const cv::Point centre{60, 70};
+  const cv::Size axes{10, 40};
+  cv::Mat raw(140, 120, CV_32F, cv::Scalar(20));
+  for (int y = 0; y < raw.rows; ++y)
+    for (int x = 0; x < raw.cols; ++x) {
+      const double r = std::hypot((x - centre.x) / double(axes.width), (y - centre.y) / double(axes.height));
+      if (r <= 1) raw.at<float>(y, x) = static_cast<float>(200 - 120 * r);
+    }
+  BlobField field;
+  field.signed_raw = raw;
+  cv::GaussianBlur(raw, field.signed_smooth, cv::Size(), 1.0);
+  field.ground_shade = 20;
+  field.contrast = 180;
+  field.radius = 12;
+  tessera::segment::set_ground_level(field, 20 + 0.45 * 180);
+  cv::Mat gx, gy;
+  cv::Sobel(field.signed_smooth, gx, CV_32F, 1, 0);
+  cv::Sobel(field.signed_smooth, gy, CV_32F, 0, 1);
+  cv::magnitude(gx, gy, field.elevation);
+  const cv::Mat nucleus = ~field.ground;
+  cv::Mat first = nucleus.clone();
+  first(cv::Rect(0, 0, first.cols, centre.y)).setTo(0);  // the first mask: the lower half only
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, centre, {BlobClick{centre - cv::Point(0, 10), true}}, object);
+  EXPECT_TRUE(object.at<uchar>(centre - cv::Point(0, 10)) != 0) << "the click itself";
+  EXPECT_TRUE(object.at<uchar>(centre - cv::Point(0, 20)) != 0) << "the missed half beyond the band's reach";
+  EXPECT_EQ(cv::countNonZero(first & ~object), 0) << "a '+' only adds";
+  EXPECT_EQ(cv::countNonZero(object & ~nucleus), 0) << "nothing added off the nucleus";
+}
+
 TEST(BlobCorrections, ANegativeOnePixelFromTheFirstClickNeverRemovesIt) {
   // A '-' deep inside, a pixel from the '+': its marker once overwrote the '+' and the first click's side went.
   const BlobField field = field_of_disc(20);
