@@ -180,6 +180,39 @@ constexpr double kThinMinusReach = 3.0;
 // 0.38 in all), held-out nuclei 0.839 -> 0.834; the separate-foreground rule changes no DSB or held-out mask.
 constexpr double kBandMaxDepth = 3.5;
 
+// A wider band (depth >= kThinBandDepth) follows the outline on both sides of the click, and where the click sits
+// in a notch of the outline (a '+') or on a spur of it (a '-') its ends ran on past the notch or spur along an
+// outline that was right: of the DSB band clicks' collateral (right pixels made wrong outside the clicked error
+// region, 2.36 IoU units in all), most lies there. So a '+' inside the object's closing by a disk of kNotchRadii
+// object radii (a notch narrower than that) takes only band pixels inside that closing, and a '-' outside its
+// opening by a disk of kSpurRadii radii (a spur narrower than that) only pixels outside the opening. Measured
+// (corrected summed 1-IoU, DSB nuclei 15.55 before; held-out nuclei 14.00 (mean 0.8391)): both: DSB 15.42 (2
+// objects gain by '+': 0.83 -> 0.87, 0.87 -> 0.89; 8 by '-' gain 0.10 in all, 5 lose 0.05 in all), held-out 14.01
+// (one object 0.89 -> 0.87); EM nuclei and polyps take the GrabCut path. The '-' spur alone, kSpurRadii 0.6: DSB
+// 15.49, held-out unchanged; with the '+' clipped at the convex hull (below), kSpurRadii 0.3 / 0.4 / 0.5 / 0.6 /
+// 0.7 / 0.9: DSB 15.47 / 15.46 / 15.42 / 15.41 / 15.44 / 15.43; the '+' notch with the spur at 0.6, kNotchRadii
+// 0.3 / 0.5 / 0.6 / 0.8 / 1.2 / 2: DSB 15.49 / 15.49 / 15.46 / 15.42 / 15.43 / 15.43, held-out (0.8 / 1.2 / 2)
+// 14.01 / 14.04 / 14.04. Not kept: the convex hull for the notch (DSB 15.41, but held-out 14.10: a too-small
+// nucleus' band clipped at the hull, 0.82 -> 0.74; the hull widened by 1 px: DSB 15.57; pixels up to 0.5 / 1 /
+// 1.5 click depths out kept past the hull: DSB 15.43 / 15.48 / 15.49, held-out 14.08 / 14.03 / 13.99); the same
+// for the thin bands (notch: 15.58 / 15.54 with the hull widened by 1; spur 0.3 / 0.5 / 0.7 / 0.9: 15.52 / 15.59
+// / 15.57 / 15.54); the notch filled whole or the spur removed whole instead of only clipping the band (15.48 /
+// 15.41, spur 0.8 radii 16.54); a per-pixel edge-side test (a band pixel dropped when the step towards the
+// outline is steeper than the step away from it by a margin, or than the click's own step) on each kind of band,
+// margins 0-0.3 contrasts: 15.52 to 16.17, none better than noise.
+constexpr double kNotchRadii = 0.8;
+constexpr double kSpurRadii = 0.6;
+
+void clip_band_to_notch_or_spur(const cv::Mat& object, cv::Point at, bool positive, cv::Mat& band) {
+  const double radius = std::sqrt(cv::countNonZero(object) / CV_PI);
+  const int disk = std::max(1, static_cast<int>((positive ? kNotchRadii : kSpurRadii) * radius));
+  cv::Mat smoothed;
+  cv::morphologyEx(object, smoothed, positive ? cv::MORPH_CLOSE : cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * disk + 1, 2 * disk + 1)));
+  if (positive && smoothed.at<uchar>(at) != 0) band &= smoothed;
+  if (!positive && smoothed.at<uchar>(at) == 0) band &= ~smoothed;
+}
+
 // Returns false (the object untouched) when the click is no band edit: a '-' too deep inside or whose band
 // would take a '+' click, a '+' whose band is the click alone.
 // `distance`: every pixel's distance to the outline on the click's side (outline_distance).
@@ -210,6 +243,7 @@ bool edit_band(const BlobField& field, const std::vector<cv::Point>& positives, 
       if (to_outline[x] <= width * taper + 1e-3) out[x] = 255;
     }
   }
+  if (!thin) clip_band_to_notch_or_spur(object, at, positive, band);
   band.at<uchar>(at) = 255;
   cv::Mat parts;
   cv::connectedComponents(band, parts, 8, CV_32S);

@@ -208,4 +208,31 @@ TEST(BlobCorrections, ANegativeOnePixelFromTheFirstClickNeverRemovesIt) {
   }
 }
 
+TEST(BlobCorrections, APositiveInANotchFillsTheNotchAndLeavesTheOutlineAroundItAlone) {
+  // The bright disc runs 4 px beyond the annotated outline (a nucleus' dim rim): the band along the outline
+  // from a click in a narrow notch once pushed the outline on both sides of the notch out onto that rim.
+  const BlobField field = field_of_disc(24);
+  cv::Mat first = disc(20);
+  first(cv::Rect(kCentre.x + 14, kCentre.y - 2, 8, 5)).setTo(0);  // a notch 5 px wide, 6 deep
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{kCentre + cv::Point(17, 0), true}}, object);
+  EXPECT_TRUE(inside(object, 17, 0)) << "the click itself";
+  EXPECT_TRUE(inside(object, 15, 2) && inside(object, 19, -2)) << "the notch filled";
+  EXPECT_EQ(cv::countNonZero(first & ~object), 0) << "a '+' only adds";
+  EXPECT_EQ(cv::countNonZero(object & ~disc(20)), 0) << "nothing added beside the notch, past the outline";
+}
+
+TEST(BlobCorrections, ANegativeOnASpurRemovesTheSpurAndLeavesTheOutlineAroundItAlone) {
+  // The band along the outline from a click on a narrow spur once ran on along the disc's rim beside it.
+  const BlobField field = field_of_disc(16);
+  cv::Mat first = disc(16);
+  first(cv::Rect(kCentre.x + 15, kCentre.y - 2, 10, 5)).setTo(255);  // a spur 5 px wide, 9 long
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{kCentre + cv::Point(20, 0), false}}, object);
+  EXPECT_FALSE(inside(object, 20, 0)) << "the click itself";
+  EXPECT_FALSE(inside(object, 18, 2) || inside(object, 22, -2)) << "the spur's sides around the click";
+  EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+  EXPECT_EQ(cv::countNonZero(disc(16) & ~object), 0) << "the disc beside the spur stays whole";
+}
+
 }  // namespace
