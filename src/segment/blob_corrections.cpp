@@ -187,19 +187,22 @@ constexpr double kBandMaxDepth = 3.5;
 // object radii (a notch narrower than that) takes only band pixels inside that closing, and a '-' outside its
 // opening by a disk of kSpurRadii radii (a spur narrower than that) only pixels outside the opening. Measured
 // (corrected summed 1-IoU, DSB nuclei 15.55 before; held-out nuclei 14.00 (mean 0.8391)): both: DSB 15.42 (2
-// objects gain by '+': 0.83 -> 0.87, 0.87 -> 0.89; 8 by '-' gain 0.10 in all, 5 lose 0.05 in all), held-out 14.01
-// (one object 0.89 -> 0.87); EM nuclei and polyps take the GrabCut path. The '-' spur alone, kSpurRadii 0.6: DSB
+// objects gain by '+': 0.83 -> 0.87, 0.87 -> 0.89; 7 by '-' gain 0.10 in all, 4 lose 0.04), held-out 14.01 (one
+// object 0.89 -> 0.87); EM nuclei and polyps take the GrabCut path. The '-' spur alone, kSpurRadii 0.6: DSB
 // 15.49, held-out unchanged; with the '+' clipped at the convex hull (below), kSpurRadii 0.3 / 0.4 / 0.5 / 0.6 /
 // 0.7 / 0.9: DSB 15.47 / 15.46 / 15.42 / 15.41 / 15.44 / 15.43; the '+' notch with the spur at 0.6, kNotchRadii
 // 0.3 / 0.5 / 0.6 / 0.8 / 1.2 / 2: DSB 15.49 / 15.49 / 15.46 / 15.42 / 15.43 / 15.43, held-out (0.8 / 1.2 / 2)
-// 14.01 / 14.04 / 14.04. Not kept: the convex hull for the notch (DSB 15.41, but held-out 14.10: a too-small
-// nucleus' band clipped at the hull, 0.82 -> 0.74; the hull widened by 1 px: DSB 15.57; pixels up to 0.5 / 1 /
-// 1.5 click depths out kept past the hull: DSB 15.43 / 15.48 / 15.49, held-out 14.08 / 14.03 / 13.99); the same
-// for the thin bands (notch: 15.58 / 15.54 with the hull widened by 1; spur 0.3 / 0.5 / 0.7 / 0.9: 15.52 / 15.59
-// / 15.57 / 15.54); the notch filled whole or the spur removed whole instead of only clipping the band (15.48 /
-// 15.41, spur 0.8 radii 16.54); a per-pixel edge-side test (a band pixel dropped when the step towards the
-// outline is steeper than the step away from it by a margin, or than the click's own step) on each kind of band,
-// margins 0-0.3 contrasts: 15.52 to 16.17, none better than noise.
+// 14.01 / 14.04 / 14.04. Not kept (DSB / held-out as above; 'spur' = with the spur clip at 0.6): the '+' clipped
+// at the object's convex hull instead of its closing (DSB 15.47, spur 15.41; held-out 14.10: a too-small nucleus'
+// band clipped at the hull, 0.82 -> 0.74), that hull widened by 1 px (15.57), or band pixels up to 0.5 / 1 / 1.5
+// click depths out kept past it (spur: 15.43 / 15.48 / 15.49, held-out 14.08 / 14.03 / 13.99); the clips on the
+// thin bands too (the hull for '+': 15.58, widened by 1: 15.54; the closing at 0.8: 15.42 of 15.42; the opening
+// for '-' at 0.3 / 0.5 / 0.7 / 0.9 radii: 15.52 / 15.59 / 15.57 / 15.54 of 15.47); the notch filled whole (15.48
+// of 15.47) or the spur removed whole (spur 0.6 / 0.8 / 1.0: 15.41 / 16.54 / 17.26 of 15.42) instead of only
+// clipping the band; the reach of a '+' outside a notch times 0.8 / 1.25 / 1.5 (15.51 / 15.62 / 15.75 of 15.42)
+// or of a '-' off a spur (15.46 / 15.43 / 15.52); a per-pixel edge-side test instead (a band pixel dropped when
+// the step towards the outline is steeper than the step away from it, or than the click's own step, by a margin
+// of 0-0.3 contrasts), on each kind of band: 15.52 to 16.17 of 15.55, none better than noise.
 constexpr double kNotchRadii = 0.8;
 constexpr double kSpurRadii = 0.6;
 
