@@ -235,4 +235,18 @@ TEST(BlobCorrections, ANegativeOnASpurRemovesTheSpurAndLeavesTheOutlineAroundItA
   EXPECT_EQ(cv::countNonZero(disc(16) & ~object), 0) << "the disc beside the spur stays whole";
 }
 
+TEST(BlobCorrections, ANegativeOnASpurNearItsRootTakesTheBandAroundTheClick) {
+  // The click sits on a spur where it joins the disc, so the opening that finds the spur keeps the disc's rim
+  // right next to the click: the band there was clipped, and the excess beside the click stayed.
+  const BlobField field = field_of_disc(14);
+  cv::Mat first = disc(16);  // 2 px too wide all round
+  first(cv::Rect(kCentre.x + 15, kCentre.y - 2, 10, 5)).setTo(255);  // and a spur 5 px wide
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{kCentre + cv::Point(17, 0), false}}, object);
+  EXPECT_FALSE(inside(object, 17, 0)) << "the click itself";
+  EXPECT_FALSE(inside(object, 15, 0)) << "the excess two pixels from the click, at the spur's root";
+  EXPECT_EQ(cv::countNonZero(object & ~first), 0) << "a '-' only removes";
+  EXPECT_EQ(cv::countNonZero(disc(13) & ~object), 0) << "the bright disc stays";
+}
+
 }  // namespace
