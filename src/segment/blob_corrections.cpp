@@ -210,7 +210,9 @@ constexpr double kSpurRadii = 0.6;
 // within kSpurClickDepths click depths of the click is taken whatever the opening. Measured (DSB corrected summed
 // 1-IoU, 15.42 with the clips above): 0.75 / 1 / 1.25 / 1.5 / 2 click depths: 15.41 / 15.38 / 15.38 / 15.38 /
 // 15.41 (at 1: 8 objects gain, 0.05 in all, none loses); fixed radii of 2 / 3 / 4 / 5 / 8 px: 15.39 / 15.39 /
-// 15.39 / 15.44 / 15.47; held-out 14.01 at 1 click depth (unchanged).
+// 15.39 / 15.44 / 15.47; held-out 14.01 at 1 click depth (unchanged). Re-checked with it: kSpurRadii 0.5 / 0.7 /
+// 0.8 / 1.0: 15.41 / 15.41 / 15.47 / 15.47; the same exemption for the '+' notch clip, 1 / 1.5 / 2 click depths:
+// 15.37 / 15.36 / 15.37 (noise); the spur clip with it on the thin '-' bands too: 15.54.
 constexpr double kSpurClickDepths = 1.0;
 
 void clip_band_to_notch_or_spur(const cv::Mat& object, cv::Point at, bool positive, double depth, cv::Mat& band) {
