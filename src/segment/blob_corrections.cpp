@@ -323,6 +323,19 @@ cv::Mat outline_distance(const cv::Mat& object, bool positive) {
 // 4 / 10: 15.68 / 15.68 / 15.68 / 15.78. The constants above re-checked at 15.69: '+' reach 1.0 / 1.6 / 2.0
 // 15.81 / 15.88 / 16.12; '-' reach 0.8 / 1.2 15.68 / 15.81; shade 0.2 / 0.4 15.81 / 15.88; kBandMaxDepth 2.5
 // 16.04; kThinBandShade 0.15 15.58 (the held-out cost above).
+// Re-checked at 6d69f00 (DSB 15.375, held-out nuclei 14.013), none kept: kBandMaxDepth 3.0 / 4.0 / 4.5: 15.43 /
+// 15.48 / 15.48; kThinBandDepth 1.2 / 1.9: 15.70 / 15.375; kKeptCoreDisk 0.35 / 0.6-1.0: 15.363 / 15.358 (one
+// split gains 0.75 -> 0.81, one loses 0.84 -> 0.79; held-out unchanged); kMinusBandReach 0.9 / 1.1: 15.43 /
+// 15.39; kPlusBandReach 1.2 / 1.4: 15.38 / 15.41; kBandShade 0.25 / 0.35: 15.37 / 15.50; kThinMinusReach 4 and
+// kThinBandCeiling 0.35: 15.39; kClickDisk 0.2, kLevelReach 1.0: unchanged. The taper 1 - r^p for wide '-'
+// bands, p 0.5 / 0.7 / 1.5 / 2: 15.56 / 15.45 / 15.44 / 15.53; for '+', p 1.5 / 3: 15.37 / 15.50. A reach of at
+// least n px for wide '-' bands (small objects), n 6 / 8 / 10 / 12 / 14 / 20: 15.43 / 15.46 / 15.47 / 15.33 /
+// 15.44 / 15.74 (12: one object, 0.69 -> 0.81); for '+', 6 / 10: 15.41 / 15.47. The band's parts 4-connected:
+// 15.77 (held-out 14.34). The halo of an object too large all round, taken whole when its pixels within the
+// band's width and past the click's shade limit (0.1-0.3) cover a share T of the outline: '-' T 0.5-0.85:
+// 17.27-18.49, T 0.95: 15.375-15.89; '+' 16.00-16.58. remove_part's flood on the gradient alone (no shape
+// term): 15.371 (noise). A gradient-ridge test for those haloes finds none: on all 23 wide '-' band clicks
+// the mean gradient on the rings 1 to 2d + 2 px inside the outline is highest on the outline itself.
 
 }  // namespace
 
