@@ -108,7 +108,10 @@ SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const
     const cv::Point at = pixel_of(*p);
     const bool inside = result.mask.at<uchar>(at) != 0;
     if (p->positive) {
-      if (!inside) result.mask = recut_with_click(image8, result.mask, positives, negatives, at, true);
+      if (!inside) {
+        const cv::Mat recut = recut_with_click(image8, result.mask, positives, negatives, at, true);
+        result.mask = complete_rim(image8, result.mask, recut, at);
+      }
       positives.push_back(at);
     } else {
       search_prompts.points.push_back(*p);
