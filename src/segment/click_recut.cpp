@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -186,7 +187,65 @@ constexpr double kRimBandShare = 0.5;
 constexpr double kRimTolerance = 0.5;
 constexpr double kRimDarkerBy = 1.0;
 
+// A grey object's dark rim (the heterochromatin an EM nucleus carries along its envelope) is a band darker than
+// most of its inside and than the ground beyond it, and the scale search's cut mostly leaves it out (the colour
+// models put it with the dark membranes around). So the band outside the mask up to this share of its equivalent
+// radius joins it where the image (smoothed at 2 px) is no brighter than this percentile of the mask's inside, if
+// it touches the mask and the ring beyond the band (as wide again) is brighter on average than what joined (a
+// fluorescence nucleus on a dark ground has no rim: everything outside is dark). Measured on the 19 EM nuclei
+// (summed 1-IoU one click / corrected, replayed): without 3.468 / 1.405; percentile 10 3.339 / 1.395, 20 3.199 /
+// 1.585, 25 3.169 / 1.371, 30 3.170 / 1.379, 35 3.187 / 1.365; at 30 the share 0.05 3.230 / 1.487, 0.08 3.165 /
+// 1.375, 0.12 3.194 / 1.481; the ring condition (any margin 3-10 grey levels) kept every EM gain (1.376).
+// Quality test (cut_over_scales applies it): EM one click 3.468 -> 3.170 (image 2 0.893 -> 0.957, image 3 0.835 ->
+// 0.897, image 9 nucleus 1 0.830 -> 0.886), corrected 1.405 -> 1.376; held-out 0.747 / 0.840 -> 0.747 / 0.839.
+// Left: a '-' re-cut gives the rim back to the ground (image 2: its '-' on a 2-px overshoot 0.957 -> 0.880).
+constexpr double kDarkRimShareOfRadius = 0.1;
+constexpr double kDarkRimPercentile = 30.0;
+constexpr double kDarkRimBeyondBrighterBy = 5.0;
+
 }  // namespace
+
+cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask) {
+  const int area = cv::countNonZero(mask);
+  if (image8.channels() != 1 || area == 0) return mask;
+  const double width = kDarkRimShareOfRadius * std::sqrt(area / CV_PI);
+  if (width < 1.0) return mask;
+  const cv::Rect box = cv::boundingRect(mask);
+  const cv::Rect frame = clipped_box(cv::Point2d(box.tl()), cv::Point2d(box.br() - cv::Point(1, 1)),
+                                     2.0 * width + 3.0 * kRimSmoothing + 2.0, image8.size());
+  cv::Mat smooth;
+  image8(frame).convertTo(smooth, CV_32F);
+  cv::GaussianBlur(smooth, smooth, cv::Size(), kRimSmoothing);
+  const cv::Mat inside = mask(frame);
+  std::vector<float> values;
+  values.reserve(static_cast<std::size_t>(area));
+  for (int y = 0; y < inside.rows; ++y)
+    for (int x = 0; x < inside.cols; ++x)
+      if (inside.at<uchar>(y, x)) values.push_back(smooth.at<float>(y, x));
+  const auto nth =
+      values.begin() + static_cast<std::ptrdiff_t>(kDarkRimPercentile / 100.0 * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), nth, values.end());
+  const float darkest = *nth;
+  cv::Mat outside_distance;
+  cv::distanceTransform(inside == 0, outside_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const cv::Mat rim = (outside_distance > 0) & (outside_distance <= width) & (smooth <= darkest);
+  const cv::Mat beyond = (outside_distance > width) & (outside_distance <= 2.0 * width);
+  if (cv::countNonZero(rim) == 0 || cv::countNonZero(beyond) == 0) return mask;
+  if (!(cv::mean(smooth, beyond)[0] > cv::mean(smooth, rim)[0] + kDarkRimBeyondBrighterBy)) return mask;
+  cv::Mat labels;
+  const int count = cv::connectedComponents(rim | inside, labels, 8, CV_32S);
+  std::vector<uchar> touches(static_cast<std::size_t>(count), 0);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (inside.at<uchar>(y, x)) touches[static_cast<std::size_t>(labels.at<int>(y, x))] = 1;
+  cv::Mat out = mask.clone();
+  cv::Mat out_frame = out(frame);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (rim.at<uchar>(y, x) && touches[static_cast<std::size_t>(labels.at<int>(y, x))])
+        out_frame.at<uchar>(y, x) = 255;
+  return out;
+}
 
 cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat& after, cv::Point click) {
   if (image8.channels() != 1 || cv::countNonZero(after) == 0 || before.at<uchar>(click) != 0) return after.clone();

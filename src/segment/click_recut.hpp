@@ -25,6 +25,10 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
 // clicks no darker than the mask's inside are returned unchanged.
 cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat& after, cv::Point click);
 
+// The one-click mask of a grey image with the dark rim its cut left out (see click_recut.cpp): `mask` CV_8U 0/255,
+// image size; only adds pixels; colour images and masks with no rim darker than the ground beyond are unchanged.
+cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask);
+
 // Distance (pixels) of `at` to the edge of `mask` (CV_8U 0/255): from outside, to the nearest mask pixel; from
 // inside, to the nearest pixel outside it, the image border counting as outside.
 double distance_to_edge(const cv::Mat& mask, cv::Point at);

@@ -215,6 +215,34 @@ TEST(CompleteRim, APositiveOnTheDarkRimAddsTheRimAllAroundTheMask) {
   EXPECT_EQ(cv::countNonZero(tessera::segment::complete_rim(colour, before, after, click) != after), 0);
 }
 
+// The one-click mask of a nucleus whose cut left out its dark rim (bright inside r < 50 with dark clumps, a dark
+// ring 50-58 px, lighter grey cytoplasm beyond): the rim joins it (within 0.1 of the equivalent radius, 5 px). On
+// a bright nucleus on a dark ground (fluorescence: no brighter ring beyond) nothing is added. EM nuclei, summed
+// 1-IoU one click 3.468 -> 3.170, corrected 1.405 -> 1.376.
+TEST(WithDarkRim, TheOneClickMaskTakesTheDarkRimItsCutLeftOut) {
+  const cv::Point centre(100, 100);
+  const auto disc = [&](int radius) {
+    cv::Mat m = cv::Mat::zeros(200, 200, CV_8U);
+    cv::circle(m, centre, radius, 255, cv::FILLED);
+    return m;
+  };
+  cv::Mat grey(200, 200, CV_8U, cv::Scalar(115));
+  grey.setTo(55, disc(58));
+  grey.setTo(150, disc(50));
+  for (int y = 70; y < 135; y += 12)  // dark clumps of chromatin inside: the inside's darker third
+    for (int x = 70; x < 135; x += 12) cv::circle(grey, {x, y}, 4, 60, cv::FILLED);
+  const cv::Mat mask = disc(50);
+  const cv::Mat completed = tessera::segment::with_dark_rim(grey, mask);
+  EXPECT_LT(mask_iou(mask, disc(55)), 0.85);
+  EXPECT_GT(mask_iou(completed, disc(55)), 0.95);
+  EXPECT_EQ(cv::countNonZero(completed & ~disc(58)), 0) << "none of the cytoplasm";
+  cv::Mat fluorescence(200, 200, CV_8U, cv::Scalar(20));
+  fluorescence.setTo(150, disc(50));
+  for (int y = 70; y < 135; y += 12)
+    for (int x = 70; x < 135; x += 12) cv::circle(fluorescence, {x, y}, 4, 60, cv::FILLED);
+  EXPECT_EQ(cv::countNonZero(tessera::segment::with_dark_rim(fluorescence, mask) != mask), 0);
+}
+
 TEST(RecutWithClick, SmoothedFeaturesKeepTheRecutOffTextureOnRealObjects) {
   const std::filesystem::path data = std::filesystem::path(TESSERA_SOURCE_DIR) / ".." / "shared" / "data";
   if (!std::filesystem::exists(data / "kvasir_seg_endoscopy")) GTEST_SKIP() << "no ../shared/data";
