@@ -17,6 +17,9 @@ namespace {
 // in a few ms, and the edge between the kept and the removed part needs no finer placement than that.
 constexpr int kMaxSplitSide = 384;
 
+// See remove_around: beyond this many times the '-' click's distance from the nearest '+', the mask is not the object.
+constexpr double kFarPerNegativeDistance = 1.2;
+
 enum Label : int { kOutside = -1, kKept = 1, kRemoved = 2 };
 
 // Gradient magnitude of the image smoothed at 1 px, summed over channels (colour edges count).
@@ -75,6 +78,24 @@ cv::Mat remove_around(const cv::Mat& image8, const cv::Mat& mask, const std::vec
   int removed_radius = std::numeric_limits<int>::max();
   for (const auto& k : kept_at) removed_radius = std::min(removed_radius, disk_radius(removed_at, k));
   cv::circle(labels, removed_at, removed_radius, kRemoved, cv::FILLED);
+  // A '-' outside the '+' clicks' cores (farther from each kept '+' than that '+' lies from the mask's edge) also
+  // says how far the object reaches: what the mask holds beyond 1.2x the nearest '+'-to-'-' distance from every
+  // '+' is seeded as removed too, so a leak the mask ran into on another side than the '-' goes with it. A '-' inside
+  // a '+''s core (a neighbour pressed against the nucleus) says nothing of the object's size: seeding there took the
+  // nucleus itself (an EM nucleus 0.900 -> 0.090). Measured on the 13 '-' corrections of EM nuclei and polyps (IoU
+  // after the click): EM image 8 nucleus 3 0.674 -> 0.749 (a leak on the far side of the nucleus), polyp 2
+  // 0.510 -> 0.600 (a whole-frame first mask), the others unchanged; factor 1.0 also took an EM nucleus's own far
+  // lobe (0.911 -> 0.830), 1.3 polyp 2 only, 1.5 nothing.
+  bool outside_cores = true;
+  double nearest_positive = std::numeric_limits<double>::max();
+  for (const auto& k : kept_at) {
+    const double apart = cv::norm(cv::Point2d(removed_at - k));
+    nearest_positive = std::min(nearest_positive, apart);
+    if (apart <= edge_distance.at<float>(k.y + 1, k.x + 1)) outside_cores = false;
+  }
+  if (outside_cores)
+    labels.setTo(kRemoved, distance_to_points(working, kept_at, cv::DIST_MASK_PRECISE) >
+                               kFarPerNegativeDistance * nearest_positive);
   // The kept disks are drawn last, and each '+' pixel itself: a '-' a pixel or two from a '+' (the speck-sized
   // disks overlap there) had covered the '+' and the object was removed with the '+' inside it.
   for (const auto& k : kept_at) cv::circle(labels, k, disk_radius(k, removed_at), kKept, cv::FILLED);

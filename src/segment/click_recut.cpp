@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -163,6 +164,130 @@ cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::
     const cv::Mat removed = mask(roi) & ~placed;
     out(roi).setTo(0, removed);
   }
+  return out;
+}
+
+namespace {
+
+// complete_rim. The rim is looked for on the image smoothed at this many pixels, within this share of twice the
+// click's distance to the mask it corrected (the automatic click sits at the middle of the missed band, about half
+// its width from the mask), among pixels no brighter than the click's neighbourhood (the disk of 0.8x that
+// distance) by this many of its standard deviations; and only when that neighbourhood is darker than the mask's
+// inside by more than one of its standard deviations (a '+' on a missed piece of nucleoplasm or on a grey stretch
+// of cytoplasm adds nothing). Measured on the 10 '+' corrections of EM nuclei (summed 1-IoU after the click, the
+// re-cut alone 0.683; sweeps without the walled-in gap filled): band share / tolerance 0.5 / 0 0.608, 0.5 / 0.5
+// 0.576, 0.5 / 1.0 0.581, 0.75 / 0.5 0.579, 1.0 / 0.5 0.596, 1.0 / 1.0 0.655, 1.0 / 1.5 0.761; smoothing 1 px
+// 0.571, 2 px 0.576, 4 px 0.636; darker by 0.5 sd as 1 sd, by 2 sd 0.603. Without the darkness condition (0.5 /
+// 0.5) 0.794: a '+' on a missed grey lobe (EM image 8 nucleus 2) took the grey cytoplasm around (0.867 -> 0.678).
+// As kept (gap filled) 0.560: image 3 0.904 -> 0.965, image 5 0.934 -> 0.964, image 9 nucleus 1 0.916 -> 0.937,
+// image 2 0.912 -> 0.919, four more -0.000 .. +0.003. Quality test corrected summed loss EM 1.528 -> 1.405; polyps,
+// DSB, one click unchanged; held-out 0.839 -> 0.840 corrected (its grey nuclei on the GrabCut path).
+constexpr double kRimSmoothing = 2.0;
+constexpr double kRimBandShare = 0.5;
+constexpr double kRimTolerance = 0.5;
+constexpr double kRimDarkerBy = 1.0;
+
+// A grey object's dark rim (the heterochromatin an EM nucleus carries along its envelope) is a band darker than
+// most of its inside and than the ground beyond it, and the scale search's cut mostly leaves it out (the colour
+// models put it with the dark membranes around). So the band outside the mask up to this share of its equivalent
+// radius joins it where the image (smoothed at 2 px) is no brighter than this percentile of the mask's inside, if
+// it touches the mask and the ring beyond the band (as wide again) is brighter on average than what joined (a
+// fluorescence nucleus on a dark ground has no rim: everything outside is dark). Measured on the 19 EM nuclei
+// (summed 1-IoU one click / corrected, replayed): without 3.468 / 1.405; percentile 10 3.339 / 1.395, 20 3.199 /
+// 1.585, 25 3.169 / 1.371, 30 3.170 / 1.379, 35 3.187 / 1.365; at 30 the share 0.05 3.230 / 1.487, 0.08 3.165 /
+// 1.375, 0.12 3.194 / 1.481; the ring condition (any margin 3-10 grey levels) kept every EM gain (1.376).
+// Quality test (cut_over_scales applies it): EM one click 3.468 -> 3.170 (image 2 0.893 -> 0.957, image 3 0.835 ->
+// 0.897, image 9 nucleus 1 0.830 -> 0.886), corrected 1.405 -> 1.376; held-out 0.747 / 0.840 -> 0.747 / 0.839.
+// Left: a '-' re-cut gives the rim back to the ground (image 2: its '-' on a 2-px overshoot 0.957 -> 0.880).
+constexpr double kDarkRimShareOfRadius = 0.1;
+constexpr double kDarkRimPercentile = 30.0;
+constexpr double kDarkRimBeyondBrighterBy = 5.0;
+
+}  // namespace
+
+cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask) {
+  const int area = cv::countNonZero(mask);
+  if (image8.channels() != 1 || area == 0) return mask;
+  const double width = kDarkRimShareOfRadius * std::sqrt(area / CV_PI);
+  if (width < 1.0) return mask;
+  const cv::Rect box = cv::boundingRect(mask);
+  const cv::Rect frame = clipped_box(cv::Point2d(box.tl()), cv::Point2d(box.br() - cv::Point(1, 1)),
+                                     2.0 * width + 3.0 * kRimSmoothing + 2.0, image8.size());
+  cv::Mat smooth;
+  image8(frame).convertTo(smooth, CV_32F);
+  cv::GaussianBlur(smooth, smooth, cv::Size(), kRimSmoothing);
+  const cv::Mat inside = mask(frame);
+  std::vector<float> values;
+  values.reserve(static_cast<std::size_t>(area));
+  for (int y = 0; y < inside.rows; ++y)
+    for (int x = 0; x < inside.cols; ++x)
+      if (inside.at<uchar>(y, x)) values.push_back(smooth.at<float>(y, x));
+  const auto nth =
+      values.begin() + static_cast<std::ptrdiff_t>(kDarkRimPercentile / 100.0 * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), nth, values.end());
+  const float darkest = *nth;
+  cv::Mat outside_distance;
+  cv::distanceTransform(inside == 0, outside_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const cv::Mat rim = (outside_distance > 0) & (outside_distance <= width) & (smooth <= darkest);
+  const cv::Mat beyond = (outside_distance > width) & (outside_distance <= 2.0 * width);
+  if (cv::countNonZero(rim) == 0 || cv::countNonZero(beyond) == 0) return mask;
+  if (!(cv::mean(smooth, beyond)[0] > cv::mean(smooth, rim)[0] + kDarkRimBeyondBrighterBy)) return mask;
+  cv::Mat labels;
+  const int count = cv::connectedComponents(rim | inside, labels, 8, CV_32S);
+  std::vector<uchar> touches(static_cast<std::size_t>(count), 0);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (inside.at<uchar>(y, x)) touches[static_cast<std::size_t>(labels.at<int>(y, x))] = 1;
+  cv::Mat out = mask.clone();
+  cv::Mat out_frame = out(frame);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (rim.at<uchar>(y, x) && touches[static_cast<std::size_t>(labels.at<int>(y, x))])
+        out_frame.at<uchar>(y, x) = 255;
+  return out;
+}
+
+cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat& after, cv::Point click) {
+  if (image8.channels() != 1 || cv::countNonZero(after) == 0 || before.at<uchar>(click) != 0) return after.clone();
+  const double click_distance = std::max(1.0, distance_to_edge(before, click));
+  const double band = kRimBandShare * 2.0 * click_distance;
+  const int margin = static_cast<int>(std::ceil(band + 3.0 * kRimSmoothing)) + 2;
+  const cv::Rect frame = clipped_box(cv::boundingRect(after).tl(), cv::boundingRect(after).br() - cv::Point(1, 1),
+                                     margin, image8.size());
+  cv::Mat smooth;
+  image8(frame).convertTo(smooth, CV_32F);
+  cv::GaussianBlur(smooth, smooth, cv::Size(), kRimSmoothing);
+  const cv::Mat inside = after(frame);
+  const cv::Point at = click - frame.tl();
+  cv::Scalar click_mean, click_sd;
+  cv::meanStdDev(smooth, click_mean, click_sd, disk_mask(frame.size(), at, 0.8 * click_distance));
+  const double inner = cv::mean(smooth, inside)[0];
+  if (!(click_mean[0] + kRimDarkerBy * click_sd[0] < inner)) return after.clone();
+  cv::Mat outside_distance;
+  cv::distanceTransform(inside == 0, outside_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  const cv::Mat rim = (outside_distance > 0) & (outside_distance <= band) &
+                      (smooth <= click_mean[0] + kRimTolerance * click_sd[0]);
+  // Only the rim that touches the mask (through other rim pixels) joins it.
+  cv::Mat labels;
+  const int count = cv::connectedComponents(rim | inside, labels, 8, CV_32S);
+  std::vector<uchar> touches(static_cast<std::size_t>(count), 0);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (inside.at<uchar>(y, x)) touches[static_cast<std::size_t>(labels.at<int>(y, x))] = 1;
+  cv::Mat out = after.clone();
+  cv::Mat out_frame = out(frame);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (rim.at<uchar>(y, x) && touches[static_cast<std::size_t>(labels.at<int>(y, x))])
+        out_frame.at<uchar>(y, x) = 255;
+  // The smoothing blurs the rim's inner edge into the brighter inside: the band's pixels the rim walls in
+  // (a gap 1-2 px wide between the mask and the rim) join as well.
+  cv::Mat open_side = out_frame == 0;
+  cv::Mat seeded;
+  cv::copyMakeBorder(open_side, seeded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 255);
+  cv::floodFill(seeded, cv::Point(0, 0), 0);
+  const cv::Mat walled_in = seeded(cv::Rect(1, 1, frame.width, frame.height)) != 0;
+  out_frame.setTo(255, walled_in & (outside_distance <= band));
   return out;
 }
 

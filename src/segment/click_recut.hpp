@@ -17,6 +17,18 @@ namespace tessera::segment {
 cv::Mat recut_with_click(const cv::Mat& image8, const cv::Mat& mask, const std::vector<cv::Point>& positives,
                          const std::vector<cv::Point>& negatives, cv::Point click, bool positive);
 
+// After a '+' re-cut on a grey image: when the '+' was on a band darker than the mask's inside (the dark rim of
+// heterochromatin an EM nucleus's first mask misses all along its envelope, the click marking one stretch of it),
+// the band's pixels as dark as the click's neighbourhood and within the click's distance of the mask join it
+// everywhere around the mask, not only where the re-cut reached. `before`: the mask the '+' corrected; `after`:
+// the re-cut; both CV_8U 0/255, image size. Returns `after` plus the rim (only adds pixels); colour images and
+// clicks no darker than the mask's inside are returned unchanged.
+cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat& after, cv::Point click);
+
+// The one-click mask of a grey image with the dark rim its cut left out (see click_recut.cpp): `mask` CV_8U 0/255,
+// image size; only adds pixels; colour images and masks with no rim darker than the ground beyond are unchanged.
+cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask);
+
 // Distance (pixels) of `at` to the edge of `mask` (CV_8U 0/255): from outside, to the nearest mask pixel; from
 // inside, to the nearest pixel outside it, the image border counting as outside.
 double distance_to_edge(const cv::Mat& mask, cv::Point at);

@@ -21,6 +21,7 @@
 #include "segment/blob_cut.hpp"
 #include "segment/blob_scale.hpp"
 #include "segment/click_corrections.hpp"
+#include "segment/click_recut.hpp"
 #include "segment/graph_cut.hpp"
 #include "segment/mask_geometry.hpp"
 #include "segment/prompt_validation.hpp"
@@ -272,7 +273,8 @@ SegmentResult cut_over_scales(const cv::Mat& image8, const Prompts& prompts) {
     if (rank > best_rank) best = k, best_rank = rank;
   }
   if (any_consistent) best = enclosing_cut(candidates, best);
-  return {to_image_mask(candidates[best], image8.size()), confidence_of(candidates[best]), "grabcut_scales"};
+  return {with_dark_rim(image8, to_image_mask(candidates[best], image8.size())), confidence_of(candidates[best]),
+          "grabcut_scales"};
 }
 
 class GraphCutSegmenter final : public Segmenter {

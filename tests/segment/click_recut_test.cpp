@@ -178,6 +178,100 @@ TEST(ClickCorrections, ANegativeOnASecondBodyAsDeepAsTheObjectSplitsItOff) {
 // thin dark rim the first mask missed grew its whole outline into the dark membranes around it (0.943 before the
 // '+', 0.879 after it; smoothed: 0.966); a polyp's '+' stopped at the pits and specular dots of its surface
 // (0.327 -> 0.608; smoothed: 0.739).
+// A nucleus whose first mask missed its dark rim all around (bright inside r < 50, a dark ring 50-62 px, grey
+// textured cytoplasm beyond) and a '+' on one stretch of the rim whose re-cut took only that stretch: the rim
+// joins the mask all around, within the click's distance of it (6 px; the dark ring's pixels a smoothing blurred
+// into the bright inside, walled in between, as well). On a click no darker than the inside (a
+// grey band), and on a colour image, nothing is added. EM nuclei with that rim: summed 1-IoU of the 10 '+'
+// corrections 0.683 -> 0.560 (image 3 0.904 -> 0.965, image 5 0.934 -> 0.964, image 9 nucleus 1 0.916 -> 0.937).
+TEST(CompleteRim, APositiveOnTheDarkRimAddsTheRimAllAroundTheMask) {
+  const cv::Point centre(100, 100);
+  const auto disc = [&](int radius) {
+    cv::Mat m = cv::Mat::zeros(200, 200, CV_8U);
+    cv::circle(m, centre, radius, 255, cv::FILLED);
+    return m;
+  };
+  cv::Mat grey(200, 200, CV_8U, cv::Scalar(115));
+  cv::RNG rng(7);
+  for (int i = 0; i < 400; ++i)  // cytoplasm texture: specks a little darker and lighter than its grey
+    cv::circle(grey, {rng.uniform(0, 200), rng.uniform(0, 200)}, 2, rng.uniform(0, 2) ? 100 : 130, cv::FILLED);
+  grey.setTo(55, disc(62));
+  grey.setTo(150, disc(50));
+  const cv::Mat before = disc(50);
+  const cv::Point click(156, 100);  // 6 px outside the mask, on the rim
+  cv::Mat after = before.clone();
+  cv::circle(after, click, 6, 255, cv::FILLED);  // the re-cut took the stretch around the click only
+  after &= disc(56);
+  const cv::Mat completed = tessera::segment::complete_rim(grey, before, after, click);
+  EXPECT_LT(mask_iou(after, disc(56)), 0.85);
+  EXPECT_GT(mask_iou(completed, disc(56)), 0.95);
+  EXPECT_EQ(cv::countNonZero(completed & ~disc(62)), 0) << "none of the cytoplasm beyond the rim";
+  // The same mask and click on an image whose band is as bright as the inside: nothing added.
+  cv::Mat flat = grey.clone();
+  flat.setTo(150, disc(62));
+  EXPECT_EQ(cv::countNonZero(tessera::segment::complete_rim(flat, before, after, click) != after), 0);
+  cv::Mat colour;
+  cv::cvtColor(grey, colour, cv::COLOR_GRAY2BGR);
+  EXPECT_EQ(cv::countNonZero(tessera::segment::complete_rim(colour, before, after, click) != after), 0);
+}
+
+// The one-click mask of a nucleus whose cut left out its dark rim (bright inside r < 50 with dark clumps, a dark
+// ring 50-58 px, lighter grey cytoplasm beyond): the rim joins it (within 0.1 of the equivalent radius, 5 px). On
+// a bright nucleus on a dark ground (fluorescence: no brighter ring beyond) nothing is added. EM nuclei, summed
+// 1-IoU one click 3.468 -> 3.170, corrected 1.405 -> 1.376.
+TEST(WithDarkRim, TheOneClickMaskTakesTheDarkRimItsCutLeftOut) {
+  const cv::Point centre(100, 100);
+  const auto disc = [&](int radius) {
+    cv::Mat m = cv::Mat::zeros(200, 200, CV_8U);
+    cv::circle(m, centre, radius, 255, cv::FILLED);
+    return m;
+  };
+  cv::Mat grey(200, 200, CV_8U, cv::Scalar(115));
+  grey.setTo(55, disc(58));
+  grey.setTo(150, disc(50));
+  for (int y = 70; y < 135; y += 12)  // dark clumps of chromatin inside: the inside's darker third
+    for (int x = 70; x < 135; x += 12) cv::circle(grey, {x, y}, 4, 60, cv::FILLED);
+  const cv::Mat mask = disc(50);
+  const cv::Mat completed = tessera::segment::with_dark_rim(grey, mask);
+  EXPECT_LT(mask_iou(mask, disc(55)), 0.85);
+  EXPECT_GT(mask_iou(completed, disc(55)), 0.95);
+  EXPECT_EQ(cv::countNonZero(completed & ~disc(58)), 0) << "none of the cytoplasm";
+  cv::Mat fluorescence(200, 200, CV_8U, cv::Scalar(20));
+  fluorescence.setTo(150, disc(50));
+  for (int y = 70; y < 135; y += 12)
+    for (int x = 70; x < 135; x += 12) cv::circle(fluorescence, {x, y}, 4, 60, cv::FILLED);
+  EXPECT_EQ(cv::countNonZero(tessera::segment::with_dark_rim(fluorescence, mask) != mask), 0);
+}
+
+// A '-' on a small overshoot of a nucleus whose first mask holds its dark rim (bright inside with dark clumps, a
+// dark ring 50-55 px, grey ground with dark membranes, a bulge of it the mask overshot into at the bottom): the
+// re-cut of the '-' gave the rim back to the ground all around (here IoU 0.827, none of the rim left; EM image 2
+// 0.957 -> 0.880); the rim stays but around the '-'.
+TEST(ClickCorrections, ANegativeOnAnOvershootKeepsTheDarkRimElsewhere) {
+  const cv::Point centre(110, 100);
+  const auto disc = [&](int radius) {
+    cv::Mat m = cv::Mat::zeros(210, 220, CV_8U);
+    cv::circle(m, centre, radius, 255, cv::FILLED);
+    return m;
+  };
+  cv::Mat grey(210, 220, CV_8U, cv::Scalar(115));
+  cv::RNG rng(3);
+  for (int i = 0; i < 700; ++i)  // the ground: dark membranes as dark as the rim among grey cytoplasm
+    cv::circle(grey, {rng.uniform(0, 220), rng.uniform(0, 210)}, 3, rng.uniform(0, 3) == 0 ? 55 : 120, cv::FILLED);
+  grey.setTo(55, disc(55));
+  grey.setTo(150, disc(50));
+  for (int y = 70; y < 135; y += 12)
+    for (int x = 80; x < 145; x += 12) cv::circle(grey, {x, y}, 4, 60, cv::FILLED);
+  cv::Mat first = disc(55);
+  cv::circle(first, {110, 159}, 8, 255, cv::FILLED);  // the overshoot into the ground below
+  const ClickPaths paths{[](const Prompts&) { return std::optional<SegmentResult>(); },
+                         [&](const Prompts&) { return SegmentResult{first.clone(), 0.7, "grabcut_scales"}; }};
+  Prompts prompts;
+  prompts.points = {{110, 100, true}, {110, 163, false}};
+  const cv::Mat result = segment_clicks(grey, prompts, paths).mask;
+  EXPECT_GT(mask_iou(result, disc(55)), 0.93) << cv::countNonZero(result & disc(55) & ~disc(50)) << " px of the rim";
+}
+
 TEST(RecutWithClick, SmoothedFeaturesKeepTheRecutOffTextureOnRealObjects) {
   const std::filesystem::path data = std::filesystem::path(TESSERA_SOURCE_DIR) / ".." / "shared" / "data";
   if (!std::filesystem::exists(data / "kvasir_seg_endoscopy")) GTEST_SKIP() << "no ../shared/data";
