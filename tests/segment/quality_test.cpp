@@ -213,10 +213,11 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::cout << fmt::format("issue's bar: one click 0.80 {} (gap {:+.3f}), after correction 0.88 {} (gap {:+.3f})\n",
                            verdict(all.mean(all.first), 0.80), all.mean(all.first) - 0.80,
                            verdict(all.mean(all.corrected), 0.88), all.mean(all.corrected) - 0.88);
-  // Measured: 0.815 / 0.873 (DSB 0.828 / 0.873, EM 0.817 / 0.911, polyps 0.534 / 0.742; at 3af93ed 0.815 /
-  // 0.869, at cef3221 0.800 / 0.833); deterministic (GrabCut seeds per cut), so the floors leave only a small margin.
+  // Measured: 0.817 / 0.879 (DSB 0.828 / 0.876, EM 0.833 / 0.931, polyps 0.534 / 0.781; at fe72124 0.815 /
+  // 0.873, at 3af93ed 0.815 / 0.869, at cef3221 0.800 / 0.833); deterministic (GrabCut seeds per cut), so the
+  // floors leave only a small margin.
   EXPECT_GE(all.mean(all.first), 0.80);
-  EXPECT_GE(all.mean(all.corrected), 0.865);
+  EXPECT_GE(all.mean(all.corrected), 0.875);
 }
 
 // The segmenter's constants were measured on the three sets above; nuclei it was never tuned on show whether
