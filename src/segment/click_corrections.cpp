@@ -145,8 +145,13 @@ SegmentResult cut_then_edit(const cv::Mat& image8, const Prompts& prompts, const
 
 SegmentResult segment_clicks(const cv::Mat& image8, const Prompts& prompts, const ClickPaths& paths) {
   if (auto blob = paths.blob(prompts)) return *blob;
-  if (prompts.points.size() > 1) return cut_then_edit(image8, prompts, paths);
-  return paths.grabcut_one_click(prompts);
+  SegmentResult result =
+      prompts.points.size() > 1 ? cut_then_edit(image8, prompts, paths) : paths.grabcut_one_click(prompts);
+  std::vector<cv::Point> positives;
+  for (const auto& p : prompts.points)
+    if (p.positive) positives.push_back(pixel_of(p));
+  result.mask = with_smooth_outline(result.mask, positives);  // see click_recut.cpp
+  return result;
 }
 
 }  // namespace tessera::segment

@@ -291,4 +291,29 @@ cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat
   return out;
 }
 
+// The graph cut's outline is ragged at the scale of a few pixels (single-pixel spurs and notches along a nucleus's
+// edge, the dark-rim band's jagged inner side) where the objects' true outlines are smooth: the final GrabCut mask is
+// opened then closed by a disk of radius 0.01 x sqrt(area) (4 px for a 160k-px EM nucleus). Measured (summed 1-IoU,
+// EM + polyps, 25 objects; opening+closing at 0.005 / 0.01 / 0.015 x sqrt(area)): one click 5.967 -> 5.933 / 5.900 /
+// 5.897, corrected 2.635 -> 2.606 / 2.572 / 2.578; at 0.01 corrected 8 objects better (EM 2 0.949 -> 0.962, EM 8/3
+// 0.840 -> 0.851, EM 5 0.953 -> 0.967, ...) and none worse by more than 0.002; opening alone or closing alone gains
+// about half. Quality test (applied in segment_clicks to every GrabCut-path result, one click and corrected): EM
+// one click 3.170 -> 3.102, corrected 1.320 -> 1.272 (image 2 0.949 -> 0.963, image 5 0.954 -> 0.964, image 8
+// nucleus 3 0.840 -> 0.851, 9/4 0.968 -> 0.972, 9/5 0.965 -> 0.970; worse: image 3 0.926 -> 0.918, image 4 0.919
+// -> 0.917); polyps 1.315 unchanged (each within 0.002); DSB (blob path) and held-out (0.747 / 0.839) unchanged.
+constexpr double kSmoothingShareOfSide = 0.01;
+
+cv::Mat with_smooth_outline(const cv::Mat& mask, const std::vector<cv::Point>& keep) {
+  const int area = cv::countNonZero(mask);
+  const int radius = static_cast<int>(std::lround(kSmoothingShareOfSide * std::sqrt(static_cast<double>(area))));
+  if (radius < 1) return mask;
+  const cv::Mat disk = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * radius + 1, 2 * radius + 1));
+  cv::Mat out;
+  cv::morphologyEx(mask, out, cv::MORPH_OPEN, disk);
+  cv::morphologyEx(out, out, cv::MORPH_CLOSE, disk);
+  for (const auto& p : keep)
+    if (mask.at<uchar>(p) != 0 && out.at<uchar>(p) == 0) return mask;
+  return out;
+}
+
 }  // namespace tessera::segment

@@ -303,4 +303,24 @@ TEST(RecutWithClick, SmoothedFeaturesKeepTheRecutOffTextureOnRealObjects) {
   }
 }
 
+// The GrabCut path's mask leaves with its pixel-scale raggedness smoothed (with_smooth_outline, click_recut.cpp): a
+// 3-px spur off a disk of radius 150 px is cut off and a 3-px notch into it filled (radius 0.01 x sqrt(area) = 3 px),
+// the disk itself unchanged.
+TEST(ClickCorrections, TheGrabCutMaskLeavesWithItsRaggedOutlineSmoothed) {
+  const cv::Mat image(400, 400, CV_8U, cv::Scalar(128));
+  cv::Mat disk = cv::Mat::zeros(image.size(), CV_8U);
+  cv::circle(disk, {200, 200}, 150, 255, cv::FILLED);
+  cv::Mat ragged = disk.clone();
+  cv::rectangle(ragged, cv::Rect(349, 199, 12, 3), 255, cv::FILLED);  // spur out to x = 360
+  cv::rectangle(ragged, cv::Rect(48, 199, 14, 3), 0, cv::FILLED);     // notch in to x = 61
+  const ClickPaths paths{[](const Prompts&) { return std::optional<SegmentResult>(); },
+                         [&](const Prompts&) { return SegmentResult{ragged, 0.5, "grabcut_scales"}; }};
+  Prompts prompts;
+  prompts.points = {{200, 200, true}};
+  const cv::Mat result = segment_clicks(image, prompts, paths).mask;
+  EXPECT_EQ(result.at<uchar>(200, 358), 0) << "spur kept";
+  EXPECT_EQ(result.at<uchar>(200, 56), 255) << "notch kept";
+  EXPECT_GT(mask_iou(result, disk), 0.995);
+}
+
 }  // namespace
