@@ -229,17 +229,60 @@ void clip_band_to_notch_or_spur(const cv::Mat& object, cv::Point at, bool positi
   }
 }
 
+// The first click marks the nucleus' middle (the annotator clicks its centre), and that is information no rule
+// above used: a band edit's reach is a guess, and a longer one (kCentreReachScales times the reach) is taken when
+// it brings the corrected object's centroid closer to the first click by more than kCentreMargin object radii
+// (the most-centred candidate, the shortest reach on ties). This mostly finishes the missed ring of a too-small
+// nucleus clicked off-centre, which the taper cut short. Measured (corrected summed 1-IoU; DSB nuclei 15.375,
+// held-out nuclei 13.991 before): scales {1, 1.5} / {1, 1.5, 2} / {1, 1.5, 2, 3} (margin 0.25 px): DSB 15.30 /
+// 15.18 / 15.54, held-out 14.03 / 13.89 / 13.89; '+' bands only / '-' only / wide bands only (scales to 2):
+// 15.24 / 15.31 / 15.27; margin 0 / 0.25 / 0.5 / 1 / 2 px: DSB 15.42 / 15.18 / 15.11 / 15.20 / 15.375; margin
+// 0.01 / 0.02 / 0.04 / 0.07 / 0.1 radii: DSB 15.29 / 15.18 / 15.12 / 15.25 / 15.20, held-out 13.68 / 13.75 /
+// 13.79 / 13.99 / 13.99. At 0.04: DSB 5 objects gain (7: 0.81 -> 0.93, 43: 0.64 -> 0.81, 14: 0.82 -> 0.85, 83:
+// 0.89 -> 0.92, 58 +0.002), 3 lose (156: 0.69 -> 0.65, 82: 0.51 -> 0.46, 127: 0.86 -> 0.85); held-out 4 gain
+// (0.77 -> 0.84, 0.75 -> 0.82, 0.59 -> 0.65, 0.89 -> 0.89), none lose.
+// quality_test: all 149 objects corrected 0.879 -> 0.881 (summed 1-IoU 18.01 -> 17.76; EM nuclei and polyps
+// take the GrabCut path, unchanged), held-out nuclei 0.839 -> 0.841. The margin is the sensitive part (0 px:
+// DSB 15.42); the scale set and margin were chosen on DSB, the held-out set only checked.
+constexpr double kCentreReachScales[] = {1.0, 1.5, 2.0};
+constexpr double kCentreMargin = 0.04;
+
+bool edit_band_at(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point at, bool positive,
+                  const cv::Mat& distance, cv::Mat& object, double scale);
+
+bool edit_band(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point at, bool positive,
+               const cv::Mat& distance, cv::Mat& object) {
+  const cv::Point2d first(positives.front());
+  const double margin = kCentreMargin * std::sqrt(cv::countNonZero(object) / CV_PI);
+  double best = HUGE_VAL;
+  cv::Mat best_object;
+  for (const double scale : kCentreReachScales) {
+    cv::Mat candidate = object.clone();
+    if (!edit_band_at(field, positives, at, positive, distance, candidate, scale)) continue;
+    const cv::Moments m = cv::moments(candidate, true);
+    const double off_centre = std::hypot(m.m10 / m.m00 - first.x, m.m01 / m.m00 - first.y);
+    if (off_centre < best - margin) {
+      best = off_centre;
+      best_object = candidate;
+    }
+  }
+  if (best_object.empty()) return false;
+  object = best_object;
+  return true;
+}
+
 // Returns false (the object untouched) when the click is no band edit: a '-' too deep inside or whose band
 // would take a '+' click, a '+' whose band is the click alone.
 // `distance`: every pixel's distance to the outline on the click's side (outline_distance).
-bool edit_band(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point at, bool positive,
-               const cv::Mat& distance, cv::Mat& object) {
+// `scale`: the reach times this (kCentreReachScales).
+bool edit_band_at(const BlobField& field, const std::vector<cv::Point>& positives, cv::Point at, bool positive,
+                  const cv::Mat& distance, cv::Mat& object, double scale) {
   const double depth = distance.at<float>(at);
   if (!positive && depth > kBandMaxDepth) return false;
   const double width = 2.0 * depth - 0.5;
   const bool thin = depth < kThinBandDepth;
   const double reach_radii = positive ? kPlusBandReach : (thin ? kThinMinusReach : kMinusBandReach);
-  const double reach = std::max(1.0, reach_radii * std::sqrt(cv::countNonZero(object) / CV_PI));
+  const double reach = std::max(1.0, scale * reach_radii * std::sqrt(cv::countNonZero(object) / CV_PI));
   const double level = field.signed_smooth.at<float>(at);
   double shade_floor = -HUGE_VAL;
   double shade_ceiling = HUGE_VAL;

@@ -249,4 +249,21 @@ TEST(BlobCorrections, ANegativeOnASpurNearItsRootTakesTheBandAroundTheClick) {
   EXPECT_EQ(cv::countNonZero(disc(13) & ~object), 0) << "the bright disc stays";
 }
 
+
+// The first click marks the nucleus' middle: a too-small first mask off-centre (a crescent missed on one side)
+// and a '+' in the crescent's widest part take the crescent on round the outline, further than the band's
+// taper alone, since that brings the object's centroid back to the first click.
+TEST(BlobCorrections, APositiveOnTheMissedCrescentOfAnOffCentreMaskTakesItOnTowardsTheFirstClicksCentre) {
+  const BlobField field = field_of_disc(20);
+  cv::Mat first = disc(12);
+  first(cv::Rect(0, 0, kCentre.x, 120)) |= disc(20)(cv::Rect(0, 0, kCentre.x, 120));  // the right half 8 px short
+  cv::Mat object = first.clone();
+  apply_blob_corrections(field, kCentre, {BlobClick{kCentre + cv::Point(15, 0), true}}, object);
+  EXPECT_TRUE(inside(object, 15, 0)) << "the click itself";
+  EXPECT_TRUE(inside(object, 0, 14)) << "the crescent a quarter turn round, beyond the band's own taper";
+  EXPECT_TRUE(inside(object, 0, -14)) << "and on the other side";
+  EXPECT_EQ(cv::countNonZero(first & ~object), 0) << "a '+' only adds";
+  EXPECT_EQ(cv::countNonZero(object & ~disc(21)), 0) << "nothing added beyond the bright disc";
+}
+
 }  // namespace
