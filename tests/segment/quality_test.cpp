@@ -1,7 +1,7 @@
 // Quality on real data (../shared/data): one positive click at each ground-truth object's centroid, then one
 // automatic corrective click at the largest error region. Per-dataset means are printed. The issue asks for
-// mean IoU >= 0.80 (one click) and >= 0.88 (after the correction); the default segmenter does not reach it yet
-// (docs/api/masks.md), so this asserts the measured level as a floor (a regression fails it) and prints the gap.
+// mean IoU >= 0.80 (one click) and >= 0.88 (after the correction); the test asserts those bars and prints the
+// margin (docs/api/masks.md).
 
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +101,19 @@ cv::Point click_at_centroid(const cv::Mat& object) {
   });
 }
 
+// TESSERA_QUALITY_CLICK_OFFSET=f: the first click moved f equivalent radii off the centroid (direction by label,
+// kept only when it stays on the object), to see what the figures owe to a click exactly at the centre.
+cv::Point offset_click(cv::Point click, const cv::Mat& object, int label) {
+  const char* offset = std::getenv("TESSERA_QUALITY_CLICK_OFFSET");
+  if (offset == nullptr) return click;
+  const double distance = std::sqrt(cv::countNonZero(object) / CV_PI) * std::atof(offset);
+  const double angle = label * 2.39996;  // the golden angle: directions spread evenly over the labels
+  const cv::Point moved(static_cast<int>(std::lround(click.x + distance * std::cos(angle))),
+                        static_cast<int>(std::lround(click.y + distance * std::sin(angle))));
+  const bool on_object = moved.inside(cv::Rect(0, 0, object.cols, object.rows)) && object.at<uchar>(moved) != 0;
+  return on_object ? moved : click;
+}
+
 // The largest error region (missed foreground -> positive, false foreground -> negative), clicked at its pixel
 // farthest from the region's border.
 std::optional<PromptPoint> corrective_click(const cv::Mat& predicted, const cv::Mat& truth) {
@@ -157,7 +170,7 @@ Score evaluate(const std::string& name, const std::vector<Sample>& samples,
       if (cv::countNonZero(truth) < 30) continue;  // annotation fragments, not objects
       cv::Mat pieces;
       if (cv::connectedComponents(truth, pieces, 8) > 2) continue;  // one id in several pieces: not one object
-      const cv::Point c = click_at_centroid(truth);
+      const cv::Point c = offset_click(click_at_centroid(truth), truth, label);
       Prompts prompts;
       prompts.points.push_back({static_cast<double>(c.x), static_cast<double>(c.y), true});
       const auto first = segmenter.segment(s.image, prompts);
@@ -213,11 +226,12 @@ TEST(SegmenterQuality, OneClickAndOneCorrectionReachTheIssuesIoUOnRealData) {
   std::cout << fmt::format("issue's bar: one click 0.80 {} (gap {:+.3f}), after correction 0.88 {} (gap {:+.3f})\n",
                            verdict(all.mean(all.first), 0.80), all.mean(all.first) - 0.80,
                            verdict(all.mean(all.corrected), 0.88), all.mean(all.corrected) - 0.88);
-  // Measured: 0.817 / 0.879 (DSB 0.828 / 0.876, EM 0.833 / 0.931, polyps 0.534 / 0.781; at fe72124 0.815 /
-  // 0.873, at 3af93ed 0.815 / 0.869, at cef3221 0.800 / 0.833); deterministic (GrabCut seeds per cut), so the
-  // floors leave only a small margin.
+  // Measured: 0.817 / 0.881 (DSB 0.828 / 0.878, EM 0.837 / 0.933, polyps 0.534 / 0.781; at fe72124 0.815 /
+  // 0.873, at 3af93ed 0.815 / 0.869, at cef3221 0.800 / 0.833); deterministic (GrabCut seeds per cut): the
+  // issue's bars themselves are asserted. Skipped under TESSERA_QUALITY_CLICK_OFFSET (not the issue's protocol).
+  if (std::getenv("TESSERA_QUALITY_CLICK_OFFSET") != nullptr) return;
   EXPECT_GE(all.mean(all.first), 0.80);
-  EXPECT_GE(all.mean(all.corrected), 0.875);
+  EXPECT_GE(all.mean(all.corrected), 0.88);
 }
 
 // The segmenter's constants were measured on the three sets above; nuclei it was never tuned on show whether
@@ -231,8 +245,9 @@ TEST(SegmenterQuality, HeldOutNucleiKeepTheirLevel) {
   const Score s = evaluate("heldout_nuclei", load_heldout_nuclei(), *segmenter, no_detail);
   print_score("heldout_nuclei", s);
   ASSERT_GE(s.first.size(), 80u);
-  // Measured: 0.747 / 0.839 (87 nuclei); at the session's start (cef3221) 0.743 / 0.786: the corrections
-  // carried over, the one-click gains on the tuned sets barely.
+  // Measured: 0.747 / 0.841 (87 nuclei); at cef3221 0.743 / 0.786: the corrections carried over, the one-click
+  // gains on the tuned sets barely.
+  if (std::getenv("TESSERA_QUALITY_CLICK_OFFSET") != nullptr) return;
   EXPECT_GE(s.mean(s.first), 0.73);
   EXPECT_GE(s.mean(s.corrected), 0.82);
 }
