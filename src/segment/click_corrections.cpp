@@ -147,10 +147,9 @@ SegmentResult segment_clicks(const cv::Mat& image8, const Prompts& prompts, cons
   if (auto blob = paths.blob(prompts)) return *blob;
   SegmentResult result =
       prompts.points.size() > 1 ? cut_then_edit(image8, prompts, paths) : paths.grabcut_one_click(prompts);
-  std::vector<cv::Point> positives;
-  for (const auto& p : prompts.points)
-    if (p.positive) positives.push_back(pixel_of(p));
-  result.mask = with_smooth_outline(result.mask, positives);  // see click_recut.cpp
+  std::vector<cv::Point> positives, negatives;
+  for (const auto& p : prompts.points) (p.positive ? positives : negatives).push_back(pixel_of(p));
+  result.mask = with_smooth_outline(result.mask, positives, negatives);  // see click_recut.cpp
   return result;
 }
 

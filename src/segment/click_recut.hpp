@@ -30,9 +30,10 @@ cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat
 cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask);
 
 // `mask` (CV_8U 0/255) opened then closed by a disk of a hundredth of the square root of its area (see
-// click_recut.cpp): the cut's pixel-scale ragged outline smoothed; masks under 2500 px, and results that would lose
-// one of `keep` (the '+' clicks), are returned unchanged.
-cv::Mat with_smooth_outline(const cv::Mat& mask, const std::vector<cv::Point>& keep);
+// click_recut.cpp): the cut's pixel-scale ragged outline smoothed; masks under ~2000 px, and results that would lose
+// one of `keep` (the '+' clicks) or take one of `keep_out` (the '-' clicks), are returned unchanged.
+cv::Mat with_smooth_outline(const cv::Mat& mask, const std::vector<cv::Point>& keep,
+                            const std::vector<cv::Point>& keep_out);
 
 // Distance (pixels) of `at` to the edge of `mask` (CV_8U 0/255): from outside, to the nearest mask pixel; from
 // inside, to the nearest pixel outside it, the image border counting as outside.
