@@ -205,6 +205,33 @@ constexpr double kDarkRimBeyondBrighterBy = 5.0;
 
 }  // namespace
 
+namespace {
+
+// The grey image in `frame`, smoothed as both rim rules look for the rim (CV_32F).
+cv::Mat rim_smoothed(const cv::Mat& image8, const cv::Rect& frame) {
+  cv::Mat smooth;
+  image8(frame).convertTo(smooth, CV_32F);
+  cv::GaussianBlur(smooth, smooth, cv::Size(), kRimSmoothing);
+  return smooth;
+}
+
+// The pixels of `rim` that touch `inside` (8-connected, through other rim pixels): only those join the mask.
+cv::Mat rim_touching(const cv::Mat& rim, const cv::Mat& inside) {
+  cv::Mat labels;
+  const int count = cv::connectedComponents(rim | inside, labels, 8, CV_32S);
+  std::vector<uchar> touches(static_cast<std::size_t>(count), 0);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (inside.at<uchar>(y, x)) touches[static_cast<std::size_t>(labels.at<int>(y, x))] = 1;
+  cv::Mat out = cv::Mat::zeros(rim.size(), CV_8U);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (rim.at<uchar>(y, x) && touches[static_cast<std::size_t>(labels.at<int>(y, x))]) out.at<uchar>(y, x) = 255;
+  return out;
+}
+
+}  // namespace
+
 cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask) {
   const int area = cv::countNonZero(mask);
   if (image8.channels() != 1 || area == 0) return mask;
@@ -213,9 +240,7 @@ cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask) {
   const cv::Rect box = cv::boundingRect(mask);
   const cv::Rect frame = clipped_box(cv::Point2d(box.tl()), cv::Point2d(box.br() - cv::Point(1, 1)),
                                      2.0 * width + 3.0 * kRimSmoothing + 2.0, image8.size());
-  cv::Mat smooth;
-  image8(frame).convertTo(smooth, CV_32F);
-  cv::GaussianBlur(smooth, smooth, cv::Size(), kRimSmoothing);
+  const cv::Mat smooth = rim_smoothed(image8, frame);
   const cv::Mat inside = mask(frame);
   std::vector<float> values;
   values.reserve(static_cast<std::size_t>(area));
@@ -232,18 +257,8 @@ cv::Mat with_dark_rim(const cv::Mat& image8, const cv::Mat& mask) {
   const cv::Mat beyond = (outside_distance > width) & (outside_distance <= 2.0 * width);
   if (cv::countNonZero(rim) == 0 || cv::countNonZero(beyond) == 0) return mask;
   if (!(cv::mean(smooth, beyond)[0] > cv::mean(smooth, rim)[0] + kDarkRimBeyondBrighterBy)) return mask;
-  cv::Mat labels;
-  const int count = cv::connectedComponents(rim | inside, labels, 8, CV_32S);
-  std::vector<uchar> touches(static_cast<std::size_t>(count), 0);
-  for (int y = 0; y < labels.rows; ++y)
-    for (int x = 0; x < labels.cols; ++x)
-      if (inside.at<uchar>(y, x)) touches[static_cast<std::size_t>(labels.at<int>(y, x))] = 1;
   cv::Mat out = mask.clone();
-  cv::Mat out_frame = out(frame);
-  for (int y = 0; y < labels.rows; ++y)
-    for (int x = 0; x < labels.cols; ++x)
-      if (rim.at<uchar>(y, x) && touches[static_cast<std::size_t>(labels.at<int>(y, x))])
-        out_frame.at<uchar>(y, x) = 255;
+  out(frame).setTo(255, rim_touching(rim, inside));
   return out;
 }
 
@@ -263,9 +278,7 @@ cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat
   const cv::Rect frame = clipped_box(cv::boundingRect(after).tl(), cv::boundingRect(after).br() - cv::Point(1, 1),
                                      margin, image8.size());
   if (!frame.contains(click)) return after.clone();  // the re-cut left the click's side: no rim to measure there
-  cv::Mat smooth;
-  image8(frame).convertTo(smooth, CV_32F);
-  cv::GaussianBlur(smooth, smooth, cv::Size(), kRimSmoothing);
+  const cv::Mat smooth = rim_smoothed(image8, frame);
   const cv::Mat inside = after(frame);
   // Holes the mask already had (a '-' click's, the user's) stay holes: only gaps the new rim walls in are filled.
   const cv::Mat holes_before = enclosed_background(inside);
@@ -278,19 +291,9 @@ cv::Mat complete_rim(const cv::Mat& image8, const cv::Mat& before, const cv::Mat
   cv::distanceTransform(inside == 0, outside_distance, cv::DIST_L2, cv::DIST_MASK_PRECISE);
   const cv::Mat rim = (outside_distance > 0) & (outside_distance <= band) &
                       (smooth <= click_mean[0] + kRimTolerance * click_sd[0]);
-  // Only the rim that touches the mask (through other rim pixels) joins it.
-  cv::Mat labels;
-  const int count = cv::connectedComponents(rim | inside, labels, 8, CV_32S);
-  std::vector<uchar> touches(static_cast<std::size_t>(count), 0);
-  for (int y = 0; y < labels.rows; ++y)
-    for (int x = 0; x < labels.cols; ++x)
-      if (inside.at<uchar>(y, x)) touches[static_cast<std::size_t>(labels.at<int>(y, x))] = 1;
   cv::Mat out = after.clone();
   cv::Mat out_frame = out(frame);
-  for (int y = 0; y < labels.rows; ++y)
-    for (int x = 0; x < labels.cols; ++x)
-      if (rim.at<uchar>(y, x) && touches[static_cast<std::size_t>(labels.at<int>(y, x))])
-        out_frame.at<uchar>(y, x) = 255;
+  out_frame.setTo(255, rim_touching(rim, inside));
   // The smoothing blurs the rim's inner edge into the brighter inside: the band's pixels the rim walls in
   // (a gap 1-2 px wide between the mask and the rim) join as well.
   out_frame.setTo(255, enclosed_background(out_frame) & ~holes_before & (outside_distance <= band));
